@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install everything keygate needs to build, test and benchmark on Debian 12.
+# Idempotent; run as root (CI and the quick start do).
+set -euo pipefail
+
+pkgs=(
+	# build
+	build-essential cmake pkg-config clang clang-format
+	libssl-dev libp11-kit-dev libjansson-dev libcmocka-dev
+	# tokens: SoftHSM2, the p11-kit tool/server, libp11 and its engine
+	softhsm2 p11-kit p11-kit-modules libp11-dev libengine-pkcs11-openssl
+	# the real clients the tests drive
+	openssl opensc gnutls-bin curl nodejs
+	# benchmarks
+	hyperfine
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+	echo "install-deps: all ${#pkgs[@]} packages present"
+	exit 0
+fi
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

@@ -1,0 +1,125 @@
+/* cli: argv in, one command, human or JSON out, exit status. */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "common/kg_err.h"
+#include "hsm/hsm.h"
+
+#include <openssl/x509v3.h>
+
+#define CLI_MAX_OPTS 24
+#define CLI_MAX_POS  64
+
+enum cli_arg { CLI_FLAG, CLI_VALUE };
+
+struct cli_opt {
+	const char *name; /* without "--" */
+	enum cli_arg arg;
+	const char *meta; /* "URI", "FILE", ... for --help */
+	const char *help;
+};
+
+struct cli_args {
+	const char *val[CLI_MAX_OPTS]; /* by index in the command's table */
+	int set[CLI_MAX_OPTS];
+	const char *pos[CLI_MAX_POS];
+	int npos;
+};
+
+/* Global state: the global options and what every command shares. */
+struct cli_ctx {
+	int json, quiet, verbose;
+	const char *module, *at, *audit, *pin_source;
+	time_t now;
+	json_t *warnings; /* array of strings, printed with the result */
+	struct hsm_conf hconf;
+};
+
+struct cli_cmd;
+typedef enum kg_code (*cli_fn)(struct cli_ctx *c, const struct cli_cmd *cmd,
+                               struct cli_args *a);
+
+struct cli_cmd {
+	const char *group, *verb;
+	cli_fn fn;
+	const char *summary;
+	const char *synopsis;       /* after "keygate GROUP VERB " */
+	const struct cli_opt *opts; /* terminated by {NULL} */
+	int min_pos, max_pos;
+	const char *details; /* more --help text, may be NULL */
+};
+
+/* cli_opts.c */
+enum kg_code cli_parse(struct cli_ctx *c, const struct cli_cmd *cmd, int argc,
+                       char **argv, struct cli_args *a, int *want_help,
+                       struct kg_err *err);
+/* The value of option name (NULL if not given). */
+const char *cli_opt(const struct cli_cmd *cmd, const struct cli_args *a,
+                    const char *name);
+int cli_flag(const struct cli_cmd *cmd, const struct cli_args *a,
+             const char *name);
+void cli_help_cmd(const struct cli_cmd *cmd);
+/* Global options: parse one at argv[*i]; 1 if it was one, -1 on error. */
+int cli_global_opt(struct cli_ctx *c, int argc, char **argv, int *i,
+                   struct kg_err *err);
+enum kg_code cli_parse_time(const char *s, time_t *out, struct kg_err *err);
+
+/* cli_out.c */
+void cli_warn(void *ctx, const char *msg);
+enum kg_code cli_fail(struct cli_ctx *c, const struct kg_err *err);
+/* Prints j (steals the reference) as the command's JSON document. */
+void cli_emit(struct cli_ctx *c, json_t *j);
+/* Human progress/info on stderr unless --quiet. */
+void cli_info(struct cli_ctx *c, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+/* Writes data to path (or stdout when path is NULL or "-"). */
+enum kg_code cli_write_out(struct cli_ctx *c, const char *path,
+                           const void *data, size_t len, unsigned mode,
+                           int force, struct kg_err *err);
+
+/* cli_token.c: a signing key named by a URI or a PEM file */
+struct cli_key {
+	struct hsm_token *t;
+	struct hsm_key *k;
+	EVP_PKEY *pkey;
+	char desc[600]; /* the key's URI, or its file name */
+};
+enum kg_code cli_key_open(struct cli_ctx *c, const char *spec,
+                          const char *passphrase_source, struct cli_key *out,
+                          struct kg_err *err);
+void cli_key_close(struct cli_key *k);
+
+/* shared by csr create and cert selfsign (cli_cmd_csr.c) */
+enum kg_code cli_naming(const struct cli_cmd *cmd, struct cli_args *a,
+                        X509_NAME **subject, GENERAL_NAMES **san,
+                        const EVP_MD **md, struct kg_err *err);
+/* A decoded object as JSON (cli_cmd_cert.c). New reference. */
+struct eng_obj;
+json_t *cli_obj_json(const struct eng_obj *o);
+
+/* commands */
+enum kg_code cli_token_list(struct cli_ctx *, const struct cli_cmd *,
+                            struct cli_args *);
+enum kg_code cli_token_init(struct cli_ctx *, const struct cli_cmd *,
+                            struct cli_args *);
+enum kg_code cli_key_gen(struct cli_ctx *, const struct cli_cmd *,
+                         struct cli_args *);
+enum kg_code cli_key_list(struct cli_ctx *, const struct cli_cmd *,
+                          struct cli_args *);
+enum kg_code cli_key_show(struct cli_ctx *, const struct cli_cmd *,
+                          struct cli_args *);
+enum kg_code cli_csr_create(struct cli_ctx *, const struct cli_cmd *,
+                            struct cli_args *);
+enum kg_code cli_cert_selfsign(struct cli_ctx *, const struct cli_cmd *,
+                               struct cli_args *);
+enum kg_code cli_cert_show(struct cli_ctx *, const struct cli_cmd *,
+                           struct cli_args *);
+
+extern const struct cli_cmd cli_cmds[];
+
+#endif

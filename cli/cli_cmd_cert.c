@@ -1,0 +1,210 @@
+/* cert selfsign, cert show */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "common/kg_file.h"
+#include "common/kg_json.h"
+#include "engine/eng.h"
+
+json_t *cli_obj_json(const struct eng_obj *o)
+{
+	json_t *j = json_object(), *san = json_array();
+	size_t i;
+
+	json_object_set_new(j, "kind", json_string(o->kind_name));
+	if (o->subject)
+		json_object_set_new(j, "subject", kg_json_str(o->subject));
+	if (o->issuer)
+		json_object_set_new(j, "issuer", kg_json_str(o->issuer));
+	if (o->serial)
+		json_object_set_new(j, "serial", kg_json_str(o->serial));
+	if (o->not_before)
+		json_object_set_new(j, "not_before",
+		                    kg_json_str(o->not_before));
+	if (o->not_after)
+		json_object_set_new(j, "not_after", kg_json_str(o->not_after));
+	if (o->sigalg)
+		json_object_set_new(j, "signature_algorithm",
+		                    kg_json_str(o->sigalg));
+	if (o->kind == ENG_OBJ_CERT || o->kind == ENG_OBJ_CSR) {
+		for (i = 0; i < o->nsan; i++)
+			json_array_append_new(san, kg_json_str(o->san[i]));
+		json_object_set_new(j, "san", san);
+		san = NULL;
+		json_object_set_new(j, "version", json_integer(o->version));
+		json_object_set_new(j, "sha256", kg_json_hex(o->sha256, 32));
+	}
+	json_decref(san);
+	if (o->kind == ENG_OBJ_CERT)
+		json_object_set_new(j, "ca",
+		                    o->is_ca < 0 ? json_null()
+		                                 : json_boolean(o->is_ca));
+	if (o->key[0])
+		json_object_set_new(j, "key", kg_json_str(o->key));
+	if (o->has_spki)
+		json_object_set_new(j, "spki_sha256",
+		                    kg_json_hex(o->spki_sha256, 32));
+	return j;
+}
+
+enum kg_code cli_cert_selfsign(struct cli_ctx *c, const struct cli_cmd *cmd,
+                               struct cli_args *a)
+{
+	const char *out = cli_opt(cmd, a, "out");
+	const char *days_s = cli_opt(cmd, a, "days");
+	struct eng_request r = {0};
+	struct cli_key key = {0};
+	enum eng_profile profile;
+	X509_NAME *subject = NULL;
+	GENERAL_NAMES *san = NULL;
+	X509 *x = NULL;
+	struct eng_obj *objs = NULL;
+	size_t nobj = 0, plen = 0;
+	char *pem = NULL, *end;
+	struct kg_err err;
+	enum kg_code rc;
+	long days = 0;
+
+	rc = cli_naming(cmd, a, &subject, &san, &r.md, &err);
+	if (rc == KG_OK)
+		rc = eng_profile_parse(cli_opt(cmd, a, "profile"), &profile,
+		                       &err);
+	if (rc == KG_OK) {
+		days = eng_profile_default_days(profile);
+		if (days_s != NULL) {
+			days = strtol(days_s, &end, 10);
+			if (*end != '\0' || days < 1 || days > 36500)
+				rc = kg_err_set(
+				        &err, KG_E_USAGE,
+				        "bad --days '%s': give a whole "
+				        "number of days from 1 to "
+				        "36500",
+				        days_s);
+		}
+	}
+	if (rc == KG_OK && out != NULL && strcmp(out, "-") != 0)
+		rc = kg_file_check_writable(out, cli_flag(cmd, a, "force"),
+		                            &err);
+	if (rc == KG_OK)
+		rc = cli_key_open(c, cli_opt(cmd, a, "key"),
+		                  cli_opt(cmd, a, "passphrase-source"), &key,
+		                  &err);
+	if (rc == KG_OK) {
+		r.subject = subject;
+		r.san = san;
+		rc = eng_cert_selfsign(&r, profile, (int)days, time(NULL),
+		                       key.pkey, &x, &err);
+	}
+	if (rc == KG_OK)
+		rc = eng_pem_cert(x, &pem, &plen, &err);
+	if (rc == KG_OK && (out != NULL || !c->json))
+		rc = cli_write_out(c, out, pem, plen, 0644,
+		                   cli_flag(cmd, a, "force"), &err);
+	if (rc == KG_OK && c->json &&
+	    eng_decode_all((unsigned char *)pem, plen, "certificate", &objs,
+	                   &nobj, &err) == KG_OK) {
+		json_t *j = cli_obj_json(&objs[0]);
+
+		json_object_set_new(j, "profile",
+		                    json_string(eng_profile_name(profile)));
+		json_object_set_new(j, "days", json_integer(days));
+		json_object_set_new(j, "key", kg_json_str(key.desc));
+		json_object_set_new(j, "out", kg_json_str(out));
+		if (out == NULL)
+			json_object_set_new(j, "pem", kg_json_str(pem));
+		cli_emit(c, j);
+	}
+	if (rc == KG_OK && !c->json && out != NULL)
+		cli_info(c, "wrote %s certificate for '%s' (%ld days) to %s\n",
+		         eng_profile_name(profile), cli_opt(cmd, a, "subject"),
+		         days, out);
+	eng_obj_free_array(objs, nobj);
+	OPENSSL_free(pem);
+	X509_free(x);
+	cli_key_close(&key);
+	X509_NAME_free(subject);
+	GENERAL_NAMES_free(san);
+	return rc == KG_OK ? KG_OK : cli_fail(c, &err);
+}
+
+static void hexfp(const unsigned char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		printf("%02X%s", b[i], i + 1 < n ? ":" : "");
+}
+
+enum kg_code cli_cert_show(struct cli_ctx *c, const struct cli_cmd *cmd,
+                           struct cli_args *a)
+{
+	json_t *files = json_array();
+	enum kg_code worst = KG_OK;
+	int f;
+
+	for (f = 0; f < a->npos; f++) {
+		const char *name = a->pos[f];
+		unsigned char *buf = NULL;
+		struct eng_obj *o = NULL;
+		size_t len = 0, n = 0, i;
+		struct kg_err err;
+		enum kg_code rc;
+		json_t *fj, *arr;
+
+		rc = kg_file_read(name, &buf, &len, &err);
+		if (rc == KG_OK)
+			rc = eng_decode_all(buf, len, name, &o, &n, &err);
+		if (len > 0)
+			OPENSSL_cleanse(buf, len); /* may hold a key */
+		free(buf);
+		if (rc != KG_OK) {
+			fprintf(stderr, "keygate: %s\n", err.msg);
+			if (rc > worst)
+				worst = rc;
+			fj = json_object();
+			json_object_set_new(fj, "file", kg_json_str(name));
+			json_object_set_new(fj, "error", kg_json_str(err.msg));
+			json_array_append_new(files, fj);
+			continue;
+		}
+		arr = json_array();
+		for (i = 0; i < n; i++) {
+			json_array_append_new(arr, cli_obj_json(&o[i]));
+			if (c->json)
+				continue;
+			printf("%s [%zu] %s\n", name, i, o[i].kind_name);
+			fputs(o[i].text ? o[i].text : "", stdout);
+			if (o[i].kind == ENG_OBJ_CERT ||
+			    o[i].kind == ENG_OBJ_CSR) {
+				printf("SHA256 Fingerprint=");
+				hexfp(o[i].sha256, 32);
+				printf("\n");
+			}
+			if (o[i].has_spki) {
+				printf("Public key SHA256 (SPKI)=");
+				hexfp(o[i].spki_sha256, 32);
+				printf("\n");
+			}
+			printf("\n");
+		}
+		fj = json_object();
+		json_object_set_new(fj, "file", kg_json_str(name));
+		json_object_set_new(fj, "objects", arr);
+		json_array_append_new(files, fj);
+		eng_obj_free_array(o, n);
+	}
+	if (c->json) {
+		json_t *j = json_object();
+
+		json_object_set_new(j, "files", files);
+		cli_emit(c, j);
+	} else {
+		json_decref(files);
+	}
+	return worst;
+}

@@ -1,0 +1,92 @@
+/* csr create */
+#include "cli/cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "common/kg_file.h"
+#include "common/kg_json.h"
+#include "engine/eng.h"
+
+enum kg_code cli_naming(const struct cli_cmd *cmd, struct cli_args *a,
+                        X509_NAME **subject, GENERAL_NAMES **san,
+                        const EVP_MD **md, struct kg_err *err)
+{
+	const char *dn = cli_opt(cmd, a, "subject");
+	const char *sans = cli_opt(cmd, a, "san");
+	enum kg_code rc;
+
+	*subject = NULL;
+	*san = NULL;
+	if (cli_opt(cmd, a, "key") == NULL || dn == NULL)
+		return kg_err_set(err, KG_E_USAGE,
+		                  "'%s %s' needs --key KEY and --subject DN "
+		                  "(see keygate %s %s --help)",
+		                  cmd->group, cmd->verb, cmd->group,
+		                  cmd->verb);
+	rc = eng_digest(cli_opt(cmd, a, "digest"), md, err);
+	if (rc == KG_OK)
+		rc = eng_dn_parse(dn, subject, err);
+	if (rc == KG_OK && sans != NULL)
+		rc = eng_san_parse(sans, san, err);
+	return rc;
+}
+
+enum kg_code cli_csr_create(struct cli_ctx *c, const struct cli_cmd *cmd,
+                            struct cli_args *a)
+{
+	const char *out = cli_opt(cmd, a, "out");
+	struct eng_request r = {0};
+	struct cli_key key = {0};
+	X509_NAME *subject = NULL;
+	GENERAL_NAMES *san = NULL;
+	X509_REQ *req = NULL;
+	struct eng_obj *objs = NULL;
+	size_t nobj = 0, plen = 0;
+	char *pem = NULL;
+	struct kg_err err;
+	enum kg_code rc;
+
+	rc = cli_naming(cmd, a, &subject, &san, &r.md, &err);
+	/* check the output before the token signs anything */
+	if (rc == KG_OK && out != NULL && strcmp(out, "-") != 0)
+		rc = kg_file_check_writable(out, cli_flag(cmd, a, "force"),
+		                            &err);
+	if (rc == KG_OK)
+		rc = cli_key_open(c, cli_opt(cmd, a, "key"),
+		                  cli_opt(cmd, a, "passphrase-source"), &key,
+		                  &err);
+	if (rc == KG_OK) {
+		r.subject = subject;
+		r.san = san;
+		rc = eng_csr_build(&r, key.pkey, &req, &err);
+	}
+	if (rc == KG_OK)
+		rc = eng_pem_req(req, &pem, &plen, &err);
+	if (rc == KG_OK && (out != NULL || !c->json))
+		rc = cli_write_out(c, out, pem, plen, 0644,
+		                   cli_flag(cmd, a, "force"), &err);
+	if (rc == KG_OK && c->json &&
+	    eng_decode_all((unsigned char *)pem, plen, "request", &objs, &nobj,
+	                   &err) == KG_OK) {
+		json_t *j = cli_obj_json(&objs[0]);
+
+		json_object_set_new(j, "key", kg_json_str(key.desc));
+		json_object_set_new(j, "out", kg_json_str(out));
+		if (out == NULL)
+			json_object_set_new(j, "pem", kg_json_str(pem));
+		cli_emit(c, j);
+	}
+	if (rc == KG_OK && !c->json && out != NULL)
+		cli_info(c, "wrote request for '%s' signed by %s to %s\n",
+		         cli_opt(cmd, a, "subject"), key.desc, out);
+	eng_obj_free_array(objs, nobj);
+	OPENSSL_free(pem);
+	X509_REQ_free(req);
+	cli_key_close(&key);
+	X509_NAME_free(subject);
+	GENERAL_NAMES_free(san);
+	return rc == KG_OK ? KG_OK : cli_fail(c, &err);
+}

@@ -1,0 +1,273 @@
+/* key gen, key list, key show */
+#include "cli/cli.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/objects.h>
+
+#include "common/kg_json.h"
+#include "engine/eng_gate.h"
+
+static const struct {
+	const char *name;
+	enum hsm_key_type type;
+	int bits, nid;
+} key_types[] = {
+        {"rsa:1024", HSM_KEY_RSA, 1024, 0},
+        {"rsa:2048", HSM_KEY_RSA, 2048, 0},
+        {"rsa:3072", HSM_KEY_RSA, 3072, 0},
+        {"rsa:4096", HSM_KEY_RSA, 4096, 0},
+        {"ec:p256", HSM_KEY_EC, 256, NID_X9_62_prime256v1},
+        {"ec:p384", HSM_KEY_EC, 384, NID_secp384r1},
+        {"ec:p521", HSM_KEY_EC, 521, NID_secp521r1},
+};
+
+static enum kg_code parse_type(const char *s, struct hsm_keygen *g,
+                               struct kg_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(key_types) / sizeof(key_types[0]); i++) {
+		if (strcasecmp(s, key_types[i].name) == 0) {
+			g->type = key_types[i].type;
+			g->bits = key_types[i].bits;
+			g->curve_nid = key_types[i].nid;
+			return KG_OK;
+		}
+	}
+	return kg_err_set(err, KG_E_USAGE,
+	                  "unsupported key type '%s': use rsa:1024, rsa:2048, "
+	                  "rsa:3072, rsa:4096, ec:p256, ec:p384 or ec:p521",
+	                  s);
+}
+
+static int hexval(int c)
+{
+	if (isdigit(c))
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static enum kg_code parse_id(const char *s, unsigned char *id, size_t cap,
+                             size_t *len, struct kg_err *err)
+{
+	size_t n = 0;
+
+	while (*s != '\0') {
+		int hi, lo;
+
+		if (*s == ':') {
+			s++;
+			continue;
+		}
+		hi = hexval((unsigned char)s[0]);
+		lo = s[1] ? hexval((unsigned char)s[1]) : -1;
+		if (hi < 0 || lo < 0 || n >= cap)
+			return kg_err_set(err, KG_E_USAGE,
+			                  "bad --id: give 1 to %zu bytes as "
+			                  "hex digits (example: --id 01a2)",
+			                  cap);
+		id[n++] = (unsigned char)(hi * 16 + lo);
+		s += 2;
+	}
+	if (n == 0)
+		return kg_err_set(err, KG_E_USAGE, "bad --id: empty");
+	*len = n;
+	return KG_OK;
+}
+
+static void hex(const unsigned char *b, size_t n, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+	out[2 * n] = '\0';
+}
+
+static const char *tri(int v)
+{
+	return v < 0 ? "unknown" : v ? "yes" : "no";
+}
+
+static json_t *tri_json(int v)
+{
+	return v < 0 ? json_null() : json_boolean(v);
+}
+
+static json_t *key_json(const struct hsm_key_info *k)
+{
+	json_t *o = json_object();
+	const char *why = eng_export_refusal(ENG_TARGET_ACM_INTEGRATED,
+	                                     k->type == HSM_KEY_RSA, k->bits,
+	                                     k->sensitive, k->extractable);
+
+	json_object_set_new(o, "uri", kg_json_str(k->uri));
+	json_object_set_new(o, "label", kg_json_str(k->label));
+	json_object_set_new(o, "id", kg_json_hex(k->id, k->id_len));
+	json_object_set_new(o, "type",
+	                    json_string(k->type == HSM_KEY_RSA  ? "rsa"
+	                                : k->type == HSM_KEY_EC ? "ec"
+	                                                        : "other"));
+	json_object_set_new(o, "bits", json_integer(k->bits));
+	json_object_set_new(o, "curve",
+	                    k->curve ? json_string(k->curve) : json_null());
+	json_object_set_new(o, "sensitive", tri_json(k->sensitive));
+	json_object_set_new(o, "extractable", tri_json(k->extractable));
+	json_object_set_new(o, "always_sensitive",
+	                    tri_json(k->always_sensitive));
+	json_object_set_new(o, "never_extractable",
+	                    tri_json(k->never_extractable));
+	json_object_set_new(o, "local", tri_json(k->local));
+	json_object_set_new(o, "sign", tri_json(k->can_sign));
+	json_object_set_new(o, "exportable", json_boolean(why == NULL));
+	json_object_set_new(o, "export_refusal",
+	                    why ? json_string(why) : json_null());
+	return o;
+}
+
+static void key_print(const struct hsm_key_info *k)
+{
+	char idhex[sizeof(k->id) * 2 + 1];
+	const char *why = eng_export_refusal(ENG_TARGET_ACM_INTEGRATED,
+	                                     k->type == HSM_KEY_RSA, k->bits,
+	                                     k->sensitive, k->extractable);
+
+	hex(k->id, k->id_len, idhex);
+	printf("key '%s'\n", k->label ? k->label : "");
+	printf("  uri:               %s\n", k->uri);
+	printf("  id:                %s\n", idhex[0] ? idhex : "-");
+	if (k->type == HSM_KEY_EC)
+		printf("  type:              EC %s\n",
+		       k->curve ? k->curve : "(unknown curve)");
+	else
+		printf("  type:              %s %d\n",
+		       k->type == HSM_KEY_RSA ? "RSA" : "other", k->bits);
+	printf("  sensitive:         %s\n", tri(k->sensitive));
+	printf("  extractable:       %s\n", tri(k->extractable));
+	printf("  always-sensitive:  %s\n", tri(k->always_sensitive));
+	printf("  never-extractable: %s\n", tri(k->never_extractable));
+	printf("  local:             %s\n", tri(k->local));
+	printf("  exportable:        %s%s%s\n", why ? "no" : "yes",
+	       why ? " - " : "", why ? why : "");
+}
+
+enum kg_code cli_key_gen(struct cli_ctx *c, const struct cli_cmd *cmd,
+                         struct cli_args *a)
+{
+	const char *tok = cli_opt(cmd, a, "token");
+	const char *type = cli_opt(cmd, a, "type");
+	const char *ids = cli_opt(cmd, a, "id");
+	struct hsm_keygen g = {0};
+	struct hsm_key_info info = {0};
+	struct hsm_token *t = NULL;
+	unsigned char id[64];
+	struct kg_err err;
+	enum kg_code rc;
+
+	g.label = cli_opt(cmd, a, "label");
+	g.exportable = cli_flag(cmd, a, "exportable");
+	g.force = cli_flag(cmd, a, "force");
+	if (tok == NULL || g.label == NULL) {
+		kg_err_set(&err, KG_E_USAGE,
+		           "key gen needs --token URI and --label L (see "
+		           "keygate key gen --help)");
+		return cli_fail(c, &err);
+	}
+	rc = parse_type(type ? type : "rsa:2048", &g, &err);
+	if (rc == KG_OK && ids != NULL) {
+		rc = parse_id(ids, id, sizeof(id), &g.id_len, &err);
+		g.id = id;
+	}
+	if (rc == KG_OK)
+		rc = hsm_token_open(tok, &c->hconf, HSM_LOGIN_USER, &t, &err);
+	if (rc == KG_OK)
+		rc = hsm_key_gen(t, &g, &info, &err);
+	if (rc != KG_OK) {
+		hsm_token_close(t);
+		return cli_fail(c, &err);
+	}
+	if (c->json) {
+		cli_emit(c, key_json(&info));
+	} else {
+		printf("%s\n", info.uri);
+		cli_info(c, "generated %s key '%s' on token '%s'%s\n",
+		         type ? type : "rsa:2048", g.label, hsm_token_label(t),
+		         g.exportable ? " (exportable)" : "");
+	}
+	hsm_key_info_clear(&info);
+	hsm_token_close(t);
+	return KG_OK;
+}
+
+static enum kg_code list_keys(struct cli_ctx *c, const char *uri, int one)
+{
+	struct hsm_token *t = NULL;
+	struct hsm_key_info *k = NULL;
+	struct kg_err err;
+	size_t n = 0, i;
+	enum kg_code rc;
+
+	rc = hsm_token_open(uri, &c->hconf, HSM_LOGIN_USER, &t, &err);
+	if (rc == KG_OK)
+		rc = hsm_key_list(t, one ? uri : NULL, &k, &n, &err);
+	if (rc == KG_OK && one && n == 0)
+		rc = kg_err_set(&err, KG_E_TOKEN,
+		                "no private key matches '%s' on token '%s'",
+		                uri, hsm_token_label(t));
+	if (rc == KG_OK && one && n > 1)
+		rc = kg_err_set(&err, KG_E_TOKEN,
+		                "'%s' matches %zu private keys on token '%s'; "
+		                "add id= (see keygate key list)",
+		                uri, n, hsm_token_label(t));
+	if (rc != KG_OK) {
+		hsm_token_close(t);
+		return cli_fail(c, &err);
+	}
+	if (c->json) {
+		if (one) {
+			cli_emit(c, key_json(&k[0]));
+		} else {
+			json_t *j = json_object(), *arr = json_array();
+
+			json_object_set_new(j, "token",
+			                    kg_json_str(hsm_token_uri(t)));
+			for (i = 0; i < n; i++)
+				json_array_append_new(arr, key_json(&k[i]));
+			json_object_set_new(j, "keys", arr);
+			cli_emit(c, j);
+		}
+	} else {
+		if (n == 0)
+			printf("no private keys on token '%s'\n",
+			       hsm_token_label(t));
+		for (i = 0; i < n; i++)
+			key_print(&k[i]);
+	}
+	hsm_key_info_free_array(k, n);
+	hsm_token_close(t);
+	return KG_OK;
+}
+
+enum kg_code cli_key_list(struct cli_ctx *c, const struct cli_cmd *cmd,
+                          struct cli_args *a)
+{
+	const char *tok = cli_opt(cmd, a, "token");
+	struct kg_err err;
+
+	if (tok == NULL) {
+		kg_err_set(&err, KG_E_USAGE, "key list needs --token URI");
+		return cli_fail(c, &err);
+	}
+	return list_keys(c, tok, 0);
+}
+
+enum kg_code cli_key_show(struct cli_ctx *c, const struct cli_cmd *cmd,
+                          struct cli_args *a)
+{
+	return list_keys(c, a->pos[0], 1);
+}

@@ -1,0 +1,177 @@
+/* token list, token init */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/kg_json.h"
+
+enum kg_code cli_token_list(struct cli_ctx *c, const struct cli_cmd *cmd,
+                            struct cli_args *a)
+{
+	struct hsm_slot_info *s = NULL;
+	struct kg_err err;
+	const char *last = "";
+	size_t n = 0, i;
+	json_t *arr;
+
+	if (hsm_token_list(&c->hconf, &s, &n, &err) != KG_OK)
+		return cli_fail(c, &err);
+	arr = json_array();
+	for (i = 0; i < n; i++) {
+		json_t *o = json_object(), *t;
+
+		json_object_set_new(o, "module", kg_json_str(s[i].module));
+		json_object_set_new(o, "module_description",
+		                    kg_json_str(s[i].module_desc));
+		json_object_set_new(o, "slot_id",
+		                    json_integer((json_int_t)s[i].slot_id));
+		json_object_set_new(o, "slot_description",
+		                    kg_json_str(s[i].slot_desc));
+		if (!s[i].has_token) {
+			json_object_set_new(o, "token", json_null());
+		} else {
+			t = json_object();
+			json_object_set_new(t, "label",
+			                    kg_json_str(s[i].label));
+			json_object_set_new(t, "manufacturer",
+			                    kg_json_str(s[i].manufacturer));
+			json_object_set_new(t, "model",
+			                    kg_json_str(s[i].model));
+			json_object_set_new(t, "serial",
+			                    kg_json_str(s[i].serial));
+			json_object_set_new(t, "uri", kg_json_str(s[i].uri));
+			json_object_set_new(t, "initialized",
+			                    json_boolean(s[i].initialized));
+			json_object_set_new(t, "free",
+			                    json_boolean(!s[i].initialized));
+			json_object_set_new(t, "login_required",
+			                    json_boolean(s[i].login_required));
+			json_object_set_new(
+			        t, "user_pin_initialized",
+			        json_boolean(s[i].user_pin_initialized));
+			json_object_set_new(
+			        t, "write_protected",
+			        json_boolean(s[i].write_protected));
+			json_object_set_new(t, "pin_locked",
+			                    json_boolean(s[i].pin_locked));
+			json_object_set_new(t, "pin_count_low",
+			                    json_boolean(s[i].pin_count_low));
+			json_object_set_new(
+			        t, "protected_auth_path",
+			        json_boolean(s[i].protected_auth_path));
+			json_object_set_new(o, "token", t);
+		}
+		json_array_append_new(arr, o);
+		if (c->json)
+			continue;
+		if (strcmp(last, s[i].module) != 0) {
+			printf("module %s (%s)\n", s[i].module,
+			       s[i].module_desc);
+			last = s[i].module;
+		}
+		if (!s[i].has_token) {
+			printf("  slot %lu: no token (%s)\n", s[i].slot_id,
+			       s[i].slot_desc);
+			continue;
+		}
+		printf("  slot %lu: token '%s'  %s %s, serial %s\n",
+		       s[i].slot_id, s[i].label, s[i].manufacturer, s[i].model,
+		       s[i].serial[0] ? s[i].serial : "-");
+		printf("    flags: %s%s%s%s%s\n",
+		       s[i].initialized ? "initialised"
+		                        : "free (uninitialised)",
+		       s[i].login_required ? ", login required" : "",
+		       s[i].write_protected ? ", write-protected" : "",
+		       s[i].pin_locked ? ", PIN LOCKED" : "",
+		       s[i].pin_count_low ? ", PIN count low" : "");
+		printf("    %s\n", s[i].uri);
+	}
+	if (c->json) {
+		json_t *j = json_object();
+
+		json_object_set_new(j, "slots", arr);
+		cli_emit(c, j);
+	} else {
+		if (n == 0)
+			printf("no slots\n");
+		json_decref(arr);
+	}
+	hsm_slot_info_free(s, n);
+	return KG_OK;
+}
+
+enum kg_code cli_token_init(struct cli_ctx *c, const struct cli_cmd *cmd,
+                            struct cli_args *a)
+{
+	const char *dir = cli_opt(cmd, a, "softhsm");
+	const char *label = cli_opt(cmd, a, "label");
+	const char *tok = cli_opt(cmd, a, "token");
+	char *conf = NULL, *uri = NULL, *tokuri = NULL;
+	const char *module = NULL;
+	struct kg_err err;
+	enum kg_code rc;
+
+	if (label == NULL) {
+		kg_err_set(&err, KG_E_USAGE,
+		           "token init needs --label L (see keygate token "
+		           "init --help)");
+		return cli_fail(c, &err);
+	}
+	if (tok != NULL && !hsm_is_uri(tok)) {
+		if (asprintf(&tokuri, "pkcs11:token=%s", tok) < 0)
+			return KG_E_RUNTIME;
+		tok = tokuri;
+	}
+	if (dir != NULL) {
+		rc = hsm_softhsm_prepare(dir, &conf, &err);
+		if (rc != KG_OK)
+			goto fail;
+		if (c->hconf.module == NULL) {
+			module = hsm_softhsm_module();
+			if (module == NULL) {
+				rc = kg_err_set(&err, KG_E_TOKEN,
+				                "SoftHSM2 is not installed "
+				                "(libsofthsm2.so not found); "
+				                "run ci/install-deps.sh or "
+				                "give --module");
+				goto fail;
+			}
+			c->hconf.module = module;
+		}
+	}
+	rc = hsm_token_init(tok, label, cli_opt(cmd, a, "so-pin-source"),
+	                    &c->hconf, &uri, &err);
+	if (rc != KG_OK)
+		goto fail;
+	if (c->json) {
+		json_t *j = json_object();
+
+		json_object_set_new(j, "token", kg_json_str(uri));
+		json_object_set_new(j, "label", kg_json_str(label));
+		if (conf != NULL) {
+			json_object_set_new(j, "softhsm2_conf",
+			                    kg_json_str(conf));
+			json_object_set_new(j, "module",
+			                    kg_json_str(c->hconf.module));
+		}
+		cli_emit(c, j);
+	} else if (conf != NULL) {
+		/* for eval "$(keygate token init --softhsm DIR ...)" */
+		printf("export SOFTHSM2_CONF='%s'\n", conf);
+		printf("export KEYGATE_MODULE='%s'\n", c->hconf.module);
+		cli_info(c, "initialised token '%s': %s\n", label, uri);
+	} else {
+		printf("%s\n", uri);
+		cli_info(c, "initialised token '%s'\n", label);
+	}
+	free(conf);
+	free(uri);
+	free(tokuri);
+	return KG_OK;
+fail:
+	free(conf);
+	free(tokuri);
+	return cli_fail(c, &err);
+}

@@ -1,0 +1,233 @@
+/* keygate: main(), the command table, top-level --help and --version. */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+static const struct cli_opt opts_token_list[] = {{NULL}};
+static const struct cli_opt opts_token_init[] = {
+        {"label", CLI_VALUE, "L", "the new token's label (1-32 bytes)"},
+        {"so-pin-source", CLI_VALUE, "SRC",
+         "SO PIN from file:PATH, env:NAME or fd:N (else KEYGATE_SO_PIN)"},
+        {"softhsm", CLI_VALUE, "DIR",
+         "first make a private SoftHSM2 store in DIR; prints export lines"},
+        {"token", CLI_VALUE, "URI",
+         "the slot's token to initialise (default: the free one)"},
+        {NULL}};
+static const struct cli_opt opts_key_gen[] = {
+        {"exportable", CLI_FLAG, NULL,
+         "sensitive=false, extractable=true (bundle export can read it)"},
+        {"force", CLI_FLAG, NULL, "replace keys already holding the label"},
+        {"id", CLI_VALUE, "HEX", "CKA_ID (default: SHA-1 of the public key)"},
+        {"label", CLI_VALUE, "L", "the key's label (CKA_LABEL)"},
+        {"token", CLI_VALUE, "URI", "the token, e.g. pkcs11:token=ci"},
+        {"type", CLI_VALUE, "T",
+         "rsa:1024 rsa:2048 (default) rsa:3072 rsa:4096 ec:p256 ec:p384 "
+         "ec:p521"},
+        {NULL}};
+static const struct cli_opt opts_key_list[] = {
+        {"token", CLI_VALUE, "URI", "the token, e.g. pkcs11:token=ci"},
+        {NULL}};
+static const struct cli_opt opts_none[] = {{NULL}};
+static const struct cli_opt opts_csr_create[] = {
+        {"digest", CLI_VALUE, "D", "sha256 (default), sha384 or sha512"},
+        {"force", CLI_FLAG, NULL, "replace an existing --out file"},
+        {"key", CLI_VALUE, "KEY", "a pkcs11: key URI, or a PEM/DER key file"},
+        {"out", CLI_VALUE, "FILE", "write here (default: stdout)"},
+        {"passphrase-source", CLI_VALUE, "SRC",
+         "passphrase of an encrypted key file: file:, env:, fd:"},
+        {"san", CLI_VALUE, "LIST", "DNS:a,DNS:b,IP:10.0.0.1,email:x@y,URI:u"},
+        {"subject", CLI_VALUE, "DN",
+         "CN=api.example.com,O=Example or /O=../CN=.."},
+        {NULL}};
+static const struct cli_opt opts_cert_selfsign[] = {
+        {"days", CLI_VALUE, "N", "validity in days (365; ca: 3650)"},
+        {"digest", CLI_VALUE, "D", "sha256 (default), sha384 or sha512"},
+        {"force", CLI_FLAG, NULL, "replace an existing --out file"},
+        {"key", CLI_VALUE, "KEY", "a pkcs11: key URI, or a PEM/DER key file"},
+        {"out", CLI_VALUE, "FILE", "write here (default: stdout)"},
+        {"passphrase-source", CLI_VALUE, "SRC",
+         "passphrase of an encrypted key file: file:, env:, fd:"},
+        {"profile", CLI_VALUE, "P", "server (default), client or ca"},
+        {"san", CLI_VALUE, "LIST", "DNS:a,DNS:b,IP:10.0.0.1,email:x@y,URI:u"},
+        {"subject", CLI_VALUE, "DN",
+         "CN=api.example.com,O=Example or /O=../CN=.."},
+        {NULL}};
+
+#define PIN_HELP                                                              \
+	"PIN: the URI's pin-source=, --pin-source file:PATH|env:NAME|fd:N,\n" \
+	"KEYGATE_PIN, else a prompt on a terminal. Never on the command "     \
+	"line.\n"
+
+const struct cli_cmd cli_cmds[] = {
+        {"token", "list", cli_token_list,
+         "List modules, slots and tokens, each token with a URI to paste "
+         "back in.",
+         "", opts_token_list, 0, 0,
+         "Modules: --module PATH, KEYGATE_MODULE, else p11-kit's registry.\n"},
+        {"token", "init", cli_token_init,
+         "Initialise a token: C_InitToken with the SO PIN, then C_InitPIN.",
+         "--label L [--token URI] [--softhsm DIR] [--so-pin-source SRC]",
+         opts_token_init, 0, 0,
+         "With --softhsm DIR a private SoftHSM2 store is made first and the\n"
+         "lines to use it are printed for eval:\n"
+         "  eval \"$(KEYGATE_SO_PIN=... KEYGATE_PIN=... keygate token init "
+         "--softhsm /tmp/t --label ci)\"\n" PIN_HELP},
+        {"key", "gen", cli_key_gen,
+         "Generate a key pair on a token and print the private key's URI.",
+         "--token URI --label L [--type T] [--id HEX] [--exportable]",
+         opts_key_gen, 0, 0,
+         "The private key is a token object, private, sensitive, not\n"
+         "extractable, and may sign (RSA also decrypt) unless "
+         "--exportable.\n" PIN_HELP},
+        {"key", "list", cli_key_list,
+         "List the private keys on a token with their attributes.",
+         "--token URI", opts_key_list, 0, 0, PIN_HELP},
+        {"key", "show", cli_key_show, "Show one key's attributes.", "URI",
+         opts_none, 1, 1, PIN_HELP},
+        {"csr", "create", cli_csr_create,
+         "Make a PKCS#10 request signed by KEY (on a token, or a PEM file).",
+         "--key KEY --subject DN [--san LIST] [--digest D] [--out FILE]",
+         opts_csr_create, 0, 0,
+         "A CN that is a domain name is copied into the SAN when --san is\n"
+         "not given. Comma DNs are RFC 4514 (most specific "
+         "first).\n" PIN_HELP},
+        {"cert", "selfsign", cli_cert_selfsign,
+         "Make a self-signed X.509 v3 certificate signed by KEY.",
+         "--key KEY --subject DN [--san LIST] [--days N] [--profile P] "
+         "[--out FILE]",
+         opts_cert_selfsign, 0, 0,
+         "Profiles: server (serverAuth), client (clientAuth: what a backend\n"
+         "trusts for client certificates), ca (CA:TRUE, "
+         "keyCertSign).\n" PIN_HELP},
+        {"cert", "show", cli_cert_show,
+         "Decode certificates, requests and keys (PEM or DER) with SHA-256 "
+         "fingerprints.",
+         "FILE...", opts_none, 1, CLI_MAX_POS,
+         "Private keys: only the public half is printed.\n"},
+        {NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL}};
+
+static void usage(FILE *f)
+{
+	const struct cli_cmd *c;
+
+	fprintf(f, "usage: keygate [--json] [--quiet] [--verbose] "
+	           "[--module PATH] [--at TIME] [--audit FILE]\n"
+	           "               GROUP VERB [OPTIONS] [ARGS]\n"
+	           "       keygate --version | --help | GROUP --help | GROUP "
+	           "VERB --help\n\ncommands:\n");
+	for (c = cli_cmds; c->group != NULL; c++)
+		fprintf(f, "  %-6s %-9s %s\n", c->group, c->verb, c->summary);
+	fprintf(f, "\nexit status: 0 done, 1 check failed or refused, 2 "
+	           "usage, 3 token, 4 other run-time error\n");
+}
+
+static int group_exists(const char *g)
+{
+	const struct cli_cmd *c;
+
+	for (c = cli_cmds; c->group != NULL; c++)
+		if (strcmp(c->group, g) == 0)
+			return 1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_ctx c;
+	struct cli_args a;
+	struct kg_err err;
+	const struct cli_cmd *cmd;
+	const char *group = NULL, *verb = NULL;
+	int i, want_help = 0, rest;
+	enum kg_code rc;
+
+	memset(&c, 0, sizeof(c));
+	c.now = time(NULL);
+	c.hconf.warn = cli_warn;
+	c.hconf.warn_arg = &c;
+	c.hconf.may_prompt = isatty(STDIN_FILENO);
+	/* global options, then GROUP VERB */
+	for (i = 1; i < argc; i++) {
+		int g;
+
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("keygate %s (%s)\n", KEYGATE_VERSION,
+			       OpenSSL_version(OPENSSL_VERSION));
+			return 0;
+		}
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			want_help = 1;
+			continue;
+		}
+		g = cli_global_opt(&c, argc, argv, &i, &err);
+		if (g < 0)
+			return cli_fail(&c, &err);
+		if (g > 0)
+			continue;
+		if (argv[i][0] == '-') {
+			kg_err_set(&err, KG_E_USAGE,
+			           "unknown option '%s' (see keygate --help)",
+			           argv[i]);
+			return cli_fail(&c, &err);
+		}
+		group = argv[i++];
+		if (i < argc && argv[i][0] != '-')
+			verb = argv[i++];
+		else if (i < argc && strcmp(argv[i], "--help") == 0)
+			want_help = 1, i++;
+		break;
+	}
+	rest = i;
+	if (group == NULL) {
+		usage(want_help ? stdout : stderr);
+		return want_help ? 0 : KG_E_USAGE;
+	}
+	if (!group_exists(group)) {
+		kg_err_set(&err, KG_E_USAGE,
+		           "unknown command '%s' (see keygate --help)", group);
+		return cli_fail(&c, &err);
+	}
+	if (verb == NULL) {
+		printf("keygate %s: verbs:\n", group);
+		for (cmd = cli_cmds; cmd->group != NULL; cmd++)
+			if (strcmp(cmd->group, group) == 0)
+				printf("  %-9s %s\n", cmd->verb, cmd->summary);
+		if (want_help)
+			return 0;
+		kg_err_set(&err, KG_E_USAGE, "'%s' needs a verb", group);
+		return cli_fail(&c, &err);
+	}
+	for (cmd = cli_cmds; cmd->group != NULL; cmd++)
+		if (strcmp(cmd->group, group) == 0 &&
+		    strcmp(cmd->verb, verb) == 0)
+			break;
+	if (cmd->group == NULL) {
+		kg_err_set(&err, KG_E_USAGE,
+		           "unknown command '%s %s' (see keygate %s --help)",
+		           group, verb, group);
+		return cli_fail(&c, &err);
+	}
+	if (want_help) {
+		cli_help_cmd(cmd);
+		return 0;
+	}
+	rc = cli_parse(&c, cmd, argc - rest, argv + rest, &a, &want_help,
+	               &err);
+	if (rc != KG_OK)
+		return cli_fail(&c, &err);
+	if (want_help) {
+		cli_help_cmd(cmd);
+		return 0;
+	}
+	c.hconf.module = c.module ? c.module : NULL;
+	c.hconf.pin_source = c.pin_source;
+	rc = cmd->fn(&c, cmd, &a);
+	json_decref(c.warnings);
+	return (int)rc;
+}

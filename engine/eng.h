@@ -1,0 +1,159 @@
+/*
+ * engine: the decisions. Builds and checks X.509 objects with OpenSSL only;
+ * knows nothing of argv, output formats or PKCS#11. A signing key is any
+ * EVP_PKEY: a software key and a token key take the same path.
+ */
+#ifndef ENG_H
+#define ENG_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "common/kg_err.h"
+
+/* ---- names (eng_name.c) ---------------------------------------------- */
+
+/*
+ * Parses a distinguished name. Two forms:
+ *   "CN=api.example.com,O=Example"  RFC 4514: most specific first, so the
+ *                                   encoded order is reversed; "+" joins
+ *                                   a multi-valued RDN;
+ *   "/O=Example/CN=api.example.com" OpenSSL's -subj: in encoded order.
+ * Backslash escapes the next character ("\,") or two hex digits ("\2C").
+ * Attribute names are OpenSSL's (CN, O, OU, C, ST, L, emailAddress, DC,
+ * ...; any case) or dotted OIDs. On success *out is new (X509_NAME_free).
+ */
+enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err);
+
+/*
+ * Parses "DNS:a.example,IP:10.0.0.1,email:x@y.example,URI:https://..."
+ * (type prefixes are case-insensitive; a bare entry is an IP address if
+ * it parses as one, else a DNS name). Every entry is validated. On
+ * success *out is new (GENERAL_NAMES_free).
+ */
+enum kg_code eng_san_parse(const char *list, GENERAL_NAMES **out,
+                           struct kg_err *err);
+
+/* A DNS name as a certificate may carry it (LDH labels, "*." first). */
+int eng_is_dns_name(const char *s, int allow_wildcard);
+/* A domain name: a DNS name of two labels or more. */
+int eng_is_domain(const char *s);
+/* An IPv4 or IPv6 address literal. */
+int eng_is_ip(const char *s);
+
+/*
+ * The SAN a request gets when none was given: the CN if it is a domain
+ * name or an IP address, else none (*out = NULL).
+ */
+enum kg_code eng_san_from_cn(const X509_NAME *subject, GENERAL_NAMES **out,
+                             struct kg_err *err);
+
+/* ---- signing (eng_sign.c) -------------------------------------------- */
+
+enum eng_profile {
+	ENG_PROFILE_SERVER,
+	ENG_PROFILE_CLIENT,
+	ENG_PROFILE_CA,
+};
+
+enum kg_code eng_profile_parse(const char *s, enum eng_profile *out,
+                               struct kg_err *err);
+const char *eng_profile_name(enum eng_profile p);
+int eng_profile_default_days(enum eng_profile p);
+
+/* "sha256" (default for NULL), "sha384", "sha512". Borrowed EVP_MD. */
+enum kg_code eng_digest(const char *name, const EVP_MD **out,
+                        struct kg_err *err);
+
+struct eng_request {
+	const X509_NAME *subject;
+	const GENERAL_NAMES *san; /* NULL: from the CN when it is a domain */
+	const EVP_MD *md;
+};
+
+/*
+ * A PKCS#10 request for key, signed by key. The signature is checked
+ * against the request's own public key before it is returned. On success
+ * *out is new (X509_REQ_free).
+ */
+enum kg_code eng_csr_build(const struct eng_request *r, EVP_PKEY *key,
+                           X509_REQ **out, struct kg_err *err);
+
+/*
+ * A self-signed X.509 v3 certificate: profile extensions, SKI/AKI, a 128-bit
+ * random serial, valid from now for days. Checked like eng_csr_build.
+ */
+enum kg_code eng_cert_selfsign(const struct eng_request *r,
+                               enum eng_profile profile, int days, time_t now,
+                               EVP_PKEY *key, X509 **out, struct kg_err *err);
+
+/* ---- keys (eng_show.c) ----------------------------------------------- */
+
+/*
+ * Loads a private key from PEM or DER bytes. An encrypted key needs pass
+ * (NULL: the key is refused as encrypted, KG_E_USAGE, never a prompt).
+ * On success *out is new (EVP_PKEY_free).
+ */
+enum kg_code eng_key_load(const unsigned char *buf, size_t len,
+                          const char *name, const char *pass, EVP_PKEY **out,
+                          struct kg_err *err);
+
+/* "RSA 2048", "EC P-256", ... into buf. */
+void eng_key_describe(const EVP_PKEY *k, char *buf, size_t len);
+
+/* ---- decoding (eng_show.c) ------------------------------------------- */
+
+enum eng_obj_kind {
+	ENG_OBJ_CERT,
+	ENG_OBJ_CSR,
+	ENG_OBJ_PRIVATE_KEY,
+	ENG_OBJ_ENCRYPTED_KEY,
+	ENG_OBJ_PUBLIC_KEY,
+};
+
+struct eng_obj {
+	enum eng_obj_kind kind;
+	const char *kind_name; /* static: "certificate", ... */
+	char *text;            /* openssl -text style; never private values */
+	char *subject, *issuer, *serial, *not_before, *not_after, *sigalg;
+	char **san;
+	size_t nsan;
+	char key[32];                  /* "RSA 2048" */
+	int version;                   /* X.509 version (1..3), CSR 1 */
+	int is_ca;                     /* certificates: -1 no extension */
+	unsigned char sha256[32];      /* of the DER object (certs, CSRs) */
+	unsigned char spki_sha256[32]; /* of the public key's SPKI DER */
+	int has_spki;
+};
+
+/*
+ * Decodes every certificate, request and key in buf (PEM blocks, or one
+ * DER object). name is for messages. On success *out is a new array of
+ * *n >= 1 objects (eng_obj_free_array). Nothing recognisable is
+ * KG_REFUSED with a message saying what was found.
+ */
+enum kg_code eng_decode_all(const unsigned char *buf, size_t len,
+                            const char *name, struct eng_obj **out, size_t *n,
+                            struct kg_err *err);
+void eng_obj_free_array(struct eng_obj *o, size_t n);
+
+/* ---- OpenSSL errors (eng_ossl.c) ------------------------------------- */
+
+/* Drains OpenSSL's queue into err: "what: earliest reason (detail)". */
+enum kg_code eng_ossl_err(struct kg_err *err, enum kg_code code,
+                          const char *what);
+
+/* X509_NAME as a one-line RFC 2253 string. New; OPENSSL_free(). */
+char *eng_name_str(const X509_NAME *n);
+
+/* PEM of an object into a new buffer (OPENSSL_free). */
+enum kg_code eng_pem_req(X509_REQ *r, char **out, size_t *len,
+                         struct kg_err *err);
+enum kg_code eng_pem_cert(X509 *x, char **out, size_t *len,
+                          struct kg_err *err);
+
+#endif

@@ -1,0 +1,507 @@
+/* Subject DNs and subjectAltName lists, from the command line. */
+#include "engine/eng.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/err.h>
+#include <openssl/objects.h>
+
+#define DN_EXAMPLE "(example: CN=api.example.com,O=Example)"
+
+/* ---- DNS names and addresses ----------------------------------------- */
+
+int eng_is_dns_name(const char *s, int allow_wildcard)
+{
+	size_t len = strlen(s), label = 0, i;
+
+	if (allow_wildcard && strncmp(s, "*.", 2) == 0) {
+		s += 2;
+		len -= 2;
+	}
+	if (len == 0 || len > 253)
+		return 0;
+	if (s[len - 1] == '.') /* no absolute names in certificates */
+		return 0;
+	for (i = 0; i <= len; i++) {
+		char c = s[i];
+
+		if (c == '.' || c == '\0') {
+			if (label == 0 || label > 63 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!(isalnum((unsigned char)c) || c == '-'))
+			return 0;
+		if (label == 0 && c == '-')
+			return 0;
+		label++;
+	}
+	return 1;
+}
+
+int eng_is_domain(const char *s)
+{
+	return strchr(s, '.') != NULL && eng_is_dns_name(s, 1) &&
+	       !eng_is_ip(s);
+}
+
+int eng_is_ip(const char *s)
+{
+	ASN1_OCTET_STRING *ip = a2i_IPADDRESS(s);
+
+	ERR_clear_error();
+	if (ip == NULL)
+		return 0;
+	ASN1_OCTET_STRING_free(ip);
+	return 1;
+}
+
+/* ---- splitting with escapes ------------------------------------------ */
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Copies s[0..n) into a new string, resolving escapes and trimming
+ * unescaped blanks at both ends. Returns NULL on a dangling backslash.
+ */
+static char *unescape(const char *s, size_t n)
+{
+	char *o = malloc(n + 1);
+	size_t i, j = 0, keep = 0; /* keep: length up to last escaped char */
+
+	if (o == NULL)
+		return NULL;
+	while (n > 0 && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '\\') {
+			if (i + 1 >= n) {
+				free(o);
+				return NULL;
+			}
+			if (i + 2 < n && hexval(s[i + 1]) >= 0 &&
+			    hexval(s[i + 2]) >= 0) {
+				o[j++] = (char)(hexval(s[i + 1]) * 16 +
+				                hexval(s[i + 2]));
+				i += 2;
+			} else {
+				o[j++] = s[++i];
+			}
+			keep = j;
+		} else {
+			o[j++] = s[i];
+		}
+	}
+	while (j > keep && (o[j - 1] == ' ' || o[j - 1] == '\t'))
+		j--;
+	o[j] = '\0';
+	return o;
+}
+
+/* Index of the next unescaped c in s[0..n), or n. */
+static size_t next_sep(const char *s, size_t n, const char *seps)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '\\') {
+			i++;
+			continue;
+		}
+		if (strchr(seps, s[i]) != NULL)
+			return i;
+	}
+	return n;
+}
+
+/* ---- DN -------------------------------------------------------------- */
+
+static int attr_nid(const char *name)
+{
+	static const struct {
+		const char *alias;
+		int nid;
+	} aliases[] = {
+	        {"E", NID_pkcs9_emailAddress},
+	        {"EMAIL", NID_pkcs9_emailAddress},
+	        {"EMAILADDRESS", NID_pkcs9_emailAddress},
+	        {"S", NID_stateOrProvinceName},
+	        {"SERIALNUMBER", NID_serialNumber},
+	        {"STREET", NID_streetAddress},
+	        {"UID", NID_userId},
+	};
+	char up[64];
+	size_t i, n = strlen(name);
+	int nid;
+
+	if (n == 0 || n >= sizeof(up))
+		return NID_undef;
+	nid = OBJ_txt2nid(name);
+	if (nid != NID_undef)
+		return nid;
+	for (i = 0; i <= n; i++)
+		up[i] = (char)toupper((unsigned char)name[i]);
+	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strcmp(up, aliases[i].alias) == 0)
+			return aliases[i].nid;
+	return OBJ_txt2nid(up);
+}
+
+struct rdn_part {
+	int nid;
+	char *value;
+	int join; /* 1: same RDN as the previous part (multi-valued) */
+};
+
+enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err)
+{
+	struct rdn_part *parts = NULL;
+	size_t nparts = 0, cap = 0, pos = 0, len, i;
+	X509_NAME *name = NULL;
+	enum kg_code rc = KG_OK;
+	int slash, join = 0;
+
+	const char *s;
+
+	*out = NULL;
+	if (dn == NULL)
+		return kg_err_set(err, KG_E_USAGE, "no subject " DN_EXAMPLE);
+	s = dn;
+	len = strlen(s);
+	while (len > 0 && isspace((unsigned char)*s))
+		s++, len--;
+	if (len == 0)
+		return kg_err_set(err, KG_E_USAGE,
+		                  "empty subject " DN_EXAMPLE);
+	slash = s[0] == '/';
+	if (slash)
+		pos = 1;
+	while (pos < len) {
+		size_t end = pos +
+		             next_sep(s + pos, len - pos, slash ? "/+" : ",+");
+		size_t eq = next_sep(s + pos, end - pos, "=");
+		char *key = NULL, *val = NULL;
+		int nid;
+
+		if (eq == end - pos) {
+			rc = kg_err_set(err, KG_E_USAGE,
+			                "bad subject '%s': '%.*s' has no "
+			                "'=' " DN_EXAMPLE,
+			                dn, (int)(end - pos), s + pos);
+			goto out;
+		}
+		key = unescape(s + pos, eq);
+		val = unescape(s + pos + eq + 1, end - pos - eq - 1);
+		if (key == NULL || val == NULL) {
+			free(key);
+			free(val);
+			rc = kg_err_set(err, KG_E_USAGE,
+			                "bad subject '%s': dangling '\\' in "
+			                "'%.*s'",
+			                dn, (int)(end - pos), s + pos);
+			goto out;
+		}
+		nid = attr_nid(key);
+		if (nid == NID_undef) {
+			rc = kg_err_set(err, KG_E_USAGE,
+			                "bad subject '%s': unknown attribute "
+			                "'%s' (use CN, O, OU, C, ST, L, DC, "
+			                "emailAddress or a dotted OID)",
+			                dn, key);
+			free(key);
+			free(val);
+			goto out;
+		}
+		if (*val == '\0') {
+			rc = kg_err_set(err, KG_E_USAGE,
+			                "bad subject '%s': %s has an empty "
+			                "value",
+			                dn, key);
+			free(key);
+			free(val);
+			goto out;
+		}
+		free(key);
+		if (nparts == cap) {
+			struct rdn_part *np;
+
+			cap = cap ? cap * 2 : 8;
+			np = realloc(parts, cap * sizeof(*parts));
+			if (np == NULL) {
+				free(val);
+				rc = kg_err_set(err, KG_E_RUNTIME,
+				                "out of memory");
+				goto out;
+			}
+			parts = np;
+		}
+		parts[nparts].nid = nid;
+		parts[nparts].value = val;
+		parts[nparts].join = join;
+		nparts++;
+		join = end < len && s[end] == '+';
+		pos = end + 1;
+		if (end < len && end + 1 == len) {
+			rc = kg_err_set(err, KG_E_USAGE,
+			                "bad subject '%s': ends with a "
+			                "separator " DN_EXAMPLE,
+			                dn);
+			goto out;
+		}
+	}
+	if (nparts == 0) {
+		rc = kg_err_set(err, KG_E_USAGE, "empty subject " DN_EXAMPLE);
+		goto out;
+	}
+	name = X509_NAME_new();
+	if (name == NULL) {
+		rc = kg_err_set(err, KG_E_RUNTIME, "out of memory");
+		goto out;
+	}
+	/*
+	 * RFC 4514 strings list the most specific RDN first: encode them
+	 * last-to-first. Within a multi-valued RDN the order is kept.
+	 */
+	{
+		/* group parts into RDNs, then emit the RDNs in order */
+		size_t *rdn_start = calloc(nparts + 1, sizeof(size_t));
+		size_t nrdn = 0, r;
+
+		if (rdn_start == NULL) {
+			rc = kg_err_set(err, KG_E_RUNTIME, "out of memory");
+			goto out;
+		}
+		for (i = 0; i < nparts; i++)
+			if (!parts[i].join)
+				rdn_start[nrdn++] = i;
+		rdn_start[nrdn] = nparts;
+		for (r = 0; r < nrdn; r++) {
+			size_t idx = slash ? r : nrdn - 1 - r, j;
+
+			for (j = rdn_start[idx]; j < rdn_start[idx + 1]; j++) {
+				if (!X509_NAME_add_entry_by_NID(
+				            name, parts[j].nid, MBSTRING_UTF8,
+				            (unsigned char *)parts[j].value,
+				            -1, -1,
+				            j == rdn_start[idx] ? 0 : -1)) {
+					unsigned long e =
+					        ERR_peek_last_error();
+
+					ERR_clear_error();
+					rc = kg_err_set(
+					        err, KG_E_USAGE,
+					        "bad subject '%s': %s='%s' is "
+					        "not allowed (%s)",
+					        dn, OBJ_nid2sn(parts[j].nid),
+					        parts[j].value,
+					        ERR_reason_error_string(e)
+					                ? ERR_reason_error_string(
+					                          e)
+					                : "invalid value");
+					free(rdn_start);
+					goto out;
+				}
+			}
+		}
+		free(rdn_start);
+	}
+	*out = name;
+	name = NULL;
+out:
+	for (i = 0; i < nparts; i++)
+		free(parts[i].value);
+	free(parts);
+	X509_NAME_free(name);
+	return rc;
+}
+
+/* ---- SAN ------------------------------------------------------------- */
+
+static int valid_email(const char *s)
+{
+	const char *at = strchr(s, '@');
+
+	return at != NULL && at != s && strchr(at + 1, '@') == NULL &&
+	       eng_is_dns_name(at + 1, 0) && strpbrk(s, " \t<>") == NULL;
+}
+
+static int valid_uri(const char *s)
+{
+	const char *p = s;
+
+	if (!isalpha((unsigned char)*p))
+		return 0;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' ||
+	       *p == '.')
+		p++;
+	return *p == ':' && p[1] != '\0' && strpbrk(s, " \t\"<>") == NULL;
+}
+
+static GENERAL_NAME *gn_string(int type, const char *v)
+{
+	GENERAL_NAME *gn = GENERAL_NAME_new();
+	ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new();
+
+	if (gn == NULL || ia5 == NULL ||
+	    !ASN1_STRING_set(ia5, v, (int)strlen(v))) {
+		GENERAL_NAME_free(gn);
+		ASN1_IA5STRING_free(ia5);
+		return NULL;
+	}
+	GENERAL_NAME_set0_value(gn, type, ia5);
+	return gn;
+}
+
+static GENERAL_NAME *gn_ip(const char *v)
+{
+	GENERAL_NAME *gn;
+	ASN1_OCTET_STRING *ip = a2i_IPADDRESS(v);
+
+	ERR_clear_error();
+	if (ip == NULL)
+		return NULL;
+	gn = GENERAL_NAME_new();
+	if (gn == NULL) {
+		ASN1_OCTET_STRING_free(ip);
+		return NULL;
+	}
+	GENERAL_NAME_set0_value(gn, GEN_IPADD, ip);
+	return gn;
+}
+
+#define SAN_EXAMPLE "(example: DNS:api.example.com,IP:10.0.0.1)"
+
+enum kg_code eng_san_parse(const char *list, GENERAL_NAMES **out,
+                           struct kg_err *err)
+{
+	GENERAL_NAMES *names = NULL;
+	size_t pos = 0, len;
+	enum kg_code rc = KG_OK;
+
+	*out = NULL;
+	if (list == NULL || *list == '\0')
+		return kg_err_set(err, KG_E_USAGE, "empty --san " SAN_EXAMPLE);
+	len = strlen(list);
+	names = GENERAL_NAMES_new();
+	if (names == NULL)
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	while (pos <= len) {
+		size_t end = pos + next_sep(list + pos, len - pos, ",");
+		char *item = unescape(list + pos, end - pos), *v;
+		GENERAL_NAME *gn = NULL;
+		const char *what = NULL;
+
+		if (item == NULL || *item == '\0') {
+			rc = kg_err_set(
+			        err, KG_E_USAGE,
+			        "bad --san '%s': empty entry " SAN_EXAMPLE,
+			        list);
+			free(item);
+			goto out;
+		}
+		v = strchr(item, ':');
+		if (v != NULL && (size_t)(v - item) <= 5) {
+			*v++ = '\0';
+			if (strcasecmp(item, "DNS") == 0) {
+				what = "DNS name";
+				if (eng_is_dns_name(v, 1))
+					gn = gn_string(GEN_DNS, v);
+			} else if (strcasecmp(item, "IP") == 0) {
+				what = "IP address";
+				gn = gn_ip(v);
+			} else if (strcasecmp(item, "email") == 0) {
+				what = "e-mail address";
+				if (valid_email(v))
+					gn = gn_string(GEN_EMAIL, v);
+			} else if (strcasecmp(item, "URI") == 0) {
+				what = "URI";
+				if (valid_uri(v))
+					gn = gn_string(GEN_URI, v);
+			} else {
+				rc = kg_err_set(err, KG_E_USAGE,
+				                "bad --san '%s': unknown type "
+				                "'%s' (use DNS, IP, email or "
+				                "URI)",
+				                list, item);
+				free(item);
+				goto out;
+			}
+		} else if (eng_is_ip(item)) {
+			what = "IP address";
+			v = item;
+			gn = gn_ip(item);
+		} else {
+			what = "DNS name";
+			v = item;
+			if (eng_is_dns_name(item, 1))
+				gn = gn_string(GEN_DNS, item);
+		}
+		if (gn == NULL) {
+			rc = kg_err_set(err, KG_E_USAGE,
+			                "bad --san '%s': '%s' is not a valid "
+			                "%s",
+			                list, v, what);
+			free(item);
+			goto out;
+		}
+		free(item);
+		if (!sk_GENERAL_NAME_push(names, gn)) {
+			GENERAL_NAME_free(gn);
+			rc = kg_err_set(err, KG_E_RUNTIME, "out of memory");
+			goto out;
+		}
+		pos = end + 1;
+	}
+	*out = names;
+	names = NULL;
+out:
+	GENERAL_NAMES_free(names);
+	return rc;
+}
+
+enum kg_code eng_san_from_cn(const X509_NAME *subject, GENERAL_NAMES **out,
+                             struct kg_err *err)
+{
+	int loc = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+	unsigned char *utf8 = NULL;
+	GENERAL_NAME *gn = NULL;
+	int n;
+
+	*out = NULL;
+	if (loc < 0)
+		return KG_OK;
+	n = ASN1_STRING_to_UTF8(
+	        &utf8,
+	        X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, loc)));
+	if (n <= 0 || memchr(utf8, '\0', (size_t)n) != NULL) {
+		OPENSSL_free(utf8);
+		return KG_OK;
+	}
+	if (eng_is_ip((char *)utf8))
+		gn = gn_ip((char *)utf8);
+	else if (eng_is_domain((char *)utf8))
+		gn = gn_string(GEN_DNS, (char *)utf8);
+	OPENSSL_free(utf8);
+	if (gn == NULL)
+		return KG_OK;
+	*out = GENERAL_NAMES_new();
+	if (*out == NULL || !sk_GENERAL_NAME_push(*out, gn)) {
+		GENERAL_NAME_free(gn);
+		GENERAL_NAMES_free(*out);
+		*out = NULL;
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	}
+	return KG_OK;
+}

@@ -1,0 +1,97 @@
+#include "engine/eng.h"
+
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+enum kg_code eng_ossl_err(struct kg_err *err, enum kg_code code,
+                          const char *what)
+{
+	unsigned long e, first = 0;
+	const char *data = NULL, *first_data = NULL;
+	int flags;
+	char detail[200] = "";
+	const char *why;
+
+	while ((e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
+		if (first == 0) {
+			first = e; /* the earliest is the root cause */
+			if ((flags & ERR_TXT_STRING) && data && *data) {
+				first_data = data;
+				snprintf(detail, sizeof(detail), " (%s)",
+				         first_data);
+			}
+		}
+	}
+	why = first ? ERR_reason_error_string(first) : NULL;
+	return kg_err_set(err, code, "%s: %s%s", what,
+	                  why ? why : "libcrypto error", detail);
+}
+
+char *eng_name_str(const X509_NAME *n)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *s = NULL, *p;
+	long len;
+
+	if (b == NULL)
+		return NULL;
+	if (X509_NAME_print_ex(b, n, 0,
+	                       XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+		len = BIO_get_mem_data(b, &p);
+		s = OPENSSL_malloc((size_t)len + 1);
+		if (s != NULL) {
+			memcpy(s, p, (size_t)len);
+			s[len] = '\0';
+		}
+	}
+	BIO_free(b);
+	return s;
+}
+
+static enum kg_code bio_take(BIO *b, char **out, size_t *len,
+                             struct kg_err *err)
+{
+	char *p;
+	long n = BIO_get_mem_data(b, &p);
+
+	*out = OPENSSL_malloc((size_t)n + 1);
+	if (*out == NULL)
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	memcpy(*out, p, (size_t)n);
+	(*out)[n] = '\0';
+	*len = (size_t)n;
+	return KG_OK;
+}
+
+enum kg_code eng_pem_req(X509_REQ *r, char **out, size_t *len,
+                         struct kg_err *err)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	enum kg_code rc;
+
+	*out = NULL;
+	if (b == NULL || !PEM_write_bio_X509_REQ(b, r))
+		rc = eng_ossl_err(err, KG_E_RUNTIME, "cannot write request");
+	else
+		rc = bio_take(b, out, len, err);
+	BIO_free(b);
+	return rc;
+}
+
+enum kg_code eng_pem_cert(X509 *x, char **out, size_t *len, struct kg_err *err)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	enum kg_code rc;
+
+	*out = NULL;
+	if (b == NULL || !PEM_write_bio_X509(b, x))
+		rc = eng_ossl_err(err, KG_E_RUNTIME,
+		                  "cannot write certificate");
+	else
+		rc = bio_take(b, out, len, err);
+	BIO_free(b);
+	return rc;
+}

@@ -1,0 +1,177 @@
+/*
+ * hsm: everything that talks to a PKCS#11 module. Modules come from p11-kit
+ * (by path or from its registry), objects are named by RFC 7512 URIs, and a
+ * token key is handed to engine/ as an ordinary EVP_PKEY that signs on the
+ * token (hsm_prov.c). No printing, no exit(): results and kg_err only.
+ */
+#ifndef HSM_H
+#define HSM_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+
+#include "common/kg_err.h"
+
+struct hsm_token; /* a token with an open session; body in hsm_token.c */
+struct hsm_key;   /* a private key on an open token; body in hsm_key.c */
+
+/* Where modules and PINs come from, beyond what a URI says. */
+struct hsm_conf {
+	const char *module; /* --module, else KEYGATE_MODULE; may be NULL */
+	const char *pin_source; /* --pin-source; may be NULL */
+	int may_prompt;         /* a prompt is allowed (stdin is a tty) */
+	/* warnings (pin-value in a URI, ...); may be NULL */
+	void (*warn)(void *arg, const char *msg);
+	void *warn_arg;
+};
+
+/* ---- token list ------------------------------------------------------ */
+
+struct hsm_slot_info {
+	char *module;      /* module path or registry name (owned) */
+	char *module_desc; /* library description (owned) */
+	unsigned long slot_id;
+	char *slot_desc; /* owned */
+	int has_token;
+	/* the rest only when has_token */
+	char *uri; /* owned; pastes back into --token */
+	char label[33], manufacturer[33], model[17], serial[17];
+	int initialized, login_required, user_pin_initialized, write_protected;
+	int pin_locked, pin_count_low, protected_auth_path;
+};
+
+/*
+ * Every slot of every module the conf selects (or the p11-kit registry).
+ * On success *out is a new array of *n entries; free with
+ * hsm_slot_info_free().
+ */
+enum kg_code hsm_token_list(const struct hsm_conf *conf,
+                            struct hsm_slot_info **out, size_t *n,
+                            struct kg_err *err);
+void hsm_slot_info_free(struct hsm_slot_info *s, size_t n);
+
+/* ---- open a token ---------------------------------------------------- */
+
+enum hsm_login { HSM_NO_LOGIN = 0, HSM_LOGIN_USER = 1 };
+
+/*
+ * Opens a session on the one token that uri names (a pkcs11: URI; object
+ * attributes in it are ignored here). No match or two matches are
+ * KG_E_TOKEN; two matches list both URIs. With HSM_LOGIN_USER the PIN is
+ * taken from its sources (SPEC order) and wiped right after C_Login.
+ * On success *out is new; close with hsm_token_close().
+ */
+enum kg_code hsm_token_open(const char *uri, const struct hsm_conf *conf,
+                            enum hsm_login login, struct hsm_token **out,
+                            struct kg_err *err);
+void hsm_token_close(struct hsm_token *t); /* NULL-safe */
+
+/* Borrowed, valid until hsm_token_close(). */
+const char *hsm_token_label(const struct hsm_token *t);
+const char *hsm_token_serial(const struct hsm_token *t);
+const char *hsm_token_uri(const struct hsm_token *t);
+
+/*
+ * Initialises a token: C_InitToken with the SO PIN, then C_InitPIN with the
+ * user PIN. uri picks the slot (NULL: the only uninitialised token). The
+ * user PIN comes from the usual sources, the SO PIN from so_pin_source or
+ * KEYGATE_SO_PIN. On success *uri_out is the new token's URI (caller
+ * frees with free()).
+ */
+enum kg_code hsm_token_init(const char *uri, const char *label,
+                            const char *so_pin_source,
+                            const struct hsm_conf *conf, char **uri_out,
+                            struct kg_err *err);
+
+/*
+ * Writes DIR/softhsm2.conf and DIR/tokens for a private SoftHSM2 token
+ * store and points this process at it (SOFTHSM2_CONF). On success *conf_out
+ * is the absolute path of the config (caller frees with free()).
+ */
+enum kg_code hsm_softhsm_prepare(const char *dir, char **conf_out,
+                                 struct kg_err *err);
+
+/* The SoftHSM2 module path on this system, or NULL. Borrowed. */
+const char *hsm_softhsm_module(void);
+
+/* ---- keys ------------------------------------------------------------ */
+
+enum hsm_key_type { HSM_KEY_RSA = 1, HSM_KEY_EC = 2 };
+
+struct hsm_keygen {
+	enum hsm_key_type type;
+	int bits;                /* RSA modulus bits */
+	int curve_nid;           /* EC: NID_X9_62_prime256v1, ... */
+	const char *label;       /* required */
+	const unsigned char *id; /* NULL: SHA-1 of modulus or EC point */
+	size_t id_len;
+	int exportable; /* sensitive=false, extractable=true */
+	int force;      /* replace keys already holding the label */
+};
+
+/* A key's description, as key list / key show print it. */
+struct hsm_key_info {
+	char *uri;   /* owned */
+	char *label; /* owned */
+	unsigned char id[64];
+	size_t id_len;
+	enum hsm_key_type type;
+	int bits;          /* RSA modulus bits, EC field bits */
+	const char *curve; /* "P-256", ... or NULL (static) */
+	/* attributes of the private key: 1 true, 0 false, -1 unknown */
+	int sensitive, extractable, always_sensitive, never_extractable;
+	int local, can_sign, has_public;
+};
+void hsm_key_info_clear(struct hsm_key_info *k);
+
+/*
+ * Generates a key pair on t as g says. On success *out describes the new
+ * private key. On failure nothing is left on the token.
+ */
+enum kg_code hsm_key_gen(struct hsm_token *t, const struct hsm_keygen *g,
+                         struct hsm_key_info *out, struct kg_err *err);
+
+/*
+ * The private keys on t that match uri's object attributes (label, id;
+ * NULL or none: all). *out is a new array of *n; free with
+ * hsm_key_info_free_array().
+ */
+enum kg_code hsm_key_list(struct hsm_token *t, const char *uri,
+                          struct hsm_key_info **out, size_t *n,
+                          struct kg_err *err);
+void hsm_key_info_free_array(struct hsm_key_info *k, size_t n);
+
+/*
+ * Finds the one private key on t that uri names. None or two are
+ * KG_E_TOKEN (two list both URIs). On success *out is new; free with
+ * hsm_key_free() before hsm_token_close().
+ */
+enum kg_code hsm_key_find(struct hsm_token *t, const char *uri,
+                          struct hsm_key **out, struct kg_err *err);
+void hsm_key_free(struct hsm_key *k); /* NULL-safe */
+
+/* Borrowed, valid until hsm_key_free(). */
+const struct hsm_key_info *hsm_key_describe(const struct hsm_key *k);
+
+/*
+ * The key as an EVP_PKEY whose signatures are made by C_Sign on the token;
+ * its public half is the token's public key. On success *out is new (free
+ * with EVP_PKEY_free(), before hsm_token_close()).
+ */
+enum kg_code hsm_key_pkey(struct hsm_key *k, EVP_PKEY **out,
+                          struct kg_err *err);
+
+/* ---- URIs (hsm_uri.c) ----------------------------------------------- */
+
+/*
+ * Normalises a pkcs11: URI: parses it with p11-kit and prints it again.
+ * Bad syntax is KG_E_USAGE naming what is wrong. *out: free with free().
+ */
+enum kg_code hsm_uri_normalize(const char *uri, char **out,
+                               struct kg_err *err);
+
+/* 1 if s is a pkcs11: URI (the scheme, case-insensitive), else 0. */
+int hsm_is_uri(const char *s);
+
+#endif

@@ -1,0 +1,73 @@
+/* hsm internals, shared by the files of hsm/ only. */
+#ifndef HSM_INT_H
+#define HSM_INT_H
+
+#include <p11-kit/pkcs11.h>
+#include <p11-kit/p11-kit.h>
+#include <p11-kit/uri.h>
+
+#include "hsm/hsm.h"
+
+/* The modules a command searches: one by path, or p11-kit's registry. */
+struct hsm_modset {
+	CK_FUNCTION_LIST **registry; /* p11_kit_modules_load_and_initialize */
+	CK_FUNCTION_LIST *single;    /* p11_kit_module_load */
+	CK_FUNCTION_LIST **list;     /* what to search (NULL-terminated) */
+	CK_FUNCTION_LIST *one[2];
+};
+
+struct hsm_token {
+	struct hsm_modset *mods;
+	CK_FUNCTION_LIST *f;
+	CK_SLOT_ID slot;
+	CK_SESSION_HANDLE s;
+	int have_session;
+	CK_TOKEN_INFO info;
+	char label[33], serial[17];
+	char *module_path; /* for URIs: module-path= */
+	char *uri;
+};
+
+/* hsm_rv.c */
+const char *hsm_rv_name(CK_RV rv);
+/* Sets err from a failed PKCS#11 call: "fn on token 'x': CKR_... (hint)". */
+enum kg_code hsm_rv_err(struct kg_err *err, CK_RV rv, const char *fn,
+                        const char *label);
+
+/* hsm_module.c */
+enum kg_code hsm_modset_open(P11KitUri *uri, const struct hsm_conf *conf,
+                             struct hsm_modset **out, struct kg_err *err);
+void hsm_modset_close(struct hsm_modset *m);
+/* The module's file name (new string, free()), or NULL. */
+char *hsm_module_path(CK_FUNCTION_LIST *f);
+/* Copies a blank-padded PKCS#11 string into a NUL-terminated one. */
+void hsm_pad_copy(char *dst, const CK_UTF8CHAR *src, size_t n);
+
+/* hsm_uri.c */
+/* Parses a pkcs11: URI; bad syntax is KG_E_USAGE. Free with p11_kit_uri_free.
+ */
+enum kg_code hsm_uri_parse(const char *s, P11KitUri **out, struct kg_err *err);
+/*
+ * Formats a URI for a token (ti), optionally an object (label, id, class;
+ * cls == (CK_OBJECT_CLASS)-1 for none) and module path. *out: free().
+ */
+enum kg_code hsm_uri_build(const CK_TOKEN_INFO *ti, const char *module_path,
+                           const char *label, const unsigned char *id,
+                           size_t id_len, CK_OBJECT_CLASS cls, char **out,
+                           struct kg_err *err);
+
+/* hsm_prov.c: the EVP_PKEY bridge */
+struct hsm_signer {
+	CK_FUNCTION_LIST *f;
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE obj;
+	enum hsm_key_type type;
+	int bits;
+	unsigned char *spki; /* DER SubjectPublicKeyInfo */
+	size_t spki_len;
+	const char *label; /* for messages */
+};
+enum kg_code hsm_prov_pkey(const struct hsm_signer *sg, EVP_PKEY **out,
+                           struct kg_err *err);
+
+#endif

@@ -1,0 +1,742 @@
+/* Keys on a token: generate, list, find, and hand out as EVP_PKEY. */
+#include "hsm/hsm_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/asn1.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/param_build.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+struct hsm_key {
+	struct hsm_token *t; /* borrowed */
+	CK_OBJECT_HANDLE priv;
+	struct hsm_key_info info;
+	unsigned char *spki;
+	size_t spki_len;
+};
+
+/* ---- attribute helpers ----------------------------------------------- */
+
+/* 1, 0, or -1 when the token will not say. */
+static int get_bool(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                    CK_ATTRIBUTE_TYPE type)
+{
+	CK_BBOOL v = CK_FALSE;
+	CK_ATTRIBUTE a = {type, &v, sizeof(v)};
+
+	if (t->f->C_GetAttributeValue(t->s, h, &a, 1) != CKR_OK ||
+	    a.ulValueLen != sizeof(v))
+		return -1;
+	return v ? 1 : 0;
+}
+
+static CK_ULONG get_ulong(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                          CK_ATTRIBUTE_TYPE type, CK_ULONG dflt)
+{
+	CK_ULONG v = 0;
+	CK_ATTRIBUTE a = {type, &v, sizeof(v)};
+
+	if (t->f->C_GetAttributeValue(t->s, h, &a, 1) != CKR_OK ||
+	    a.ulValueLen != sizeof(v))
+		return dflt;
+	return v;
+}
+
+/* A variable-length attribute. *buf: free(); NUL-terminated for strings. */
+static CK_RV get_var(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                     CK_ATTRIBUTE_TYPE type, unsigned char **buf, size_t *len)
+{
+	CK_ATTRIBUTE a = {type, NULL, 0};
+	CK_RV rv;
+
+	*buf = NULL;
+	*len = 0;
+	rv = t->f->C_GetAttributeValue(t->s, h, &a, 1);
+	if (rv != CKR_OK)
+		return rv;
+	if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION)
+		return CKR_ATTRIBUTE_SENSITIVE;
+	a.pValue = malloc(a.ulValueLen + 1);
+	if (a.pValue == NULL)
+		return CKR_HOST_MEMORY;
+	rv = t->f->C_GetAttributeValue(t->s, h, &a, 1);
+	if (rv != CKR_OK) {
+		free(a.pValue);
+		return rv;
+	}
+	((unsigned char *)a.pValue)[a.ulValueLen] = '\0';
+	*buf = a.pValue;
+	*len = a.ulValueLen;
+	return CKR_OK;
+}
+
+/* All objects matching tmpl. *out: free(). */
+static enum kg_code find_objects(struct hsm_token *t, CK_ATTRIBUTE *tmpl,
+                                 CK_ULONG n, CK_OBJECT_HANDLE **out,
+                                 size_t *count, struct kg_err *err)
+{
+	CK_OBJECT_HANDLE *v = NULL, *nv, batch[32];
+	CK_ULONG got;
+	size_t cnt = 0;
+	CK_RV rv;
+
+	*out = NULL;
+	*count = 0;
+	rv = t->f->C_FindObjectsInit(t->s, tmpl, n);
+	if (rv != CKR_OK)
+		return hsm_rv_err(err, rv, "C_FindObjectsInit", t->label);
+	for (;;) {
+		rv = t->f->C_FindObjects(t->s, batch, 32, &got);
+		if (rv != CKR_OK || got == 0)
+			break;
+		nv = realloc(v, (cnt + got) * sizeof(*v));
+		if (nv == NULL) {
+			rv = CKR_HOST_MEMORY;
+			break;
+		}
+		v = nv;
+		memcpy(v + cnt, batch, got * sizeof(*v));
+		cnt += got;
+	}
+	t->f->C_FindObjectsFinal(t->s);
+	if (rv != CKR_OK) {
+		free(v);
+		return hsm_rv_err(err, rv, "C_FindObjects", t->label);
+	}
+	*out = v;
+	*count = cnt;
+	return KG_OK;
+}
+
+/* The EC point in an CKA_EC_POINT value (DER OCTET STRING, or raw). */
+static int ec_point(const unsigned char *v, size_t len, size_t want,
+                    const unsigned char **pt, size_t *ptlen)
+{
+	const unsigned char *p = v;
+	ASN1_OCTET_STRING *os = d2i_ASN1_OCTET_STRING(NULL, &p, (long)len);
+	int ok = 0;
+
+	if (os != NULL && p == v + len &&
+	    (size_t)ASN1_STRING_length(os) == want) {
+		/* the point sits at the end of the DER value */
+		*pt = v + len - want;
+		*ptlen = want;
+		ok = 1;
+	} else if (len == want) {
+		*pt = v;
+		*ptlen = len;
+		ok = 1;
+	}
+	ASN1_OCTET_STRING_free(os);
+	return ok;
+}
+
+static int curve_from_params(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	ASN1_OBJECT *o = d2i_ASN1_OBJECT(NULL, &p, (long)len);
+	int nid = o ? OBJ_obj2nid(o) : NID_undef;
+
+	ASN1_OBJECT_free(o);
+	return nid;
+}
+
+static int curve_bits(int nid)
+{
+	switch (nid) {
+	case NID_X9_62_prime256v1:
+		return 256;
+	case NID_secp384r1:
+		return 384;
+	case NID_secp521r1:
+		return 521;
+	default:
+		return 0;
+	}
+}
+
+/* ---- public key ------------------------------------------------------ */
+
+/* SubjectPublicKeyInfo DER from raw components. *der: OPENSSL_free(). */
+static enum kg_code make_spki(enum hsm_key_type type, const unsigned char *a,
+                              size_t alen, const unsigned char *b, size_t blen,
+                              int nid, unsigned char **der, size_t *derlen,
+                              struct kg_err *err)
+{
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pk = NULL;
+	BIGNUM *n = NULL, *e = NULL;
+	unsigned char *out = NULL;
+	int len, ok = 0;
+
+	*der = NULL;
+	if (bld == NULL)
+		goto done;
+	if (type == HSM_KEY_RSA) {
+		n = BN_bin2bn(a, (int)alen, NULL);
+		e = BN_bin2bn(b, (int)blen, NULL);
+		if (n == NULL || e == NULL ||
+		    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
+		    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e))
+			goto done;
+	} else {
+		if (!OSSL_PARAM_BLD_push_utf8_string(
+		            bld, OSSL_PKEY_PARAM_GROUP_NAME, OBJ_nid2sn(nid),
+		            0) ||
+		    !OSSL_PARAM_BLD_push_octet_string(
+		            bld, OSSL_PKEY_PARAM_PUB_KEY, a, alen))
+			goto done;
+	}
+	params = OSSL_PARAM_BLD_to_param(bld);
+	ctx = EVP_PKEY_CTX_new_from_name(
+	        NULL, type == HSM_KEY_RSA ? "RSA" : "EC", "provider=default");
+	if (params == NULL || ctx == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) <= 0 ||
+	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+		goto done;
+	len = i2d_PUBKEY(pk, &out);
+	if (len <= 0)
+		goto done;
+	*der = out;
+	*derlen = (size_t)len;
+	ok = 1;
+done:
+	EVP_PKEY_free(pk);
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(n);
+	BN_free(e);
+	if (!ok)
+		return kg_err_set(err, KG_E_TOKEN,
+		                  "the token's public key is not a valid %s "
+		                  "key",
+		                  type == HSM_KEY_RSA ? "RSA" : "EC");
+	return KG_OK;
+}
+
+/* The public key object paired with a private key (same CKA_ID). */
+static CK_OBJECT_HANDLE public_of(struct hsm_token *t, const unsigned char *id,
+                                  size_t id_len)
+{
+	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+	CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &cls, sizeof(cls)},
+	                       {CKA_ID, (void *)id, id_len}};
+	CK_OBJECT_HANDLE *h = NULL, r = CK_INVALID_HANDLE;
+	size_t n = 0;
+
+	if (id_len == 0)
+		return CK_INVALID_HANDLE;
+	if (find_objects(t, tmpl, 2, &h, &n, NULL) == KG_OK && n >= 1)
+		r = h[0];
+	free(h);
+	return r;
+}
+
+/*
+ * Fills info (and, if spki != NULL, the public key) for private key h.
+ */
+static enum kg_code describe(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                             struct hsm_key_info *info, unsigned char **spki,
+                             size_t *spki_len, struct kg_err *err)
+{
+	unsigned char *lab = NULL, *id = NULL, *a = NULL, *b = NULL;
+	size_t lablen, idlen, alen, blen;
+	CK_KEY_TYPE kt;
+	CK_OBJECT_HANDLE pub;
+	enum kg_code rc = KG_OK;
+	int nid = NID_undef;
+
+	memset(info, 0, sizeof(*info));
+	kt = get_ulong(t, h, CKA_KEY_TYPE, (CK_ULONG)-1);
+	if (kt == CKK_RSA)
+		info->type = HSM_KEY_RSA;
+	else if (kt == CKK_EC)
+		info->type = HSM_KEY_EC;
+	if (get_var(t, h, CKA_LABEL, &lab, &lablen) != CKR_OK)
+		lab = NULL;
+	info->label = (char *)lab;
+	lab = NULL;
+	if (get_var(t, h, CKA_ID, &id, &idlen) == CKR_OK &&
+	    idlen <= sizeof(info->id)) {
+		memcpy(info->id, id, idlen);
+		info->id_len = idlen;
+	}
+	info->sensitive = get_bool(t, h, CKA_SENSITIVE);
+	info->extractable = get_bool(t, h, CKA_EXTRACTABLE);
+	info->always_sensitive = get_bool(t, h, CKA_ALWAYS_SENSITIVE);
+	info->never_extractable = get_bool(t, h, CKA_NEVER_EXTRACTABLE);
+	info->local = get_bool(t, h, CKA_LOCAL);
+	info->can_sign = get_bool(t, h, CKA_SIGN);
+	pub = public_of(t, info->id, info->id_len);
+	info->has_public = pub != CK_INVALID_HANDLE;
+
+	if (info->type == HSM_KEY_RSA) {
+		BIGNUM *n;
+
+		if (get_var(t, h, CKA_MODULUS, &a, &alen) != CKR_OK &&
+		    (pub == CK_INVALID_HANDLE ||
+		     get_var(t, pub, CKA_MODULUS, &a, &alen) != CKR_OK))
+			a = NULL;
+		if (get_var(t, h, CKA_PUBLIC_EXPONENT, &b, &blen) != CKR_OK &&
+		    (pub == CK_INVALID_HANDLE ||
+		     get_var(t, pub, CKA_PUBLIC_EXPONENT, &b, &blen) !=
+		             CKR_OK))
+			b = NULL;
+		if (a != NULL) {
+			n = BN_bin2bn(a, (int)alen, NULL);
+			info->bits = n ? BN_num_bits(n) : 0;
+			BN_free(n);
+		}
+		if (spki != NULL) {
+			if (a == NULL || b == NULL)
+				rc = kg_err_set(err, KG_E_TOKEN,
+				                "key '%s' on token '%s': the "
+				                "token does not give its "
+				                "public modulus and exponent",
+				                info->label ? info->label : "",
+				                t->label);
+			else
+				rc = make_spki(HSM_KEY_RSA, a, alen, b, blen,
+				               0, spki, spki_len, err);
+		}
+	} else if (info->type == HSM_KEY_EC) {
+		if (get_var(t, h, CKA_EC_PARAMS, &a, &alen) == CKR_OK ||
+		    (pub != CK_INVALID_HANDLE &&
+		     get_var(t, pub, CKA_EC_PARAMS, &a, &alen) == CKR_OK))
+			nid = curve_from_params(a, alen);
+		info->bits = curve_bits(nid);
+		info->curve = nid != NID_undef ? EC_curve_nid2nist(nid) : NULL;
+		if (spki != NULL) {
+			const unsigned char *pt;
+			size_t ptlen,
+			        want = 2 * (((size_t)info->bits + 7) / 8) + 1;
+
+			if (info->bits == 0)
+				rc = kg_err_set(err, KG_E_TOKEN,
+				                "key '%s' on token '%s' is on "
+				                "a curve keygate does not "
+				                "support",
+				                info->label ? info->label : "",
+				                t->label);
+			else if (pub == CK_INVALID_HANDLE ||
+			         get_var(t, pub, CKA_EC_POINT, &b, &blen) !=
+			                 CKR_OK ||
+			         !ec_point(b, blen, want, &pt, &ptlen))
+				rc = kg_err_set(
+				        err, KG_E_TOKEN,
+				        "key '%s' on token '%s' has no "
+				        "public key object with its "
+				        "id; cannot build its public "
+				        "key",
+				        info->label ? info->label : "",
+				        t->label);
+			else
+				rc = make_spki(HSM_KEY_EC, pt, ptlen, NULL, 0,
+				               nid, spki, spki_len, err);
+		}
+	} else if (spki != NULL) {
+		rc = kg_err_set(err, KG_E_TOKEN,
+		                "key '%s' on token '%s' is neither RSA nor EC",
+		                info->label ? info->label : "", t->label);
+	}
+	if (rc == KG_OK)
+		rc = hsm_uri_build(&t->info, t->module_path, info->label,
+		                   info->id, info->id_len, CKO_PRIVATE_KEY,
+		                   &info->uri, err);
+	free(id);
+	free(a);
+	free(b);
+	return rc;
+}
+
+void hsm_key_info_clear(struct hsm_key_info *k)
+{
+	if (k == NULL)
+		return;
+	free(k->uri);
+	free(k->label);
+	memset(k, 0, sizeof(*k));
+}
+
+void hsm_key_info_free_array(struct hsm_key_info *k, size_t n)
+{
+	size_t i;
+
+	if (k == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		hsm_key_info_clear(&k[i]);
+	free(k);
+}
+
+/* ---- find ------------------------------------------------------------ */
+
+/* Private keys matching the object part of uri (label, id). */
+static enum kg_code find_private(struct hsm_token *t, const char *uri,
+                                 CK_OBJECT_HANDLE **out, size_t *n,
+                                 struct kg_err *err)
+{
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE tmpl[3] = {{CKA_CLASS, &cls, sizeof(cls)}};
+	CK_ATTRIBUTE *a;
+	CK_ULONG nt = 1;
+	P11KitUri *u = NULL;
+	enum kg_code rc;
+
+	if (uri != NULL) {
+		rc = hsm_uri_parse(uri, &u, err);
+		if (rc != KG_OK)
+			return rc;
+		if ((a = p11_kit_uri_get_attribute(u, CKA_LABEL)) != NULL)
+			tmpl[nt++] = *a;
+		if ((a = p11_kit_uri_get_attribute(u, CKA_ID)) != NULL)
+			tmpl[nt++] = *a;
+	}
+	rc = find_objects(t, tmpl, nt, out, n, err);
+	p11_kit_uri_free(u);
+	return rc;
+}
+
+enum kg_code hsm_key_list(struct hsm_token *t, const char *uri,
+                          struct hsm_key_info **out, size_t *n,
+                          struct kg_err *err)
+{
+	CK_OBJECT_HANDLE *h = NULL;
+	struct hsm_key_info *v = NULL;
+	size_t cnt = 0, i;
+	enum kg_code rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = find_private(t, uri, &h, &cnt, err);
+	if (rc != KG_OK)
+		return rc;
+	if (cnt > 0) {
+		v = calloc(cnt, sizeof(*v));
+		if (v == NULL) {
+			free(h);
+			return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+		}
+	}
+	for (i = 0; i < cnt; i++) {
+		rc = describe(t, h[i], &v[i], NULL, NULL, err);
+		if (rc != KG_OK) {
+			hsm_key_info_free_array(v, cnt);
+			free(h);
+			return rc;
+		}
+	}
+	free(h);
+	*out = v;
+	*n = cnt;
+	return KG_OK;
+}
+
+enum kg_code hsm_key_find(struct hsm_token *t, const char *uri,
+                          struct hsm_key **out, struct kg_err *err)
+{
+	CK_OBJECT_HANDLE *h = NULL;
+	struct hsm_key *k = NULL;
+	size_t cnt = 0, i, used = 0;
+	char list[400];
+	enum kg_code rc;
+
+	*out = NULL;
+	rc = find_private(t, uri, &h, &cnt, err);
+	if (rc != KG_OK)
+		return rc;
+	if (cnt == 0) {
+		rc = kg_err_set(err, KG_E_TOKEN,
+		                "no private key matches '%s' on token '%s'; "
+		                "see keygate key list --token '%s'",
+		                uri, t->label, t->uri);
+		goto out;
+	}
+	if (cnt > 1) {
+		list[0] = '\0';
+		for (i = 0; i < cnt; i++) {
+			struct hsm_key_info ki;
+
+			if (describe(t, h[i], &ki, NULL, NULL, NULL) ==
+			            KG_OK &&
+			    used + strlen(ki.uri) + 4 < sizeof(list))
+				used += (size_t)snprintf(
+				        list + used, sizeof(list) - used,
+				        "%s%s", used ? "  " : "", ki.uri);
+			hsm_key_info_clear(&ki);
+		}
+		rc = kg_err_set(err, KG_E_TOKEN,
+		                "'%s' matches %zu private keys on token '%s'; "
+		                "add id= to pick one: %s",
+		                uri, cnt, t->label, list);
+		goto out;
+	}
+	k = calloc(1, sizeof(*k));
+	if (k == NULL) {
+		rc = kg_err_set(err, KG_E_RUNTIME, "out of memory");
+		goto out;
+	}
+	k->t = t;
+	k->priv = h[0];
+	rc = describe(t, h[0], &k->info, &k->spki, &k->spki_len, err);
+	if (rc != KG_OK)
+		goto out;
+	*out = k;
+	k = NULL;
+out:
+	hsm_key_free(k);
+	free(h);
+	return rc;
+}
+
+void hsm_key_free(struct hsm_key *k)
+{
+	if (k == NULL)
+		return;
+	hsm_key_info_clear(&k->info);
+	OPENSSL_free(k->spki);
+	free(k);
+}
+
+const struct hsm_key_info *hsm_key_describe(const struct hsm_key *k)
+{
+	return &k->info;
+}
+
+enum kg_code hsm_key_pkey(struct hsm_key *k, EVP_PKEY **out,
+                          struct kg_err *err)
+{
+	struct hsm_signer sg = {
+	        .f = k->t->f,
+	        .s = k->t->s,
+	        .obj = k->priv,
+	        .type = k->info.type,
+	        .bits = k->info.bits,
+	        .spki = k->spki,
+	        .spki_len = k->spki_len,
+	        .label = k->info.label,
+	};
+
+	if (k->info.can_sign == 0)
+		return kg_err_set(err, KG_E_TOKEN,
+		                  "key '%s' on token '%s' is not allowed to "
+		                  "sign (CKA_SIGN is false)",
+		                  k->info.label ? k->info.label : "",
+		                  k->t->label);
+	return hsm_prov_pkey(&sg, out, err);
+}
+
+/* ---- generate -------------------------------------------------------- */
+
+static enum kg_code destroy_all(struct hsm_token *t, CK_OBJECT_HANDLE *h,
+                                size_t n, struct kg_err *err)
+{
+	size_t i;
+	CK_RV rv;
+
+	for (i = 0; i < n; i++) {
+		rv = t->f->C_DestroyObject(t->s, h[i]);
+		if (rv != CKR_OK)
+			return hsm_rv_err(err, rv, "C_DestroyObject",
+			                  t->label);
+	}
+	return KG_OK;
+}
+
+/* Key objects (public and private) that hold a label. */
+static enum kg_code keys_with_label(struct hsm_token *t, const char *label,
+                                    CK_OBJECT_HANDLE **out, size_t *n,
+                                    struct kg_err *err)
+{
+	CK_OBJECT_CLASS cls[2] = {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY};
+	CK_OBJECT_HANDLE *all = NULL, *h, *nv;
+	size_t cnt = 0, m, i;
+	enum kg_code rc;
+
+	*out = NULL;
+	*n = 0;
+	for (i = 0; i < 2; i++) {
+		CK_ATTRIBUTE tmpl[] = {
+		        {CKA_CLASS, &cls[i], sizeof(cls[i])},
+		        {CKA_LABEL, (void *)label, strlen(label)}};
+
+		rc = find_objects(t, tmpl, 2, &h, &m, err);
+		if (rc != KG_OK) {
+			free(all);
+			return rc;
+		}
+		if (m > 0) {
+			nv = realloc(all, (cnt + m) * sizeof(*all));
+			if (nv == NULL) {
+				free(h);
+				free(all);
+				return kg_err_set(err, KG_E_RUNTIME,
+				                  "out of memory");
+			}
+			all = nv;
+			memcpy(all + cnt, h, m * sizeof(*h));
+			cnt += m;
+		}
+		free(h);
+	}
+	*out = all;
+	*n = cnt;
+	return KG_OK;
+}
+
+enum kg_code hsm_key_gen(struct hsm_token *t, const struct hsm_keygen *g,
+                         struct hsm_key_info *out, struct kg_err *err)
+{
+	static const CK_BYTE f4[] = {0x01, 0x00, 0x01};
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_BBOOL sens = g->exportable ? CK_FALSE : CK_TRUE;
+	CK_BBOOL extr = g->exportable ? CK_TRUE : CK_FALSE;
+	CK_ULONG bits = (CK_ULONG)g->bits;
+	CK_MECHANISM mech = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
+	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
+	CK_OBJECT_HANDLE *old = NULL;
+	CK_ATTRIBUTE pubt[8], privt[12];
+	CK_ULONG np = 0, nq = 0;
+	unsigned char *params = NULL, *v = NULL, digest[SHA_DIGEST_LENGTH];
+	const unsigned char *pt;
+	size_t nold = 0, vlen, ptlen;
+	size_t lablen = strlen(g->label);
+	enum kg_code rc;
+	CK_RV rv;
+	int plen;
+
+	memset(out, 0, sizeof(*out));
+	rc = keys_with_label(t, g->label, &old, &nold, err);
+	if (rc != KG_OK)
+		return rc;
+	if (nold > 0 && !g->force) {
+		struct hsm_key_info ki;
+		CK_OBJECT_CLASS c = get_ulong(t, old[0], CKA_CLASS, 0);
+
+		if (c == CKO_PRIVATE_KEY &&
+		    describe(t, old[0], &ki, NULL, NULL, NULL) == KG_OK) {
+			rc = kg_err_set(err, KG_E_USAGE,
+			                "a key labelled '%s' exists on token "
+			                "'%s': %s; choose another label or "
+			                "use --force to replace it",
+			                g->label, t->label, ki.uri);
+			hsm_key_info_clear(&ki);
+		} else {
+			rc = kg_err_set(err, KG_E_USAGE,
+			                "a key labelled '%s' exists on token "
+			                "'%s'; choose another label or use "
+			                "--force to replace it",
+			                g->label, t->label);
+		}
+		free(old);
+		return rc;
+	}
+
+#define ADD(arr, n, t_, p_, l_)                                               \
+	do {                                                                  \
+		arr[n].type = (t_);                                           \
+		arr[n].pValue = (void *)(p_);                                 \
+		arr[n].ulValueLen = (l_);                                     \
+		n++;                                                          \
+	} while (0)
+	ADD(pubt, np, CKA_TOKEN, &yes, sizeof(yes));
+	ADD(pubt, np, CKA_PRIVATE, &no, sizeof(no));
+	ADD(pubt, np, CKA_VERIFY, &yes, sizeof(yes));
+	ADD(pubt, np, CKA_LABEL, g->label, lablen);
+	ADD(privt, nq, CKA_TOKEN, &yes, sizeof(yes));
+	ADD(privt, nq, CKA_PRIVATE, &yes, sizeof(yes));
+	ADD(privt, nq, CKA_SENSITIVE, &sens, sizeof(sens));
+	ADD(privt, nq, CKA_EXTRACTABLE, &extr, sizeof(extr));
+	ADD(privt, nq, CKA_SIGN, &yes, sizeof(yes));
+	ADD(privt, nq, CKA_LABEL, g->label, lablen);
+	if (g->id != NULL) {
+		ADD(pubt, np, CKA_ID, g->id, g->id_len);
+		ADD(privt, nq, CKA_ID, g->id, g->id_len);
+	}
+	if (g->type == HSM_KEY_RSA) {
+		ADD(pubt, np, CKA_MODULUS_BITS, &bits, sizeof(bits));
+		ADD(pubt, np, CKA_PUBLIC_EXPONENT, f4, sizeof(f4));
+		ADD(pubt, np, CKA_ENCRYPT, &yes, sizeof(yes));
+		ADD(privt, nq, CKA_DECRYPT, &yes, sizeof(yes));
+	} else {
+		ASN1_OBJECT *o = OBJ_nid2obj(g->curve_nid);
+
+		mech.mechanism = CKM_EC_KEY_PAIR_GEN;
+		plen = o ? i2d_ASN1_OBJECT(o, &params) : -1;
+		if (plen <= 0) {
+			free(old);
+			return kg_err_set(err, KG_E_USAGE, "unknown curve");
+		}
+		ADD(pubt, np, CKA_EC_PARAMS, params, (CK_ULONG)plen);
+	}
+#undef ADD
+
+	rv = t->f->C_GenerateKeyPair(t->s, &mech, pubt, np, privt, nq, &pub,
+	                             &priv);
+	if (rv != CKR_OK) {
+		rc = hsm_rv_err(err, rv, "C_GenerateKeyPair", t->label);
+		goto out;
+	}
+	if (g->id == NULL) {
+		/* CKA_ID = SHA-1 of the modulus or the EC point */
+		if (g->type == HSM_KEY_RSA) {
+			rv = get_var(t, pub, CKA_MODULUS, &v, &vlen);
+			pt = v;
+			ptlen = vlen;
+		} else {
+			size_t want =
+			        2 * (((size_t)curve_bits(g->curve_nid) + 7) /
+			             8) +
+			        1;
+
+			rv = get_var(t, pub, CKA_EC_POINT, &v, &vlen);
+			if (rv == CKR_OK &&
+			    !ec_point(v, vlen, want, &pt, &ptlen))
+				rv = CKR_ATTRIBUTE_VALUE_INVALID;
+		}
+		if (rv == CKR_OK) {
+			CK_ATTRIBUTE ida = {CKA_ID, digest, sizeof(digest)};
+
+			SHA1(pt, ptlen, digest);
+			rv = t->f->C_SetAttributeValue(t->s, pub, &ida, 1);
+			if (rv == CKR_OK)
+				rv = t->f->C_SetAttributeValue(t->s, priv,
+				                               &ida, 1);
+		}
+		if (rv != CKR_OK) {
+			rc = hsm_rv_err(err, rv, "setting CKA_ID", t->label);
+			goto out;
+		}
+	}
+	rc = describe(t, priv, out, NULL, NULL, err);
+	if (rc != KG_OK)
+		goto out;
+	if (nold > 0) {
+		/* --force: the new pair is in place; now drop the old */
+		rc = destroy_all(t, old, nold, err);
+		if (rc != KG_OK) {
+			hsm_key_info_clear(out);
+			goto out;
+		}
+	}
+	pub = priv = CK_INVALID_HANDLE; /* kept */
+out:
+	/* never leave half a key pair behind */
+	if (priv != CK_INVALID_HANDLE)
+		t->f->C_DestroyObject(t->s, priv);
+	if (pub != CK_INVALID_HANDLE)
+		t->f->C_DestroyObject(t->s, pub);
+	OPENSSL_free(params);
+	free(v);
+	free(old);
+	return rc;
+}

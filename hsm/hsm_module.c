@@ -1,0 +1,121 @@
+/* Module resolution: URI module-path/-name, --module, KEYGATE_MODULE, p11-kit.
+ */
+#include "hsm/hsm_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void hsm_pad_copy(char *dst, const CK_UTF8CHAR *src, size_t n)
+{
+	memcpy(dst, src, n);
+	while (n > 0 && (dst[n - 1] == ' ' || dst[n - 1] == '\0'))
+		n--;
+	dst[n] = '\0';
+}
+
+char *hsm_module_path(CK_FUNCTION_LIST *f)
+{
+	return p11_kit_module_get_filename(f);
+}
+
+static enum kg_code load_path(const char *path, struct hsm_modset *m,
+                              struct kg_err *err)
+{
+	const char *why;
+	CK_RV rv;
+
+	m->single = p11_kit_module_load(path, 0);
+	if (m->single == NULL) {
+		why = p11_kit_message();
+		return kg_err_set(err, KG_E_TOKEN,
+		                  "cannot load PKCS#11 module '%s': %s; check "
+		                  "--module or KEYGATE_MODULE",
+		                  path, why ? why : "unknown error");
+	}
+	rv = p11_kit_module_initialize(m->single);
+	if (rv != CKR_OK) {
+		p11_kit_module_release(m->single);
+		m->single = NULL;
+		return kg_err_set(err, KG_E_TOKEN,
+		                  "PKCS#11 module '%s' failed to initialise: "
+		                  "%s",
+		                  path,
+		                  hsm_rv_name(rv) ? hsm_rv_name(rv) : "error");
+	}
+	m->one[0] = m->single;
+	m->one[1] = NULL;
+	m->list = m->one;
+	return KG_OK;
+}
+
+enum kg_code hsm_modset_open(P11KitUri *uri, const struct hsm_conf *conf,
+                             struct hsm_modset **out, struct kg_err *err)
+{
+	const char *path = NULL, *name = NULL;
+	struct hsm_modset *m;
+	enum kg_code rc;
+
+	*out = NULL;
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	if (uri != NULL) {
+		path = p11_kit_uri_get_module_path(uri);
+		name = p11_kit_uri_get_module_name(uri);
+	}
+	if (path == NULL && name == NULL && conf != NULL)
+		path = conf->module;
+	if (path == NULL && name == NULL)
+		path = getenv("KEYGATE_MODULE");
+	if (path != NULL && *path == '\0')
+		path = NULL;
+
+	if (path != NULL) {
+		rc = load_path(path, m, err);
+		if (rc != KG_OK)
+			goto fail;
+	} else {
+		m->registry = p11_kit_modules_load_and_initialize(0);
+		if (m->registry == NULL || m->registry[0] == NULL) {
+			rc = kg_err_set(err, KG_E_TOKEN,
+			                "no PKCS#11 module registered with "
+			                "p11-kit; give --module PATH or set "
+			                "KEYGATE_MODULE");
+			goto fail;
+		}
+		m->list = m->registry;
+		if (name != NULL) {
+			CK_FUNCTION_LIST *f =
+			        p11_kit_module_for_name(m->registry, name);
+			if (f == NULL) {
+				rc = kg_err_set(err, KG_E_TOKEN,
+				                "no PKCS#11 module named '%s' "
+				                "in the p11-kit registry (see "
+				                "keygate token list)",
+				                name);
+				goto fail;
+			}
+			m->one[0] = f;
+			m->one[1] = NULL;
+			m->list = m->one;
+		}
+	}
+	*out = m;
+	return KG_OK;
+fail:
+	hsm_modset_close(m);
+	return rc;
+}
+
+void hsm_modset_close(struct hsm_modset *m)
+{
+	if (m == NULL)
+		return;
+	if (m->single != NULL) {
+		p11_kit_module_finalize(m->single);
+		p11_kit_module_release(m->single);
+	}
+	if (m->registry != NULL)
+		p11_kit_modules_finalize_and_release(m->registry);
+	free(m);
+}

@@ -1,0 +1,568 @@
+/*
+ * The EVP_PKEY bridge: a built-in OpenSSL 3 provider ("keygate-hsm") whose
+ * keys are token keys. engine/ signs with the EVP_PKEY like any other; the
+ * digest is computed here in software and the token makes the signature
+ * with C_Sign (CKM_RSA_PKCS over a DigestInfo, CKM_ECDSA over the hash).
+ *
+ * Algorithm names are our own ("KG-RSA", "KG-EC") so that no fetch for a
+ * software key can ever land here. Besides keymgmt and signature the
+ * provider has one encoder, the public key as SubjectPublicKeyInfo DER, so
+ * that X509_REQ_set_pubkey() and X509_set_pubkey() work on these keys.
+ *
+ * One key object = one token session; calls on it are not thread-safe.
+ */
+#include "hsm/hsm_int.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core.h>
+#include <openssl/core_dispatch.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/params.h>
+#include <openssl/provider.h>
+#include <openssl/x509.h>
+
+#define PROV_NAME    "keygate-hsm"
+#define PROV_PROPS   "provider=" PROV_NAME
+#define PARAM_SIGNER "kg-signer"
+
+static const OSSL_CORE_HANDLE *core;
+static OSSL_FUNC_core_new_error_fn *c_new_error;
+static OSSL_FUNC_core_set_error_debug_fn *c_set_error_debug;
+static OSSL_FUNC_core_vset_error_fn *c_vset_error;
+static OSSL_FUNC_BIO_write_ex_fn *c_bio_write_ex;
+
+#define KG_R_TOKEN 1
+
+static void raise(const char *func, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+static void raise(const char *func, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c_new_error == NULL || c_vset_error == NULL)
+		return;
+	c_new_error(core);
+	if (c_set_error_debug != NULL)
+		c_set_error_debug(core, __FILE__, __LINE__, func);
+	va_start(ap, fmt);
+	c_vset_error(core, KG_R_TOKEN, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- key objects ----------------------------------------------------- */
+
+struct kg_key {
+	struct hsm_signer sg;
+	unsigned char *spki;
+	char *label;
+	int set;
+};
+
+static void *km_new(void *provctx)
+{
+	return OPENSSL_zalloc(sizeof(struct kg_key));
+}
+
+static void km_free(void *kd)
+{
+	struct kg_key *k = kd;
+
+	if (k == NULL)
+		return;
+	OPENSSL_free(k->spki);
+	OPENSSL_free(k->label);
+	OPENSSL_free(k);
+}
+
+static int km_has(const void *kd, int selection)
+{
+	const struct kg_key *k = kd;
+
+	return k != NULL && k->set;
+}
+
+static int km_import(void *kd, int selection, const OSSL_PARAM params[])
+{
+	struct kg_key *k = kd;
+	const OSSL_PARAM *p;
+	const struct hsm_signer *sg;
+
+	p = OSSL_PARAM_locate_const(params, PARAM_SIGNER);
+	if (k == NULL || p == NULL ||
+	    p->data_type != OSSL_PARAM_OCTET_STRING ||
+	    p->data_size != sizeof(sg))
+		return 0;
+	memcpy(&sg, p->data, sizeof(sg));
+	k->sg = *sg;
+	k->spki = OPENSSL_memdup(sg->spki, sg->spki_len);
+	k->label = OPENSSL_strdup(sg->label ? sg->label : "");
+	if (k->spki == NULL || k->label == NULL)
+		return 0;
+	k->sg.spki = k->spki;
+	k->sg.label = k->label;
+	k->set = 1;
+	return 1;
+}
+
+static const OSSL_PARAM *km_import_types(int selection)
+{
+	static const OSSL_PARAM t[] = {
+	        OSSL_PARAM_octet_string(PARAM_SIGNER, NULL, 0),
+	        OSSL_PARAM_END};
+	return t;
+}
+
+/* DER ECDSA-Sig-Value size for an order of n bytes. */
+static int ecdsa_max_size(int bits)
+{
+	int n = (bits + 7) / 8, integer = n + 1 + 2, content = 2 * integer;
+
+	return content + (content < 128 ? 2 : 3);
+}
+
+static int km_get_params(void *kd, OSSL_PARAM params[])
+{
+	struct kg_key *k = kd;
+	OSSL_PARAM *p;
+	int secbits;
+
+	if (k == NULL)
+		return 0;
+	secbits = k->sg.type == HSM_KEY_RSA ? BN_security_bits(k->sg.bits, -1)
+	                                    : k->sg.bits / 2;
+	if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_BITS)) != NULL &&
+	    !OSSL_PARAM_set_int(p, k->sg.bits))
+		return 0;
+	if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_SECURITY_BITS)) !=
+	            NULL &&
+	    !OSSL_PARAM_set_int(p, secbits))
+		return 0;
+	if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_MAX_SIZE)) !=
+	            NULL &&
+	    !OSSL_PARAM_set_int(p, k->sg.type == HSM_KEY_RSA
+	                                   ? (k->sg.bits + 7) / 8
+	                                   : ecdsa_max_size(k->sg.bits)))
+		return 0;
+	if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_DEFAULT_DIGEST)) !=
+	            NULL &&
+	    !OSSL_PARAM_set_utf8_string(p, "SHA256"))
+		return 0;
+	return 1;
+}
+
+static const OSSL_PARAM *km_gettable_params(void *provctx)
+{
+	static const OSSL_PARAM t[] = {
+	        OSSL_PARAM_int(OSSL_PKEY_PARAM_BITS, NULL),
+	        OSSL_PARAM_int(OSSL_PKEY_PARAM_SECURITY_BITS, NULL),
+	        OSSL_PARAM_int(OSSL_PKEY_PARAM_MAX_SIZE, NULL),
+	        OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_DEFAULT_DIGEST, NULL,
+	                               0),
+	        OSSL_PARAM_END};
+	return t;
+}
+
+static const OSSL_DISPATCH km_fns[] = {
+        {OSSL_FUNC_KEYMGMT_NEW, (void (*)(void))km_new},
+        {OSSL_FUNC_KEYMGMT_FREE, (void (*)(void))km_free},
+        {OSSL_FUNC_KEYMGMT_HAS, (void (*)(void))km_has},
+        {OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))km_import},
+        {OSSL_FUNC_KEYMGMT_IMPORT_TYPES, (void (*)(void))km_import_types},
+        {OSSL_FUNC_KEYMGMT_GET_PARAMS, (void (*)(void))km_get_params},
+        {OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS,
+         (void (*)(void))km_gettable_params},
+        {0, NULL}};
+
+/* ---- signature ------------------------------------------------------- */
+
+struct kg_sig {
+	struct kg_key *key; /* borrowed from the EVP_PKEY */
+	EVP_MD *md;
+	EVP_MD_CTX *mdctx;
+};
+
+static void *sig_newctx(void *provctx, const char *propq)
+{
+	return OPENSSL_zalloc(sizeof(struct kg_sig));
+}
+
+static void sig_freectx(void *c)
+{
+	struct kg_sig *s = c;
+
+	if (s == NULL)
+		return;
+	EVP_MD_CTX_free(s->mdctx);
+	EVP_MD_free(s->md);
+	OPENSSL_free(s);
+}
+
+static void *sig_dupctx(void *c)
+{
+	struct kg_sig *s = c, *d = OPENSSL_zalloc(sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	d->key = s->key;
+	if (s->md != NULL && EVP_MD_up_ref(s->md))
+		d->md = s->md;
+	if (s->mdctx != NULL) {
+		d->mdctx = EVP_MD_CTX_new();
+		if (d->mdctx == NULL ||
+		    !EVP_MD_CTX_copy_ex(d->mdctx, s->mdctx)) {
+			sig_freectx(d);
+			return NULL;
+		}
+	}
+	return d;
+}
+
+static int sig_init(void *c, const char *mdname, void *kd,
+                    const OSSL_PARAM params[])
+{
+	struct kg_sig *s = c;
+
+	if (kd != NULL)
+		s->key = kd;
+	if (s->key == NULL || !s->key->set)
+		return 0;
+	EVP_MD_free(s->md);
+	s->md = EVP_MD_fetch(NULL, mdname ? mdname : "SHA256", NULL);
+	if (s->md == NULL) {
+		raise("sig_init", "digest '%s' is not available",
+		      mdname ? mdname : "SHA256");
+		return 0;
+	}
+	if (s->mdctx == NULL)
+		s->mdctx = EVP_MD_CTX_new();
+	return s->mdctx != NULL && EVP_DigestInit_ex2(s->mdctx, s->md, NULL);
+}
+
+static int sig_update(void *c, const unsigned char *data, size_t len)
+{
+	struct kg_sig *s = c;
+
+	return s->mdctx != NULL && EVP_DigestUpdate(s->mdctx, data, len);
+}
+
+static int sig_max(const struct kg_key *k)
+{
+	return k->sg.type == HSM_KEY_RSA ? (k->sg.bits + 7) / 8
+	                                 : ecdsa_max_size(k->sg.bits);
+}
+
+/* DigestInfo DER for PKCS#1 v1.5. *out: OPENSSL_free(). */
+static int digest_info(const EVP_MD *md, const unsigned char *h,
+                       unsigned int hlen, unsigned char **out)
+{
+	X509_SIG *sig = X509_SIG_new();
+	X509_ALGOR *alg;
+	ASN1_OCTET_STRING *dig;
+	int len = -1;
+
+	*out = NULL;
+	if (sig == NULL)
+		return -1;
+	X509_SIG_getm(sig, &alg, &dig);
+	if (X509_ALGOR_set0(alg, OBJ_nid2obj(EVP_MD_get_type(md)), V_ASN1_NULL,
+	                    NULL) &&
+	    ASN1_OCTET_STRING_set(dig, h, (int)hlen))
+		len = i2d_X509_SIG(sig, out);
+	X509_SIG_free(sig);
+	return len;
+}
+
+static int token_sign(struct kg_key *k, CK_MECHANISM_TYPE mt,
+                      unsigned char *in, size_t inlen, unsigned char *out,
+                      CK_ULONG *outlen)
+{
+	CK_MECHANISM mech = {mt, NULL, 0};
+	CK_RV rv;
+
+	rv = k->sg.f->C_SignInit(k->sg.s, &mech, k->sg.obj);
+	if (rv == CKR_OK)
+		rv = k->sg.f->C_Sign(k->sg.s, in, inlen, out, outlen);
+	if (rv != CKR_OK) {
+		const char *n = hsm_rv_name(rv);
+
+		raise("token_sign", "C_Sign with key '%s' failed: %s",
+		      k->label, n ? n : "unknown CKR");
+		return 0;
+	}
+	return 1;
+}
+
+static int sig_final(void *c, unsigned char *sig, size_t *siglen,
+                     size_t sigsize)
+{
+	struct kg_sig *s = c;
+	struct kg_key *k = s->key;
+	unsigned char h[EVP_MAX_MD_SIZE], *di = NULL, raw[132];
+	unsigned int hlen = 0;
+	CK_ULONG outlen;
+	size_t max;
+	int ok = 0, dilen;
+
+	if (k == NULL || s->mdctx == NULL)
+		return 0;
+	max = (size_t)sig_max(k);
+	if (sig == NULL) {
+		*siglen = max;
+		return 1;
+	}
+	if (sigsize < max || !EVP_DigestFinal_ex(s->mdctx, h, &hlen))
+		return 0;
+	if (k->sg.type == HSM_KEY_RSA) {
+		dilen = digest_info(s->md, h, hlen, &di);
+		outlen = (CK_ULONG)sigsize;
+		ok = dilen > 0 && token_sign(k, CKM_RSA_PKCS, di,
+		                             (size_t)dilen, sig, &outlen);
+		if (ok)
+			*siglen = outlen;
+	} else {
+		/* CKM_ECDSA gives r || s; X.509 wants ECDSA-Sig-Value DER */
+		ECDSA_SIG *es = NULL;
+		BIGNUM *r = NULL, *sv = NULL;
+		unsigned char *p = sig;
+		int half, len;
+
+		outlen = sizeof(raw);
+		if (!token_sign(k, CKM_ECDSA, h, hlen, raw, &outlen) ||
+		    outlen % 2 != 0)
+			goto ec_out;
+		half = (int)outlen / 2;
+		es = ECDSA_SIG_new();
+		r = BN_bin2bn(raw, half, NULL);
+		sv = BN_bin2bn(raw + half, half, NULL);
+		if (es == NULL || r == NULL || sv == NULL ||
+		    !ECDSA_SIG_set0(es, r, sv))
+			goto ec_out;
+		r = sv = NULL;
+		len = i2d_ECDSA_SIG(es, NULL);
+		if (len <= 0 || (size_t)len > sigsize)
+			goto ec_out;
+		len = i2d_ECDSA_SIG(es, &p);
+		*siglen = (size_t)len;
+		ok = 1;
+	ec_out:
+		ECDSA_SIG_free(es);
+		BN_free(r);
+		BN_free(sv);
+	}
+	OPENSSL_free(di);
+	OPENSSL_cleanse(h, sizeof(h));
+	return ok;
+}
+
+static int sig_get_ctx_params(void *c, OSSL_PARAM params[])
+{
+	struct kg_sig *s = c;
+	OSSL_PARAM *p;
+	X509_ALGOR *alg;
+	unsigned char *der = NULL;
+	int nid, len, ok;
+
+	p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_ALGORITHM_ID);
+	if (p == NULL)
+		return 1;
+	if (s->md == NULL || s->key == NULL ||
+	    !OBJ_find_sigid_by_algs(&nid, EVP_MD_get_type(s->md),
+	                            s->key->sg.type == HSM_KEY_RSA
+	                                    ? EVP_PKEY_RSA
+	                                    : EVP_PKEY_EC))
+		return 0;
+	alg = X509_ALGOR_new();
+	if (alg == NULL)
+		return 0;
+	/* RFC 4055: RSA PKCS#1 v1.5 has NULL parameters, ECDSA none */
+	X509_ALGOR_set0(alg, OBJ_nid2obj(nid),
+	                s->key->sg.type == HSM_KEY_RSA ? V_ASN1_NULL
+	                                               : V_ASN1_UNDEF,
+	                NULL);
+	len = i2d_X509_ALGOR(alg, &der);
+	ok = len > 0 && OSSL_PARAM_set_octet_string(p, der, (size_t)len);
+	OPENSSL_free(der);
+	X509_ALGOR_free(alg);
+	return ok;
+}
+
+static const OSSL_PARAM *sig_gettable_ctx_params(void *c, void *provctx)
+{
+	static const OSSL_PARAM t[] = {
+	        OSSL_PARAM_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID,
+	                                NULL, 0),
+	        OSSL_PARAM_END};
+	return t;
+}
+
+static const OSSL_DISPATCH sig_fns[] = {
+        {OSSL_FUNC_SIGNATURE_NEWCTX, (void (*)(void))sig_newctx},
+        {OSSL_FUNC_SIGNATURE_FREECTX, (void (*)(void))sig_freectx},
+        {OSSL_FUNC_SIGNATURE_DUPCTX, (void (*)(void))sig_dupctx},
+        {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_INIT, (void (*)(void))sig_init},
+        {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_UPDATE, (void (*)(void))sig_update},
+        {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_FINAL, (void (*)(void))sig_final},
+        {OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS,
+         (void (*)(void))sig_get_ctx_params},
+        {OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS,
+         (void (*)(void))sig_gettable_ctx_params},
+        {0, NULL}};
+
+/* ---- encoder: public key as SubjectPublicKeyInfo DER ----------------- */
+
+static void *enc_newctx(void *provctx)
+{
+	return provctx; /* stateless */
+}
+
+static void enc_freectx(void *c)
+{
+}
+
+static int enc_does_selection(void *c, int selection)
+{
+	return (selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY) != 0;
+}
+
+static int enc_encode(void *c, OSSL_CORE_BIO *out, const void *obj,
+                      const OSSL_PARAM abstract[], int selection,
+                      OSSL_PASSPHRASE_CALLBACK *cb, void *cbarg)
+{
+	const struct kg_key *k = obj;
+	size_t written = 0;
+
+	if (k == NULL || !k->set || c_bio_write_ex == NULL ||
+	    (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0)
+		return 0; /* the private half never leaves the token here */
+	return c_bio_write_ex(out, k->spki, k->sg.spki_len, &written) &&
+	       written == k->sg.spki_len;
+}
+
+static const OSSL_DISPATCH enc_fns[] = {
+        {OSSL_FUNC_ENCODER_NEWCTX, (void (*)(void))enc_newctx},
+        {OSSL_FUNC_ENCODER_FREECTX, (void (*)(void))enc_freectx},
+        {OSSL_FUNC_ENCODER_DOES_SELECTION, (void (*)(void))enc_does_selection},
+        {OSSL_FUNC_ENCODER_ENCODE, (void (*)(void))enc_encode},
+        {0, NULL}};
+
+/* ---- provider -------------------------------------------------------- */
+
+#define ENC_PROPS PROV_PROPS ",output=der,structure=SubjectPublicKeyInfo"
+
+static const OSSL_ALGORITHM algs_keymgmt[] = {
+        {"KG-RSA", PROV_PROPS, km_fns, "token RSA key"},
+        {"KG-EC", PROV_PROPS, km_fns, "token EC key"},
+        {NULL, NULL, NULL, NULL}};
+static const OSSL_ALGORITHM algs_sig[] = {
+        {"KG-RSA", PROV_PROPS, sig_fns, "RSA PKCS#1 v1.5 by C_Sign"},
+        {"KG-EC", PROV_PROPS, sig_fns, "ECDSA by C_Sign"},
+        {NULL, NULL, NULL, NULL}};
+static const OSSL_ALGORITHM algs_enc[] = {{"KG-RSA", ENC_PROPS, enc_fns, NULL},
+                                          {"KG-EC", ENC_PROPS, enc_fns, NULL},
+                                          {NULL, NULL, NULL, NULL}};
+
+static const OSSL_ALGORITHM *prov_query(void *provctx, int op, int *no_cache)
+{
+	*no_cache = 0;
+	switch (op) {
+	case OSSL_OP_KEYMGMT:
+		return algs_keymgmt;
+	case OSSL_OP_SIGNATURE:
+		return algs_sig;
+	case OSSL_OP_ENCODER:
+		return algs_enc;
+	default:
+		return NULL;
+	}
+}
+
+static const OSSL_ITEM *prov_reasons(void *provctx)
+{
+	static const OSSL_ITEM r[] = {
+	        {ERR_PACK(0, 0, KG_R_TOKEN), "token operation failed"},
+	        {0, NULL}};
+	return r;
+}
+
+static const OSSL_DISPATCH prov_fns[] = {
+        {OSSL_FUNC_PROVIDER_QUERY_OPERATION, (void (*)(void))prov_query},
+        {OSSL_FUNC_PROVIDER_GET_REASON_STRINGS, (void (*)(void))prov_reasons},
+        {0, NULL}};
+
+static int prov_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
+                     const OSSL_DISPATCH **out, void **provctx)
+{
+	core = handle;
+	for (; in->function_id != 0; in++) {
+		switch (in->function_id) {
+		case OSSL_FUNC_CORE_NEW_ERROR:
+			c_new_error = OSSL_FUNC_core_new_error(in);
+			break;
+		case OSSL_FUNC_CORE_SET_ERROR_DEBUG:
+			c_set_error_debug = OSSL_FUNC_core_set_error_debug(in);
+			break;
+		case OSSL_FUNC_CORE_VSET_ERROR:
+			c_vset_error = OSSL_FUNC_core_vset_error(in);
+			break;
+		case OSSL_FUNC_BIO_WRITE_EX:
+			c_bio_write_ex = OSSL_FUNC_BIO_write_ex(in);
+			break;
+		default:
+			break;
+		}
+	}
+	*out = prov_fns;
+	*provctx = (void *)handle;
+	return 1;
+}
+
+static enum kg_code prov_load(struct kg_err *err)
+{
+	static int loaded;
+
+	if (loaded)
+		return KG_OK;
+	/* loading any provider explicitly stops the default's autoload */
+	if (OSSL_PROVIDER_load(NULL, "default") == NULL ||
+	    !OSSL_PROVIDER_add_builtin(NULL, PROV_NAME, prov_init) ||
+	    OSSL_PROVIDER_load(NULL, PROV_NAME) == NULL)
+		return kg_err_set(err, KG_E_RUNTIME,
+		                  "cannot start the token key provider");
+	loaded = 1;
+	return KG_OK;
+}
+
+enum kg_code hsm_prov_pkey(const struct hsm_signer *sg, EVP_PKEY **out,
+                           struct kg_err *err)
+{
+	EVP_PKEY_CTX *ctx = NULL;
+	OSSL_PARAM params[2];
+	enum kg_code rc;
+
+	*out = NULL;
+	rc = prov_load(err);
+	if (rc != KG_OK)
+		return rc;
+	params[0] = OSSL_PARAM_construct_octet_string(PARAM_SIGNER,
+	                                              (void *)&sg, sizeof(sg));
+	params[1] = OSSL_PARAM_construct_end();
+	ctx = EVP_PKEY_CTX_new_from_name(
+	        NULL, sg->type == HSM_KEY_RSA ? "KG-RSA" : "KG-EC",
+	        PROV_PROPS);
+	if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0 ||
+	    EVP_PKEY_fromdata(ctx, out, EVP_PKEY_KEYPAIR, params) <= 0)
+		rc = kg_err_set(err, KG_E_RUNTIME,
+		                "cannot wrap token key '%s' for signing",
+		                sg->label ? sg->label : "");
+	EVP_PKEY_CTX_free(ctx);
+	ERR_clear_error();
+	return rc;
+}

@@ -1,0 +1,638 @@
+/* Tokens: list, find by URI, log in, initialise. */
+#include "hsm/hsm_int.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/kg_secret.h"
+
+static void warn(const struct hsm_conf *c, const char *msg)
+{
+	if (c != NULL && c->warn != NULL)
+		c->warn(c->warn_arg, msg);
+}
+
+/* ---- list ------------------------------------------------------------ */
+
+void hsm_slot_info_free(struct hsm_slot_info *s, size_t n)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(s[i].module);
+		free(s[i].module_desc);
+		free(s[i].slot_desc);
+		free(s[i].uri);
+	}
+	free(s);
+}
+
+/* All slot ids of f (tokens present only if present_only). *ids: free(). */
+static enum kg_code slot_ids(CK_FUNCTION_LIST *f, CK_BBOOL present_only,
+                             CK_SLOT_ID **ids, CK_ULONG *n, struct kg_err *err)
+{
+	CK_ULONG count = 0;
+	CK_SLOT_ID *v = NULL;
+	CK_RV rv;
+
+	*ids = NULL;
+	*n = 0;
+	rv = f->C_GetSlotList(present_only, NULL, &count);
+	if (rv != CKR_OK)
+		return hsm_rv_err(err, rv, "C_GetSlotList", "(any)");
+	if (count == 0)
+		return KG_OK;
+	v = calloc(count, sizeof(*v));
+	if (v == NULL)
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	rv = f->C_GetSlotList(present_only, v, &count);
+	if (rv != CKR_OK) {
+		free(v);
+		return hsm_rv_err(err, rv, "C_GetSlotList", "(any)");
+	}
+	*ids = v;
+	*n = count;
+	return KG_OK;
+}
+
+enum kg_code hsm_token_list(const struct hsm_conf *conf,
+                            struct hsm_slot_info **out, size_t *n,
+                            struct kg_err *err)
+{
+	struct hsm_modset *m = NULL;
+	struct hsm_slot_info *v = NULL, *nv, *e;
+	size_t cnt = 0, mi;
+	enum kg_code rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = hsm_modset_open(NULL, conf, &m, err);
+	if (rc != KG_OK)
+		return rc;
+	for (mi = 0; m->list[mi] != NULL; mi++) {
+		CK_FUNCTION_LIST *f = m->list[mi];
+		CK_SLOT_ID *ids = NULL;
+		CK_ULONG ns = 0, si;
+		CK_INFO ci;
+		char desc[33];
+
+		rc = slot_ids(f, CK_FALSE, &ids, &ns, err);
+		if (rc != KG_OK)
+			goto out;
+		desc[0] = '\0';
+		if (f->C_GetInfo(&ci) == CKR_OK)
+			hsm_pad_copy(desc, ci.libraryDescription, 32);
+		for (si = 0; si < ns; si++) {
+			CK_SLOT_INFO sl;
+			CK_TOKEN_INFO ti;
+			char sdesc[65];
+
+			if (f->C_GetSlotInfo(ids[si], &sl) != CKR_OK)
+				continue;
+			nv = realloc(v, (cnt + 1) * sizeof(*v));
+			if (nv == NULL) {
+				free(ids);
+				rc = kg_err_set(err, KG_E_RUNTIME,
+				                "out of memory");
+				goto out;
+			}
+			v = nv;
+			e = &v[cnt++];
+			memset(e, 0, sizeof(*e));
+			e->module = hsm_module_path(f);
+			if (e->module == NULL)
+				e->module = p11_kit_module_get_name(f);
+			e->module_desc = strdup(desc);
+			e->slot_id = ids[si];
+			hsm_pad_copy(sdesc, sl.slotDescription, 64);
+			e->slot_desc = strdup(sdesc);
+			if (!(sl.flags & CKF_TOKEN_PRESENT) ||
+			    f->C_GetTokenInfo(ids[si], &ti) != CKR_OK)
+				continue;
+			e->has_token = 1;
+			hsm_pad_copy(e->label, ti.label, 32);
+			hsm_pad_copy(e->manufacturer, ti.manufacturerID, 32);
+			hsm_pad_copy(e->model, ti.model, 16);
+			hsm_pad_copy(e->serial, ti.serialNumber, 16);
+			e->initialized = !!(ti.flags & CKF_TOKEN_INITIALIZED);
+			e->login_required = !!(ti.flags & CKF_LOGIN_REQUIRED);
+			e->user_pin_initialized =
+			        !!(ti.flags & CKF_USER_PIN_INITIALIZED);
+			e->write_protected =
+			        !!(ti.flags & CKF_WRITE_PROTECTED);
+			e->pin_locked = !!(ti.flags & CKF_USER_PIN_LOCKED);
+			e->pin_count_low =
+			        !!(ti.flags & CKF_USER_PIN_COUNT_LOW);
+			e->protected_auth_path = !!(
+			        ti.flags & CKF_PROTECTED_AUTHENTICATION_PATH);
+			rc = hsm_uri_build(&ti, e->module, NULL, NULL, 0,
+			                   (CK_OBJECT_CLASS)-1, &e->uri, err);
+			if (rc != KG_OK) {
+				free(ids);
+				goto out;
+			}
+		}
+		free(ids);
+	}
+	*out = v;
+	*n = cnt;
+	v = NULL;
+	cnt = 0;
+	rc = KG_OK;
+out:
+	hsm_slot_info_free(v, cnt);
+	hsm_modset_close(m);
+	return rc;
+}
+
+/* ---- find ------------------------------------------------------------ */
+
+struct match {
+	CK_FUNCTION_LIST *f;
+	CK_SLOT_ID slot;
+	CK_TOKEN_INFO ti;
+};
+
+/* Does the slot match every token/slot/module attribute the URI names? */
+static int slot_matches(P11KitUri *u, CK_FUNCTION_LIST *f, CK_SLOT_ID id,
+                        CK_TOKEN_INFO *ti, int want_uninit)
+{
+	CK_SLOT_INFO sl;
+	CK_INFO ci;
+	CK_SLOT_ID want = p11_kit_uri_get_slot_id(u);
+
+	if (want != (CK_SLOT_ID)-1 && want != id)
+		return 0;
+	if (f->C_GetSlotInfo(id, &sl) != CKR_OK ||
+	    !p11_kit_uri_match_slot_info(u, &sl))
+		return 0;
+	if (f->C_GetInfo(&ci) != CKR_OK ||
+	    !p11_kit_uri_match_module_info(u, &ci))
+		return 0;
+	if (f->C_GetTokenInfo(id, ti) != CKR_OK)
+		return 0;
+	if (want_uninit)
+		return !(ti->flags & CKF_TOKEN_INITIALIZED);
+	return p11_kit_uri_match_token_info(u, ti);
+}
+
+/*
+ * The one token the URI names. want_uninit: only tokens not yet
+ * initialised count (token init). Ambiguity lists the candidates.
+ */
+static enum kg_code find_token(struct hsm_modset *m, P11KitUri *u,
+                               const char *text, int want_uninit,
+                               struct match *out, struct kg_err *err)
+{
+	struct match first;
+	char list[400];
+	size_t nmatch = 0, mi, used = 0;
+	enum kg_code rc;
+
+	list[0] = '\0';
+	for (mi = 0; m->list[mi] != NULL; mi++) {
+		CK_FUNCTION_LIST *f = m->list[mi];
+		CK_SLOT_ID *ids;
+		CK_ULONG ns, si;
+		CK_TOKEN_INFO ti;
+
+		rc = slot_ids(f, CK_TRUE, &ids, &ns, err);
+		if (rc != KG_OK)
+			continue; /* a broken module does not hide others */
+		for (si = 0; si < ns; si++) {
+			char *uri = NULL, *path;
+
+			if (!slot_matches(u, f, ids[si], &ti, want_uninit))
+				continue;
+			if (nmatch++ == 0) {
+				first.f = f;
+				first.slot = ids[si];
+				first.ti = ti;
+			}
+			path = hsm_module_path(f);
+			if (hsm_uri_build(&ti, path, NULL, NULL, 0,
+			                  (CK_OBJECT_CLASS)-1, &uri,
+			                  NULL) == KG_OK &&
+			    used + strlen(uri) + 8 < sizeof(list)) {
+				used += (size_t)snprintf(
+				        list + used, sizeof(list) - used,
+				        "%s%s", used ? "  " : "", uri);
+			}
+			free(uri);
+			free(path);
+		}
+		free(ids);
+	}
+	if (nmatch == 0) {
+		if (want_uninit)
+			return kg_err_set(err, KG_E_TOKEN,
+			                  "no uninitialised token matches "
+			                  "'%s' (see keygate token list)",
+			                  text ? text : "pkcs11:");
+		return kg_err_set(err, KG_E_TOKEN,
+		                  "no token matches '%s'; see keygate token "
+		                  "list for the tokens present",
+		                  text);
+	}
+	if (nmatch > 1)
+		return kg_err_set(err, KG_E_TOKEN,
+		                  "'%s' matches %zu tokens; name one by its "
+		                  "token=, serial= or model=: %s",
+		                  text ? text : "pkcs11:", nmatch, list);
+	*out = first;
+	return KG_OK;
+}
+
+/* How many present tokens match u. */
+static size_t count_tokens(struct hsm_modset *m, P11KitUri *u)
+{
+	size_t mi, n = 0;
+
+	for (mi = 0; m->list[mi] != NULL; mi++) {
+		CK_SLOT_ID *ids;
+		CK_ULONG ns, si;
+		CK_TOKEN_INFO ti;
+
+		if (slot_ids(m->list[mi], CK_TRUE, &ids, &ns, NULL) != KG_OK)
+			continue;
+		for (si = 0; si < ns; si++)
+			n += (size_t)slot_matches(u, m->list[mi], ids[si], &ti,
+			                          0);
+		free(ids);
+	}
+	return n;
+}
+
+/* ---- PIN ------------------------------------------------------------- */
+
+static enum kg_code get_pin(P11KitUri *u, const struct hsm_conf *conf,
+                            const char *label, struct kg_secret **pin,
+                            struct kg_err *err)
+{
+	const char *src = p11_kit_uri_get_pin_source(u);
+	const char *val = p11_kit_uri_get_pin_value(u);
+	const char *env;
+	char prompt[80];
+
+	*pin = NULL;
+	if (src != NULL)
+		return kg_secret_from_source(src, "PIN", pin, err);
+	if (val != NULL) {
+		warn(conf, "the URI carries pin-value=: the PIN may be seen "
+		           "in process lists and shell history; prefer "
+		           "pin-source= or --pin-source");
+		return kg_secret_from_string(val, pin, err);
+	}
+	if (conf != NULL && conf->pin_source != NULL)
+		return kg_secret_from_source(conf->pin_source, "PIN", pin,
+		                             err);
+	env = getenv("KEYGATE_PIN");
+	if (env != NULL)
+		return kg_secret_from_string(env, pin, err);
+	if (conf != NULL && conf->may_prompt) {
+		snprintf(prompt, sizeof(prompt), "PIN for token '%s'", label);
+		return kg_secret_prompt(prompt, pin, err);
+	}
+	return kg_err_set(err, KG_E_USAGE,
+	                  "no PIN for token '%s': give --pin-source "
+	                  "file:PATH|env:NAME|fd:N, set KEYGATE_PIN, or run "
+	                  "on a terminal",
+	                  label);
+}
+
+/* ---- open / close ---------------------------------------------------- */
+
+static enum kg_code open_session(struct hsm_token *t, struct kg_err *err)
+{
+	CK_RV rv;
+
+	rv = t->f->C_OpenSession(t->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
+	                         NULL, NULL, &t->s);
+	if (rv == CKR_TOKEN_WRITE_PROTECTED)
+		rv = t->f->C_OpenSession(t->slot, CKF_SERIAL_SESSION, NULL,
+		                         NULL, &t->s);
+	if (rv != CKR_OK)
+		return hsm_rv_err(err, rv, "C_OpenSession", t->label);
+	t->have_session = 1;
+	return KG_OK;
+}
+
+static enum kg_code login(struct hsm_token *t, P11KitUri *u,
+                          const struct hsm_conf *conf, struct kg_err *err)
+{
+	struct kg_secret *pin = NULL;
+	enum kg_code rc;
+	CK_RV rv;
+
+	if (!(t->info.flags & CKF_LOGIN_REQUIRED))
+		return KG_OK;
+	if (t->info.flags & CKF_PROTECTED_AUTHENTICATION_PATH) {
+		rv = t->f->C_Login(t->s, CKU_USER, NULL, 0);
+	} else {
+		rc = get_pin(u, conf, t->label, &pin, err);
+		if (rc != KG_OK)
+			return rc;
+		rv = t->f->C_Login(t->s, CKU_USER, (CK_UTF8CHAR *)pin->buf,
+		                   pin->len);
+		kg_secret_free(pin); /* before even looking at rv */
+	}
+	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN)
+		return hsm_rv_err(err, rv, "C_Login", t->label);
+	return KG_OK;
+}
+
+enum kg_code hsm_token_open(const char *uri, const struct hsm_conf *conf,
+                            enum hsm_login lg, struct hsm_token **out,
+                            struct kg_err *err)
+{
+	struct hsm_token *t;
+	struct match mt;
+	P11KitUri *u = NULL;
+	enum kg_code rc;
+
+	*out = NULL;
+	if (!hsm_is_uri(uri))
+		return kg_err_set(err, KG_E_USAGE,
+		                  "'%s' is not a pkcs11: URI (example: "
+		                  "pkcs11:token=ci)",
+		                  uri);
+	rc = hsm_uri_parse(uri, &u, err);
+	if (rc != KG_OK)
+		return rc;
+	t = calloc(1, sizeof(*t));
+	if (t == NULL) {
+		p11_kit_uri_free(u);
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	}
+	rc = hsm_modset_open(u, conf, &t->mods, err);
+	if (rc != KG_OK)
+		goto fail;
+	rc = find_token(t->mods, u, uri, 0, &mt, err);
+	if (rc != KG_OK)
+		goto fail;
+	t->f = mt.f;
+	t->slot = mt.slot;
+	t->info = mt.ti;
+	hsm_pad_copy(t->label, t->info.label, 32);
+	hsm_pad_copy(t->serial, t->info.serialNumber, 16);
+	t->module_path = hsm_module_path(t->f);
+	rc = hsm_uri_build(&t->info, t->module_path, NULL, NULL, 0,
+	                   (CK_OBJECT_CLASS)-1, &t->uri, err);
+	if (rc != KG_OK)
+		goto fail;
+	rc = open_session(t, err);
+	if (rc != KG_OK)
+		goto fail;
+	if (lg == HSM_LOGIN_USER) {
+		rc = login(t, u, conf, err);
+		if (rc != KG_OK)
+			goto fail;
+	}
+	p11_kit_uri_free(u);
+	*out = t;
+	return KG_OK;
+fail:
+	p11_kit_uri_free(u);
+	hsm_token_close(t);
+	return rc;
+}
+
+void hsm_token_close(struct hsm_token *t)
+{
+	if (t == NULL)
+		return;
+	if (t->have_session)
+		t->f->C_CloseSession(t->s);
+	hsm_modset_close(t->mods);
+	free(t->module_path);
+	free(t->uri);
+	free(t);
+}
+
+const char *hsm_token_label(const struct hsm_token *t)
+{
+	return t->label;
+}
+
+const char *hsm_token_serial(const struct hsm_token *t)
+{
+	return t->serial;
+}
+
+const char *hsm_token_uri(const struct hsm_token *t)
+{
+	return t->uri;
+}
+
+/* ---- init ------------------------------------------------------------ */
+
+static void pad_label(CK_UTF8CHAR out[32], const char *label)
+{
+	size_t n = strlen(label);
+
+	memset(out, ' ', 32);
+	memcpy(out, label, n > 32 ? 32 : n);
+}
+
+enum kg_code hsm_token_init(const char *uri, const char *label,
+                            const char *so_pin_source,
+                            const struct hsm_conf *conf, char **uri_out,
+                            struct kg_err *err)
+{
+	struct hsm_modset *m = NULL;
+	struct kg_secret *so = NULL, *pin = NULL;
+	struct match mt;
+	P11KitUri *u = NULL;
+	CK_UTF8CHAR lab[32];
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	CK_TOKEN_INFO ti;
+	const char *env;
+	char *path = NULL;
+	enum kg_code rc;
+	CK_RV rv;
+
+	*uri_out = NULL;
+	if (label == NULL || *label == '\0' || strlen(label) > 32)
+		return kg_err_set(err, KG_E_USAGE,
+		                  "token label must be 1 to 32 bytes");
+	rc = hsm_uri_parse(uri ? uri : "pkcs11:", &u, err);
+	if (rc != KG_OK)
+		return rc;
+	rc = hsm_modset_open(u, conf, &m, err);
+	if (rc != KG_OK)
+		goto out;
+	rc = find_token(m, u, uri, uri == NULL, &mt, err);
+	if (rc != KG_OK)
+		goto out;
+	if (so_pin_source != NULL)
+		rc = kg_secret_from_source(so_pin_source, "SO PIN", &so, err);
+	else if ((env = getenv("KEYGATE_SO_PIN")) != NULL)
+		rc = kg_secret_from_string(env, &so, err);
+	else if (conf != NULL && conf->may_prompt)
+		rc = kg_secret_prompt("new SO PIN", &so, err);
+	else
+		rc = kg_err_set(err, KG_E_USAGE,
+		                "no SO PIN: give --so-pin-source "
+		                "file:PATH|env:NAME|fd:N or set "
+		                "KEYGATE_SO_PIN");
+	if (rc != KG_OK)
+		goto out;
+	/* the user PIN: same sources as a login, never a retry loop */
+	rc = get_pin(u, conf, label, &pin, err);
+	if (rc != KG_OK)
+		goto out;
+	pad_label(lab, label);
+	{
+		/* we find the token again by label: it must be unique */
+		P11KitUri *dup = p11_kit_uri_new();
+		size_t others;
+
+		memcpy(p11_kit_uri_get_token_info(dup)->label, lab, 32);
+		others = count_tokens(m, dup);
+		p11_kit_uri_free(dup);
+		if (others > 0) {
+			rc = kg_err_set(
+			        err, KG_E_USAGE,
+			        "a token labelled '%s' exists already; "
+			        "choose another label",
+			        label);
+			goto out;
+		}
+	}
+	rv = mt.f->C_InitToken(mt.slot, (CK_UTF8CHAR *)so->buf, so->len, lab);
+	if (rv != CKR_OK) {
+		rc = hsm_rv_err(err, rv, "C_InitToken", label);
+		goto out;
+	}
+	/*
+	 * SoftHSM moves a freshly initialised token to a new slot id: find
+	 * it again by label + serial of the uninitialised one, never by id.
+	 */
+	{
+		P11KitUri *again = p11_kit_uri_new();
+		CK_TOKEN_INFO *w = p11_kit_uri_get_token_info(again);
+
+		memcpy(w->label, lab, sizeof(w->label));
+		hsm_modset_close(m);
+		m = NULL;
+		rc = hsm_modset_open(u, conf, &m, err);
+		if (rc == KG_OK)
+			rc = find_token(m, again, label, 0, &mt, err);
+		p11_kit_uri_free(again);
+		if (rc != KG_OK)
+			goto out;
+	}
+	rv = mt.f->C_OpenSession(mt.slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
+	                         NULL, NULL, &s);
+	if (rv == CKR_OK)
+		rv = mt.f->C_Login(s, CKU_SO, (CK_UTF8CHAR *)so->buf, so->len);
+	kg_secret_free(so);
+	so = NULL;
+	if (rv == CKR_OK)
+		rv = mt.f->C_InitPIN(s, (CK_UTF8CHAR *)pin->buf, pin->len);
+	kg_secret_free(pin);
+	pin = NULL;
+	if (rv != CKR_OK) {
+		rc = hsm_rv_err(err, rv, "C_InitPIN", label);
+		goto out;
+	}
+	mt.f->C_Logout(s);
+	if (mt.f->C_GetTokenInfo(mt.slot, &ti) != CKR_OK)
+		ti = mt.ti;
+	path = hsm_module_path(mt.f);
+	rc = hsm_uri_build(&ti, path, NULL, NULL, 0, (CK_OBJECT_CLASS)-1,
+	                   uri_out, err);
+out:
+	if (s != CK_INVALID_HANDLE)
+		mt.f->C_CloseSession(s);
+	kg_secret_free(so);
+	kg_secret_free(pin);
+	free(path);
+	p11_kit_uri_free(u);
+	hsm_modset_close(m);
+	return rc;
+}
+
+/* ---- SoftHSM2 throwaway stores --------------------------------------- */
+
+const char *hsm_softhsm_module(void)
+{
+	static const char *const paths[] = {
+	        "/usr/lib/softhsm/libsofthsm2.so",
+	        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+	        "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+	        "/usr/local/lib/softhsm/libsofthsm2.so",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (access(paths[i], R_OK) == 0)
+			return paths[i];
+	return NULL;
+}
+
+enum kg_code hsm_softhsm_prepare(const char *dir, char **conf_out,
+                                 struct kg_err *err)
+{
+	char absdir[PATH_MAX], *conf = NULL, *tokens = NULL, *text = NULL;
+	FILE *fp;
+	enum kg_code rc = KG_OK;
+
+	*conf_out = NULL;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return kg_err_set(err, KG_E_RUNTIME, "cannot create '%s': %s",
+		                  dir, strerror(errno));
+	if (realpath(dir, absdir) == NULL)
+		return kg_err_set(err, KG_E_RUNTIME, "cannot resolve '%s': %s",
+		                  dir, strerror(errno));
+	if (asprintf(&conf, "%s/softhsm2.conf", absdir) < 0 ||
+	    asprintf(&tokens, "%s/tokens", absdir) < 0) {
+		rc = kg_err_set(err, KG_E_RUNTIME, "out of memory");
+		goto out;
+	}
+	if (mkdir(tokens, 0700) != 0 && errno != EEXIST) {
+		rc = kg_err_set(err, KG_E_RUNTIME, "cannot create '%s': %s",
+		                tokens, strerror(errno));
+		goto out;
+	}
+	if (access(conf, F_OK) != 0) {
+		fp = fopen(conf, "wx");
+		if (fp == NULL) {
+			rc = kg_err_set(err, KG_E_RUNTIME,
+			                "cannot write '%s': %s", conf,
+			                strerror(errno));
+			goto out;
+		}
+		fprintf(fp,
+		        "# written by keygate token init --softhsm\n"
+		        "directories.tokendir = %s\n"
+		        "objectstore.backend = file\n"
+		        "log.level = ERROR\n"
+		        "slots.removable = false\n",
+		        tokens);
+		if (fclose(fp) != 0) {
+			rc = kg_err_set(err, KG_E_RUNTIME,
+			                "cannot write '%s': %s", conf,
+			                strerror(errno));
+			goto out;
+		}
+	}
+	if (setenv("SOFTHSM2_CONF", conf, 1) != 0) {
+		rc = kg_err_set(err, KG_E_RUNTIME, "cannot set SOFTHSM2_CONF");
+		goto out;
+	}
+	*conf_out = conf;
+	conf = NULL;
+out:
+	free(conf);
+	free(tokens);
+	free(text);
+	return rc;
+}

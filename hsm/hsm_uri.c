@@ -1,0 +1,104 @@
+/* RFC 7512 URIs, through p11-kit's P11KitUri. */
+#include "hsm/hsm_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int hsm_is_uri(const char *s)
+{
+	return s != NULL && strncasecmp(s, "pkcs11:", 7) == 0;
+}
+
+enum kg_code hsm_uri_parse(const char *s, P11KitUri **out, struct kg_err *err)
+{
+	P11KitUri *u;
+	int r;
+
+	*out = NULL;
+	u = p11_kit_uri_new();
+	if (u == NULL)
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	r = p11_kit_uri_parse(s, P11_KIT_URI_FOR_ANY, u);
+	if (r != P11_KIT_URI_OK) {
+		p11_kit_uri_free(u);
+		return kg_err_set(err, KG_E_USAGE,
+		                  "bad PKCS#11 URI '%s': %s (RFC 7512 form: "
+		                  "pkcs11:token=NAME;object=LABEL)",
+		                  s, p11_kit_uri_message(r));
+	}
+	*out = u;
+	return KG_OK;
+}
+
+static enum kg_code format(P11KitUri *u, char **out, struct kg_err *err)
+{
+	char *s = NULL;
+	int r;
+
+	r = p11_kit_uri_format(u, P11_KIT_URI_FOR_ANY, &s);
+	if (r != P11_KIT_URI_OK)
+		return kg_err_set(err, KG_E_RUNTIME, "cannot format URI: %s",
+		                  p11_kit_uri_message(r));
+	*out = s;
+	return KG_OK;
+}
+
+enum kg_code hsm_uri_normalize(const char *s, char **out, struct kg_err *err)
+{
+	P11KitUri *u;
+	enum kg_code rc;
+
+	*out = NULL;
+	rc = hsm_uri_parse(s, &u, err);
+	if (rc != KG_OK)
+		return rc;
+	rc = format(u, out, err);
+	p11_kit_uri_free(u);
+	return rc;
+}
+
+enum kg_code hsm_uri_build(const CK_TOKEN_INFO *ti, const char *module_path,
+                           const char *label, const unsigned char *id,
+                           size_t id_len, CK_OBJECT_CLASS cls, char **out,
+                           struct kg_err *err)
+{
+	P11KitUri *u;
+	CK_TOKEN_INFO *uti;
+	CK_ATTRIBUTE a;
+	enum kg_code rc;
+
+	*out = NULL;
+	u = p11_kit_uri_new();
+	if (u == NULL)
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	uti = p11_kit_uri_get_token_info(u);
+	memcpy(uti->label, ti->label, sizeof(uti->label));
+	memcpy(uti->manufacturerID, ti->manufacturerID,
+	       sizeof(uti->manufacturerID));
+	memcpy(uti->model, ti->model, sizeof(uti->model));
+	memcpy(uti->serialNumber, ti->serialNumber, sizeof(uti->serialNumber));
+	if (label != NULL) {
+		a.type = CKA_LABEL;
+		a.pValue = (void *)label;
+		a.ulValueLen = strlen(label);
+		p11_kit_uri_set_attribute(u, &a);
+	}
+	if (id != NULL && id_len > 0) {
+		a.type = CKA_ID;
+		a.pValue = (void *)id;
+		a.ulValueLen = id_len;
+		p11_kit_uri_set_attribute(u, &a);
+	}
+	if (cls != (CK_OBJECT_CLASS)-1) {
+		a.type = CKA_CLASS;
+		a.pValue = &cls;
+		a.ulValueLen = sizeof(cls);
+		p11_kit_uri_set_attribute(u, &a);
+	}
+	if (module_path != NULL)
+		p11_kit_uri_set_module_path(u, module_path);
+	rc = format(u, out, err);
+	p11_kit_uri_free(u);
+	return rc;
+}
