@@ -13,7 +13,7 @@ enum kg_code {
 
 struct kg_err {
 	enum kg_code code;
-	char msg[512];
+	char msg[2048];
 };
 
 /* Sets err (if not NULL) and returns code, so: `return kg_err_set(...)`. */

@@ -412,7 +412,10 @@ enum kg_code eng_san_parse(const char *list, GENERAL_NAMES **out,
 			goto out;
 		}
 		v = strchr(item, ':');
-		if (v != NULL && (size_t)(v - item) <= 5) {
+		if (v != NULL && !eng_is_ip(item) &&
+		    strspn(item, "abcdefghijklmnopqrstuvwxyz"
+				 "ABCDEFGHIJKLMNOPQRSTUVWXYZ") ==
+			    (size_t)(v - item)) {
 			*v++ = '\0';
 			if (strcasecmp(item, "DNS") == 0) {
 				what = "DNS name";

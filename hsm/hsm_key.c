@@ -447,7 +447,7 @@ enum kg_code hsm_key_find(struct hsm_token *t, const char *uri,
 	CK_OBJECT_HANDLE *h = NULL;
 	struct hsm_key *k = NULL;
 	size_t cnt = 0, i, used = 0;
-	char list[400];
+	char list[1400];
 	enum kg_code rc;
 
 	*out = NULL;

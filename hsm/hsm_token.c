@@ -180,7 +180,9 @@ static int slot_matches(P11KitUri *u, CK_FUNCTION_LIST *f, CK_SLOT_ID id,
 		return 0;
 	if (want_uninit)
 		return !(ti->flags & CKF_TOKEN_INITIALIZED);
-	return p11_kit_uri_match_token_info(u, ti);
+	/* a free slot's blank token holds no keys: never a match for them */
+	return (ti->flags & CKF_TOKEN_INITIALIZED) &&
+	       p11_kit_uri_match_token_info(u, ti);
 }
 
 /*
@@ -192,7 +194,7 @@ static enum kg_code find_token(struct hsm_modset *m, P11KitUri *u,
                                struct match *out, struct kg_err *err)
 {
 	struct match first;
-	char list[400];
+	char list[1400];
 	size_t nmatch = 0, mi, used = 0;
 	enum kg_code rc;
 

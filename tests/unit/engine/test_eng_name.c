@@ -1,0 +1,171 @@
+/* DN and SAN parsing: table-driven, good and bad. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "engine/eng.h"
+
+static void test_dn(void **state)
+{
+	static const struct {
+		const char *dn;
+		enum kg_code want;
+		const char
+		        *rfc2253; /* as printed back (most specific first) */
+	} cases[] = {
+	        {"CN=api.example.com,O=Example", KG_OK,
+	         "CN=api.example.com,O=Example"},
+	        {"/O=Example/CN=api.example.com", KG_OK,
+	         "CN=api.example.com,O=Example"},
+	        {"CN=web01, O=Acme, C=US", KG_OK, "CN=web01,O=Acme,C=US"},
+	        {"cn=lower,o=case", KG_OK, "CN=lower,O=case"},
+	        {"CN=a\\,b,O=x", KG_OK, "CN=a\\,b,O=x"},
+	        {"CN=a\\2Cb", KG_OK, "CN=a\\,b"},
+	        {"CN=  padded  ", KG_OK, "CN=padded"},
+	        /* DER sorts the members of a multi-valued RDN */
+	        {"CN=x+UID=42,O=multi", KG_OK, "UID=42+CN=x,O=multi"},
+	        {"/C=DE/O=Org\\/Slash/CN=s", KG_OK, "CN=s,O=Org/Slash,C=DE"},
+	        {"emailAddress=a@b.example,CN=m", KG_OK,
+	         "emailAddress=a@b.example,CN=m"},
+	        {"2.5.4.3=oid", KG_OK, "CN=oid"},
+	        {"CN=caf\xc3\xa9", KG_OK, "CN=caf\xc3\xa9"},
+	        {"", KG_E_USAGE, NULL},
+	        {"   ", KG_E_USAGE, NULL},
+	        {"CN=", KG_E_USAGE, NULL},
+	        {"CN", KG_E_USAGE, NULL},
+	        {"XX=foo", KG_E_USAGE, NULL},
+	        {"CN=a,", KG_E_USAGE, NULL},
+	        {"CN=a\\", KG_E_USAGE, NULL},
+	        {"C=USA", KG_E_USAGE, NULL}, /* countryName is 2 letters */
+	        {"/", KG_E_USAGE, NULL},
+	        {",,", KG_E_USAGE, NULL},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		X509_NAME *n = NULL;
+		struct kg_err err = {0};
+		enum kg_code rc = eng_dn_parse(cases[i].dn, &n, &err);
+
+		if (rc != cases[i].want)
+			fail_msg("'%s': got %d (%s), want %d", cases[i].dn, rc,
+			         err.msg, cases[i].want);
+		if (rc == KG_OK) {
+			char *s = eng_name_str(n);
+
+			assert_string_equal(s, cases[i].rfc2253);
+			OPENSSL_free(s);
+			X509_NAME_free(n);
+		} else {
+			assert_null(n);
+			assert_true(strlen(err.msg) > 10);
+		}
+	}
+}
+
+static void test_san(void **state)
+{
+	static const struct {
+		const char *list;
+		enum kg_code want;
+		int count;
+	} cases[] = {
+	        {"DNS:a.example.com", KG_OK, 1},
+	        {"DNS:a.example.com,DNS:b.example.com,IP:10.0.0.1", KG_OK, 3},
+	        {"dns:A.Example.COM,ip:::1,Email:x@y.example", KG_OK, 3},
+	        {"URI:https://example.com/x,URI:spiffe://td/ns/a", KG_OK, 2},
+	        {"DNS:*.example.com", KG_OK, 1},
+	        {"bare.example.com,192.168.1.1,2001:db8::1", KG_OK, 3},
+	        {"DNS:localhost", KG_OK, 1},
+	        {"", KG_E_USAGE, 0},
+	        {"DNS:", KG_E_USAGE, 0},
+	        {"DNS:a..b", KG_E_USAGE, 0},
+	        {"DNS:-bad.example", KG_E_USAGE, 0},
+	        {"DNS:bad-.example", KG_E_USAGE, 0},
+	        {"DNS:sp ace.example", KG_E_USAGE, 0},
+	        {"DNS:a.*.example", KG_E_USAGE, 0},
+	        {"DNS:example.com.", KG_E_USAGE, 0},
+	        {"IP:10.0.0.256", KG_E_USAGE, 0},
+	        {"IP:example.com", KG_E_USAGE, 0},
+	        {"email:nobody", KG_E_USAGE, 0},
+	        {"email:a@b@c", KG_E_USAGE, 0},
+	        {"URI:no-scheme", KG_E_USAGE, 0},
+	        {"FOO:bar", KG_E_USAGE, 0},
+	        {"mailto:x@y.example", KG_E_USAGE, 0}, /* type, not a name */
+	        {"DNS:a.example,,DNS:b.example", KG_E_USAGE, 0},
+	        {"DNS:a.example,", KG_E_USAGE, 0},
+	        {"DNS:"
+	         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	         "aaaa"
+	         ".example",
+	         KG_E_USAGE, 0}, /* label of 64 */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		GENERAL_NAMES *g = NULL;
+		struct kg_err err = {0};
+		enum kg_code rc = eng_san_parse(cases[i].list, &g, &err);
+
+		if (rc != cases[i].want)
+			fail_msg("'%s': got %d (%s), want %d", cases[i].list,
+			         rc, err.msg, cases[i].want);
+		if (rc == KG_OK)
+			assert_int_equal(sk_GENERAL_NAME_num(g),
+			                 cases[i].count);
+		else
+			assert_null(g);
+		GENERAL_NAMES_free(g);
+	}
+}
+
+static void test_domain_and_cn(void **state)
+{
+	static const struct {
+		const char *dn;
+		int type; /* GEN_DNS, GEN_IPADD or -1 for none */
+	} cases[] = {
+	        {"CN=api.example.com", GEN_DNS}, {"CN=*.example.com", GEN_DNS},
+	        {"CN=10.1.2.3", GEN_IPADD},      {"CN=client-01", -1},
+	        {"CN=Example Root CA", -1},      {"O=no cn", -1},
+	};
+	size_t i;
+
+	assert_true(eng_is_domain("a.example"));
+	assert_false(eng_is_domain("localhost"));
+	assert_false(eng_is_domain("1.2.3.4"));
+	assert_true(eng_is_ip("::1"));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		X509_NAME *n = NULL;
+		GENERAL_NAMES *g = NULL;
+		struct kg_err err;
+
+		assert_int_equal(eng_dn_parse(cases[i].dn, &n, &err), KG_OK);
+		assert_int_equal(eng_san_from_cn(n, &g, &err), KG_OK);
+		if (cases[i].type < 0) {
+			assert_null(g);
+		} else {
+			assert_int_equal(sk_GENERAL_NAME_num(g), 1);
+			assert_int_equal(sk_GENERAL_NAME_value(g, 0)->type,
+			                 cases[i].type);
+		}
+		GENERAL_NAMES_free(g);
+		X509_NAME_free(n);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_dn),
+	        cmocka_unit_test(test_san),
+	        cmocka_unit_test(test_domain_and_cn),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,168 @@
+/* Requests and certificates from software keys: the engine's own path. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+
+#include "engine/eng.h"
+#include "engine/eng_gate.h"
+
+static EVP_PKEY *rsa, *ec;
+
+static int setup(void **state)
+{
+	rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	return rsa && ec ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	EVP_PKEY_free(rsa);
+	EVP_PKEY_free(ec);
+	return 0;
+}
+
+static void test_csr_copies_cn(void **state)
+{
+	X509_NAME *n = NULL;
+	X509_REQ *req = NULL;
+	struct kg_err err;
+	struct eng_request r = {0};
+	STACK_OF(X509_EXTENSION) * exts;
+	GENERAL_NAMES *g;
+	int i;
+
+	assert_int_equal(eng_dn_parse("CN=api.example.com,O=Ex", &n, &err),
+	                 KG_OK);
+	r.subject = n;
+	assert_int_equal(eng_digest(NULL, &r.md, &err), KG_OK);
+	assert_int_equal(eng_csr_build(&r, ec, &req, &err), KG_OK);
+	assert_int_equal(X509_REQ_verify(req, ec), 1);
+	exts = X509_REQ_get_extensions(req);
+	i = X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1);
+	assert_true(i >= 0);
+	g = X509V3_EXT_d2i(X509v3_get_ext(exts, i));
+	assert_int_equal(sk_GENERAL_NAME_num(g), 1);
+	GENERAL_NAMES_free(g);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	X509_REQ_free(req);
+	X509_NAME_free(n);
+}
+
+static void test_selfsign_profiles(void **state)
+{
+	static const struct {
+		enum eng_profile p;
+		int ca, eku_nid;
+		const char *digest;
+		int signid;
+	} cases[] = {
+	        {ENG_PROFILE_SERVER, 0, NID_server_auth, "sha256",
+	         NID_sha256WithRSAEncryption},
+	        {ENG_PROFILE_CLIENT, 0, NID_client_auth, "sha384",
+	         NID_sha384WithRSAEncryption},
+	        {ENG_PROFILE_CA, 1, NID_undef, "sha512",
+	         NID_sha512WithRSAEncryption},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		X509_NAME *n = NULL;
+		X509 *x = NULL;
+		struct kg_err err;
+		struct eng_request r = {0};
+		EXTENDED_KEY_USAGE *eku;
+		const ASN1_INTEGER *serial;
+		time_t now = 1767225600; /* 2026-01-01 */
+
+		assert_int_equal(eng_dn_parse("CN=t.example", &n, &err),
+		                 KG_OK);
+		r.subject = n;
+		assert_int_equal(eng_digest(cases[i].digest, &r.md, &err),
+		                 KG_OK);
+		assert_int_equal(eng_cert_selfsign(&r, cases[i].p, 365, now,
+		                                   rsa, &x, &err),
+		                 KG_OK);
+		assert_int_equal(X509_get_version(x), X509_VERSION_3);
+		assert_int_equal(X509_verify(x, rsa), 1);
+		assert_int_equal(X509_check_ca(x) != 0, cases[i].ca);
+		assert_int_equal(X509_get_signature_nid(x), cases[i].signid);
+		assert_int_equal(
+		        X509_cmp_time(X509_get0_notAfter(x),
+		                      &(time_t){now + 365 * 86400 + 1}),
+		        -1);
+		serial = X509_get0_serialNumber(x);
+		assert_int_equal(ASN1_STRING_length(serial) >= 16, 1);
+		eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+		if (cases[i].eku_nid == NID_undef) {
+			assert_null(eku);
+		} else {
+			assert_int_equal(
+			        OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, 0)),
+			        cases[i].eku_nid);
+			EXTENDED_KEY_USAGE_free(eku);
+		}
+		assert_non_null(X509_get0_subject_key_id(x));
+		X509_free(x);
+		X509_NAME_free(n);
+	}
+}
+
+static void test_bad_days_and_digest(void **state)
+{
+	X509_NAME *n = NULL;
+	X509 *x = NULL;
+	struct kg_err err;
+	struct eng_request r = {0};
+	enum eng_profile p;
+
+	assert_int_equal(eng_digest("md5", &r.md, &err), KG_E_USAGE);
+	assert_int_equal(eng_digest("sha1", &r.md, &err), KG_E_USAGE);
+	assert_int_equal(eng_profile_parse("intermediate", &p, &err),
+	                 KG_E_USAGE);
+	assert_int_equal(eng_dn_parse("CN=x", &n, &err), KG_OK);
+	r.subject = n;
+	assert_int_equal(eng_digest("sha256", &r.md, &err), KG_OK);
+	assert_int_equal(eng_cert_selfsign(&r, ENG_PROFILE_SERVER, 0,
+	                                   time(NULL), ec, &x, &err),
+	                 KG_E_USAGE);
+	assert_null(x);
+	X509_NAME_free(n);
+}
+
+static void test_export_verdict(void **state)
+{
+	assert_null(
+	        eng_export_refusal(ENG_TARGET_ACM_INTEGRATED, 1, 2048, 0, 1));
+	assert_null(
+	        eng_export_refusal(ENG_TARGET_ACM_INTEGRATED, 1, 1024, 0, 1));
+	assert_non_null(strstr(
+	        eng_export_refusal(ENG_TARGET_ACM_INTEGRATED, 1, 2048, 1, 0),
+	        "key-not-exportable"));
+	assert_non_null(strstr(
+	        eng_export_refusal(ENG_TARGET_ACM_INTEGRATED, 1, 2048, -1, 1),
+	        "key-not-exportable"));
+	assert_non_null(strstr(
+	        eng_export_refusal(ENG_TARGET_ACM_INTEGRATED, 0, 256, 0, 1),
+	        "key-algorithm"));
+	assert_null(eng_export_refusal(ENG_TARGET_ACM, 0, 256, 0, 1));
+	assert_non_null(eng_export_refusal(ENG_TARGET_ACM, 1, 8192, 0, 1));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_csr_copies_cn),
+	        cmocka_unit_test(test_selfsign_profiles),
+	        cmocka_unit_test(test_bad_days_and_digest),
+	        cmocka_unit_test(test_export_verdict),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
