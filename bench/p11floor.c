@@ -18,6 +18,7 @@
 
 #include <p11-kit/pkcs11.h>
 
+static void die(const char *what, CK_RV rv) __attribute__((noreturn));
 static void die(const char *what, CK_RV rv)
 {
 	fprintf(stderr, "p11floor: %s failed: 0x%08lx\n", what,

@@ -15,6 +15,12 @@
 #define CLI_MAX_OPTS 24
 #define CLI_MAX_POS  64
 
+/* ends a command's option table */
+#define CLI_OPT_END                                                           \
+	{                                                                     \
+		NULL, CLI_FLAG, NULL, NULL                                    \
+	}
+
 enum cli_arg { CLI_FLAG, CLI_VALUE };
 
 struct cli_opt {

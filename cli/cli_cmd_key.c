@@ -225,6 +225,7 @@ static enum kg_code list_keys(struct cli_ctx *c, const char *uri, int one)
 		                "add id= (see keygate key list)",
 		                uri, n, hsm_token_label(t));
 	if (rc != KG_OK) {
+		hsm_key_info_free_array(k, n);
 		hsm_token_close(t);
 		return cli_fail(c, &err);
 	}

@@ -8,7 +8,7 @@
 
 #include <openssl/crypto.h>
 
-static const struct cli_opt opts_token_list[] = {{NULL}};
+static const struct cli_opt opts_token_list[] = {CLI_OPT_END};
 static const struct cli_opt opts_token_init[] = {
         {"label", CLI_VALUE, "L", "the new token's label (1-32 bytes)"},
         {"so-pin-source", CLI_VALUE, "SRC",
@@ -17,7 +17,7 @@ static const struct cli_opt opts_token_init[] = {
          "first make a private SoftHSM2 store in DIR; prints export lines"},
         {"token", CLI_VALUE, "URI",
          "the slot's token to initialise (default: the free one)"},
-        {NULL}};
+        CLI_OPT_END};
 static const struct cli_opt opts_key_gen[] = {
         {"exportable", CLI_FLAG, NULL,
          "sensitive=false, extractable=true (bundle export can read it)"},
@@ -28,11 +28,11 @@ static const struct cli_opt opts_key_gen[] = {
         {"type", CLI_VALUE, "T",
          "rsa:1024 rsa:2048 (default) rsa:3072 rsa:4096 ec:p256 ec:p384 "
          "ec:p521"},
-        {NULL}};
+        CLI_OPT_END};
 static const struct cli_opt opts_key_list[] = {
         {"token", CLI_VALUE, "URI", "the token, e.g. pkcs11:token=ci"},
-        {NULL}};
-static const struct cli_opt opts_none[] = {{NULL}};
+        CLI_OPT_END};
+static const struct cli_opt opts_none[] = {CLI_OPT_END};
 static const struct cli_opt opts_csr_create[] = {
         {"digest", CLI_VALUE, "D", "sha256 (default), sha384 or sha512"},
         {"force", CLI_FLAG, NULL, "replace an existing --out file"},
@@ -43,7 +43,7 @@ static const struct cli_opt opts_csr_create[] = {
         {"san", CLI_VALUE, "LIST", "DNS:a,DNS:b,IP:10.0.0.1,email:x@y,URI:u"},
         {"subject", CLI_VALUE, "DN",
          "CN=api.example.com,O=Example or /O=../CN=.."},
-        {NULL}};
+        CLI_OPT_END};
 static const struct cli_opt opts_cert_selfsign[] = {
         {"days", CLI_VALUE, "N", "validity in days (365; ca: 3650)"},
         {"digest", CLI_VALUE, "D", "sha256 (default), sha384 or sha512"},
@@ -56,7 +56,7 @@ static const struct cli_opt opts_cert_selfsign[] = {
         {"san", CLI_VALUE, "LIST", "DNS:a,DNS:b,IP:10.0.0.1,email:x@y,URI:u"},
         {"subject", CLI_VALUE, "DN",
          "CN=api.example.com,O=Example or /O=../CN=.."},
-        {NULL}};
+        CLI_OPT_END};
 
 #define PIN_HELP                                                              \
 	"PIN: the URI's pin-source=, --pin-source file:PATH|env:NAME|fd:N,\n" \

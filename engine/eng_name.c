@@ -414,8 +414,8 @@ enum kg_code eng_san_parse(const char *list, GENERAL_NAMES **out,
 		v = strchr(item, ':');
 		if (v != NULL && !eng_is_ip(item) &&
 		    strspn(item, "abcdefghijklmnopqrstuvwxyz"
-				 "ABCDEFGHIJKLMNOPQRSTUVWXYZ") ==
-			    (size_t)(v - item)) {
+		                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ") ==
+		            (size_t)(v - item)) {
 			*v++ = '\0';
 			if (strcasecmp(item, "DNS") == 0) {
 				what = "DNS name";

@@ -524,19 +524,31 @@ static int prov_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 	return 1;
 }
 
-static enum kg_code prov_load(struct kg_err *err)
-{
-	static int loaded;
+static OSSL_PROVIDER *prov_ours;
 
-	if (loaded)
+/* Drops our reference so that OpenSSL's own cleanup can free it. */
+static void prov_unload(void)
+{
+	OSSL_PROVIDER_unload(prov_ours);
+	prov_ours = NULL;
+}
+
+enum kg_code hsm_prov_load(struct kg_err *err)
+{
+	if (prov_ours != NULL)
 		return KG_OK;
-	/* loading any provider explicitly stops the default's autoload */
-	if (OSSL_PROVIDER_load(NULL, "default") == NULL ||
-	    !OSSL_PROVIDER_add_builtin(NULL, PROV_NAME, prov_init) ||
-	    OSSL_PROVIDER_load(NULL, PROV_NAME) == NULL)
+	/*
+	 * try_load with retain_fallbacks: the default provider keeps loading
+	 * itself when first needed, as it does without us. (Loading it
+	 * explicitly after a PKCS#11 module has used OpenSSL in this process
+	 * leaks it in OpenSSL 3.0.)
+	 */
+	if (!OSSL_PROVIDER_add_builtin(NULL, PROV_NAME, prov_init) ||
+	    (prov_ours = OSSL_PROVIDER_try_load(NULL, PROV_NAME, 1)) == NULL)
 		return kg_err_set(err, KG_E_RUNTIME,
 		                  "cannot start the token key provider");
-	loaded = 1;
+	/* registered after OpenSSL's own atexit handler, so it runs first */
+	atexit(prov_unload);
 	return KG_OK;
 }
 
@@ -548,7 +560,7 @@ enum kg_code hsm_prov_pkey(const struct hsm_signer *sg, EVP_PKEY **out,
 	enum kg_code rc;
 
 	*out = NULL;
-	rc = prov_load(err);
+	rc = hsm_prov_load(err);
 	if (rc != KG_OK)
 		return rc;
 	params[0] = OSSL_PARAM_construct_octet_string(PARAM_SIGNER,

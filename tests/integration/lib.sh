@@ -40,6 +40,9 @@ kg() {
 	env ${KG_ENV:-} "$KEYGATE" "$@" >"$T/out" 2>"$T/err" </dev/null
 	RC=$?
 	set -e
+	if grep -q "Sanitizer" "$T/err"; then
+		bad "keygate $*: sanitizer report: $(grep -m3 -E 'ERROR|SUMMARY|runtime error' "$T/err")"
+	fi
 }
 
 # expect RC NEEDLE ARGS...: exit status RC and NEEDLE in stderr ("" = any)

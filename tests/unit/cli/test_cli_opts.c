@@ -47,7 +47,7 @@ static void test_times(void **state)
 
 static const struct cli_opt opts[] = {{"flag", CLI_FLAG, NULL, "a flag"},
                                       {"out", CLI_VALUE, "FILE", "a value"},
-                                      {NULL}};
+                                      CLI_OPT_END};
 static const struct cli_cmd cmd = {"grp", "verb", NULL, "test", "[ARG]",
                                    opts,  0,      1,    NULL};
 
