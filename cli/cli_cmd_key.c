@@ -184,7 +184,8 @@ enum kg_code cli_key_gen(struct cli_ctx *c, const struct cli_cmd *cmd,
 		g.id = id;
 	}
 	if (rc == KG_OK)
-		rc = hsm_token_open(tok, &c->hconf, HSM_LOGIN_USER, &t, &err);
+		rc = hsm_token_open(tok, &c->hconf, HSM_LOGIN_USER | HSM_RW,
+		                    &t, &err);
 	if (rc == KG_OK)
 		rc = hsm_key_gen(t, &g, &info, &err);
 	if (rc != KG_OK) {

@@ -1,6 +1,8 @@
 /* Requests and certificates, signed by any EVP_PKEY. */
 #include "engine/eng.h"
 
+#include "common/kg_pub.h"
+
 #include <string.h>
 #include <strings.h>
 
@@ -62,6 +64,44 @@ enum kg_code eng_digest(const char *name, const EVP_MD **out,
 	return KG_OK;
 }
 
+/*
+ * Sets dst, a request's or certificate's own public key, to key's. A key
+ * that gives its components as parameters (software keys and token keys
+ * alike) takes a path without OpenSSL's encoders and decoders; others take
+ * set_generic. *check is a new public-only key to verify the result with.
+ */
+static enum kg_code set_pubkey(X509_PUBKEY *dst, EVP_PKEY *key,
+                               int (*set_generic)(void *, EVP_PKEY *),
+                               void *obj, EVP_PKEY **check, struct kg_err *err)
+{
+	X509_PUBKEY *xp = kg_pub_from_pkey(key);
+	int ok;
+
+	*check = NULL;
+	if (xp != NULL) {
+		ok = kg_pub_copy(dst, xp) &&
+		     (*check = kg_pub_to_pkey(xp)) != NULL;
+		X509_PUBKEY_free(xp);
+	} else {
+		ok = set_generic(obj, key) &&
+		     (*check = X509_PUBKEY_get(dst)) != NULL;
+	}
+	if (!ok)
+		return eng_ossl_err(err, KG_E_RUNTIME,
+		                    "cannot set the public key");
+	return KG_OK;
+}
+
+static int req_set_pubkey(void *req, EVP_PKEY *key)
+{
+	return X509_REQ_set_pubkey(req, key);
+}
+
+static int cert_set_pubkey(void *x, EVP_PKEY *key)
+{
+	return X509_set_pubkey(x, key);
+}
+
 /* The SAN to put in: the given one, else the CN's when it is a domain. */
 static enum kg_code effective_san(const struct eng_request *r,
                                   GENERAL_NAMES **owned,
@@ -81,14 +121,12 @@ static enum kg_code effective_san(const struct eng_request *r,
 enum kg_code eng_csr_build(const struct eng_request *r, EVP_PKEY *key,
                            X509_REQ **out, struct kg_err *err)
 {
-	X509_REQ *req = NULL, *check = NULL;
+	X509_REQ *req = NULL;
+	EVP_PKEY *pub = NULL;
 	STACK_OF(X509_EXTENSION) *exts = NULL;
 	GENERAL_NAMES *owned = NULL;
 	const GENERAL_NAMES *san;
-	unsigned char *der = NULL;
-	const unsigned char *p;
 	enum kg_code rc;
-	int len;
 
 	*out = NULL;
 	rc = effective_san(r, &owned, &san, err);
@@ -100,11 +138,10 @@ enum kg_code eng_csr_build(const struct eng_request *r, EVP_PKEY *key,
 		rc = eng_ossl_err(err, KG_E_RUNTIME, "cannot build request");
 		goto out;
 	}
-	if (!X509_REQ_set_pubkey(req, key)) {
-		rc = eng_ossl_err(err, KG_E_RUNTIME,
-		                  "cannot put the public key in the request");
+	rc = set_pubkey(X509_REQ_get_X509_PUBKEY(req), key, req_set_pubkey,
+	                req, &pub, err);
+	if (rc != KG_OK)
 		goto out;
-	}
 	if (san != NULL && sk_GENERAL_NAME_num(san) > 0) {
 		if (X509V3_add1_i2d(&exts, NID_subject_alt_name, (void *)san,
 		                    0, X509V3_ADD_DEFAULT) != 1 ||
@@ -119,21 +156,17 @@ enum kg_code eng_csr_build(const struct eng_request *r, EVP_PKEY *key,
 		                  "signing the request failed");
 		goto out;
 	}
-	/* a fresh decode, checked with the public key it carries */
-	len = i2d_X509_REQ(req, &der);
-	p = der;
-	if (len <= 0 || (check = d2i_X509_REQ(NULL, &p, len)) == NULL ||
-	    X509_REQ_verify(check, X509_REQ_get0_pubkey(check)) != 1) {
+	/* checked with the public key it carries, before anyone sees it */
+	if (X509_REQ_verify(req, pub) != 1) {
 		rc = eng_ossl_err(err, KG_E_TOKEN,
 		                  "the request's signature does not verify "
 		                  "with its own public key");
 		goto out;
 	}
-	*out = check;
-	check = NULL;
+	*out = req;
+	req = NULL;
 out:
-	OPENSSL_free(der);
-	X509_REQ_free(check);
+	EVP_PKEY_free(pub);
 	X509_REQ_free(req);
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	GENERAL_NAMES_free(owned);
@@ -178,17 +211,15 @@ enum kg_code eng_cert_selfsign(const struct eng_request *r,
                                enum eng_profile profile, int days, time_t now,
                                EVP_PKEY *key, X509 **out, struct kg_err *err)
 {
-	X509 *x = NULL, *check = NULL;
+	X509 *x = NULL;
+	EVP_PKEY *pub = NULL;
 	X509V3_CTX ctx;
 	GENERAL_NAMES *owned = NULL;
 	const GENERAL_NAMES *san;
-	unsigned char *der = NULL;
-	const unsigned char *p;
 	const char *ku;
 	int is_rsa = EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA ||
 	             EVP_PKEY_is_a(key, "KG-RSA") || EVP_PKEY_is_a(key, "RSA");
 	enum kg_code rc;
-	int len;
 
 	*out = NULL;
 	if (days < 1 || days > 36500)
@@ -210,12 +241,10 @@ enum kg_code eng_cert_selfsign(const struct eng_request *r,
 	rc = random_serial(x, err);
 	if (rc != KG_OK)
 		goto out;
-	if (!X509_set_pubkey(x, key)) {
-		rc = eng_ossl_err(err, KG_E_RUNTIME,
-		                  "cannot put the public key in the "
-		                  "certificate");
+	rc = set_pubkey(X509_get_X509_PUBKEY(x), key, cert_set_pubkey, x, &pub,
+	                err);
+	if (rc != KG_OK)
 		goto out;
-	}
 	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
 	if (profile == ENG_PROFILE_CA) {
 		rc = add_ext(x, &ctx, NID_basic_constraints,
@@ -253,20 +282,16 @@ enum kg_code eng_cert_selfsign(const struct eng_request *r,
 		                  "signing the certificate failed");
 		goto out;
 	}
-	len = i2d_X509(x, &der);
-	p = der;
-	if (len <= 0 || (check = d2i_X509(NULL, &p, len)) == NULL ||
-	    X509_verify(check, X509_get0_pubkey(check)) != 1) {
+	if (X509_verify(x, pub) != 1) {
 		rc = eng_ossl_err(err, KG_E_TOKEN,
 		                  "the certificate's signature does not "
 		                  "verify with its own public key");
 		goto out;
 	}
-	*out = check;
-	check = NULL;
+	*out = x;
+	x = NULL;
 out:
-	OPENSSL_free(der);
-	X509_free(check);
+	EVP_PKEY_free(pub);
 	X509_free(x);
 	GENERAL_NAMES_free(owned);
 	return rc;

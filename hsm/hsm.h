@@ -53,17 +53,23 @@ void hsm_slot_info_free(struct hsm_slot_info *s, size_t n);
 
 /* ---- open a token ---------------------------------------------------- */
 
-enum hsm_login { HSM_NO_LOGIN = 0, HSM_LOGIN_USER = 1 };
+/* How to open a token: flags, or'ed. */
+enum hsm_login {
+	HSM_NO_LOGIN = 0,
+	HSM_LOGIN_USER = 1, /* log the user in (the PIN from its sources) */
+	HSM_RW = 2,         /* a read-write session: only to make objects */
+};
 
 /*
  * Opens a session on the one token that uri names (a pkcs11: URI; object
  * attributes in it are ignored here). No match or two matches are
- * KG_E_TOKEN; two matches list both URIs. With HSM_LOGIN_USER the PIN is
- * taken from its sources (SPEC order) and wiped right after C_Login.
+ * KG_E_TOKEN; two matches list both URIs. login is enum hsm_login flags:
+ * with HSM_LOGIN_USER the PIN is taken from its sources (SPEC order) and
+ * wiped right after C_Login; HSM_RW opens a read-write session.
  * On success *out is new; close with hsm_token_close().
  */
 enum kg_code hsm_token_open(const char *uri, const struct hsm_conf *conf,
-                            enum hsm_login login, struct hsm_token **out,
+                            int login, struct hsm_token **out,
                             struct kg_err *err);
 void hsm_token_close(struct hsm_token *t); /* NULL-safe */
 
@@ -121,7 +127,7 @@ struct hsm_key_info {
 	const char *curve; /* "P-256", ... or NULL (static) */
 	/* attributes of the private key: 1 true, 0 false, -1 unknown */
 	int sensitive, extractable, always_sensitive, never_extractable;
-	int local, can_sign, has_public;
+	int local, can_sign;
 };
 void hsm_key_info_clear(struct hsm_key_info *k);
 

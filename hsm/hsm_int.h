@@ -63,8 +63,11 @@ struct hsm_signer {
 	CK_OBJECT_HANDLE obj;
 	enum hsm_key_type type;
 	int bits;
-	unsigned char *spki; /* DER SubjectPublicKeyInfo */
+	const unsigned char *spki; /* DER SubjectPublicKeyInfo */
 	size_t spki_len;
+	const unsigned char *pa, *pb; /* RSA n and e, or the EC point */
+	size_t pa_len, pb_len;
+	int curve_nid;
 	const char *label; /* for messages */
 };
 /* Loads our provider once per process; the default still autoloads. */

@@ -1,15 +1,15 @@
 /* Keys on a token: generate, list, find, and hand out as EVP_PKEY. */
 #include "hsm/hsm_int.h"
 
+#include "common/kg_pub.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/asn1.h>
-#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
-#include <openssl/param_build.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
@@ -17,24 +17,14 @@ struct hsm_key {
 	struct hsm_token *t; /* borrowed */
 	CK_OBJECT_HANDLE priv;
 	struct hsm_key_info info;
-	unsigned char *spki;
+	unsigned char *spki; /* SubjectPublicKeyInfo DER */
 	size_t spki_len;
+	unsigned char *pa, *pb; /* RSA n and e, or the EC point */
+	size_t pa_len, pb_len;
+	int curve_nid;
 };
 
 /* ---- attribute helpers ----------------------------------------------- */
-
-/* 1, 0, or -1 when the token will not say. */
-static int get_bool(struct hsm_token *t, CK_OBJECT_HANDLE h,
-                    CK_ATTRIBUTE_TYPE type)
-{
-	CK_BBOOL v = CK_FALSE;
-	CK_ATTRIBUTE a = {type, &v, sizeof(v)};
-
-	if (t->f->C_GetAttributeValue(t->s, h, &a, 1) != CKR_OK ||
-	    a.ulValueLen != sizeof(v))
-		return -1;
-	return v ? 1 : 0;
-}
 
 static CK_ULONG get_ulong(struct hsm_token *t, CK_OBJECT_HANDLE h,
                           CK_ATTRIBUTE_TYPE type, CK_ULONG dflt)
@@ -163,63 +153,48 @@ static int curve_bits(int nid)
 
 /* ---- public key ------------------------------------------------------ */
 
-/* SubjectPublicKeyInfo DER from raw components. *der: OPENSSL_free(). */
-static enum kg_code make_spki(enum hsm_key_type type, const unsigned char *a,
-                              size_t alen, const unsigned char *b, size_t blen,
-                              int nid, unsigned char **der, size_t *derlen,
-                              struct kg_err *err)
+/*
+ * The public key: SubjectPublicKeyInfo DER (for the provider's encoder)
+ * and the raw components (for its parameters). For RSA a = modulus,
+ * b = exponent; for EC a = the point. No OpenSSL encoder is involved.
+ */
+static enum kg_code set_public(struct hsm_key *k, const unsigned char *a,
+                               size_t alen, const unsigned char *b,
+                               size_t blen, int nid, struct kg_err *err)
 {
-	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
-	EVP_PKEY *pk = NULL;
+	X509_PUBKEY *xp = NULL;
 	BIGNUM *n = NULL, *e = NULL;
-	unsigned char *out = NULL;
-	int len, ok = 0;
+	unsigned char *der = NULL;
+	int len = -1;
 
-	*der = NULL;
-	if (bld == NULL)
-		goto done;
-	if (type == HSM_KEY_RSA) {
+	if (k->info.type == HSM_KEY_RSA) {
 		n = BN_bin2bn(a, (int)alen, NULL);
 		e = BN_bin2bn(b, (int)blen, NULL);
-		if (n == NULL || e == NULL ||
-		    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
-		    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e))
-			goto done;
+		if (n != NULL && e != NULL && !BN_is_zero(n))
+			xp = kg_pub_rsa(n, e);
 	} else {
-		if (!OSSL_PARAM_BLD_push_utf8_string(
-		            bld, OSSL_PKEY_PARAM_GROUP_NAME, OBJ_nid2sn(nid),
-		            0) ||
-		    !OSSL_PARAM_BLD_push_octet_string(
-		            bld, OSSL_PKEY_PARAM_PUB_KEY, a, alen))
-			goto done;
+		xp = kg_pub_ec(nid, a, alen);
 	}
-	params = OSSL_PARAM_BLD_to_param(bld);
-	ctx = EVP_PKEY_CTX_new_from_name(
-	        NULL, type == HSM_KEY_RSA ? "RSA" : "EC", "provider=default");
-	if (params == NULL || ctx == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) <= 0 ||
-	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-		goto done;
-	len = i2d_PUBKEY(pk, &out);
-	if (len <= 0)
-		goto done;
-	*der = out;
-	*derlen = (size_t)len;
-	ok = 1;
-done:
-	EVP_PKEY_free(pk);
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
+	if (xp != NULL)
+		len = i2d_X509_PUBKEY(xp, &der);
+	X509_PUBKEY_free(xp);
 	BN_free(n);
 	BN_free(e);
-	if (!ok)
+	if (len <= 0)
 		return kg_err_set(err, KG_E_TOKEN,
-		                  "the token's public key is not a valid %s "
-		                  "key",
-		                  type == HSM_KEY_RSA ? "RSA" : "EC");
+		                  "the token's public key for '%s' is not a "
+		                  "valid %s key",
+		                  k->info.label ? k->info.label : "",
+		                  k->info.type == HSM_KEY_RSA ? "RSA" : "EC");
+	k->spki = der;
+	k->spki_len = (size_t)len;
+	k->pa = OPENSSL_memdup(a, alen);
+	k->pa_len = alen;
+	k->pb = blen ? OPENSSL_memdup(b, blen) : NULL;
+	k->pb_len = blen;
+	k->curve_nid = nid;
+	if (k->pa == NULL || (blen && k->pb == NULL))
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
 	return KG_OK;
 }
 
@@ -242,80 +217,184 @@ static CK_OBJECT_HANDLE public_of(struct hsm_token *t, const unsigned char *id,
 }
 
 /*
- * Fills info (and, if spki != NULL, the public key) for private key h.
+ * Reads attrs in two calls however many there are (lengths, then values);
+ * a token re-reads its object store on every call, so this is what keeps
+ * a CSR near the raw floor. Every pValue is allocated (free() each); one
+ * the token withholds or does not know is NULL with ulValueLen
+ * CK_UNAVAILABLE_INFORMATION.
+ */
+static CK_RV get_attrs(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                       CK_ATTRIBUTE *attrs, CK_ULONG n)
+{
+	CK_ULONG i;
+	CK_RV rv;
+
+	for (i = 0; i < n; i++)
+		attrs[i].pValue = NULL;
+	rv = t->f->C_GetAttributeValue(t->s, h, attrs, n);
+	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_SENSITIVE &&
+	    rv != CKR_ATTRIBUTE_TYPE_INVALID)
+		return rv;
+	for (i = 0; i < n; i++) {
+		if (attrs[i].ulValueLen == CK_UNAVAILABLE_INFORMATION)
+			continue;
+		attrs[i].pValue = calloc(1, attrs[i].ulValueLen + 1);
+		if (attrs[i].pValue == NULL)
+			return CKR_HOST_MEMORY;
+	}
+	rv = t->f->C_GetAttributeValue(t->s, h, attrs, n);
+	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_SENSITIVE &&
+	    rv != CKR_ATTRIBUTE_TYPE_INVALID)
+		return rv;
+	for (i = 0; i < n; i++) {
+		if (attrs[i].ulValueLen == CK_UNAVAILABLE_INFORMATION) {
+			free(attrs[i].pValue);
+			attrs[i].pValue = NULL;
+		}
+	}
+	return CKR_OK;
+}
+
+static int attr_bool(const CK_ATTRIBUTE *a)
+{
+	if (a->pValue == NULL || a->ulValueLen != sizeof(CK_BBOOL))
+		return -1;
+	return *(CK_BBOOL *)a->pValue ? 1 : 0;
+}
+
+enum {
+	A_KEY_TYPE,
+	A_LABEL,
+	A_ID,
+	A_SENSITIVE,
+	A_EXTRACTABLE,
+	A_ALWAYS_SENSITIVE,
+	A_NEVER_EXTRACTABLE,
+	A_LOCAL,
+	A_SIGN,
+	A_MODULUS,
+	A_EXPONENT,
+	A_EC_PARAMS,
+	A_COUNT
+};
+
+/*
+ * Fills info for private key h; with k != NULL (whose info is info) also
+ * the public key, which signing needs.
  */
 static enum kg_code describe(struct hsm_token *t, CK_OBJECT_HANDLE h,
-                             struct hsm_key_info *info, unsigned char **spki,
-                             size_t *spki_len, struct kg_err *err)
+                             struct hsm_key_info *info, struct hsm_key *k,
+                             struct kg_err *err)
 {
-	unsigned char *lab = NULL, *id = NULL, *a = NULL, *b = NULL;
-	size_t lablen, idlen, alen, blen;
-	CK_KEY_TYPE kt;
+	CK_ATTRIBUTE at[A_COUNT] = {
+	        {CKA_KEY_TYPE, NULL, 0},
+	        {CKA_LABEL, NULL, 0},
+	        {CKA_ID, NULL, 0},
+	        {CKA_SENSITIVE, NULL, 0},
+	        {CKA_EXTRACTABLE, NULL, 0},
+	        {CKA_ALWAYS_SENSITIVE, NULL, 0},
+	        {CKA_NEVER_EXTRACTABLE, NULL, 0},
+	        {CKA_LOCAL, NULL, 0},
+	        {CKA_SIGN, NULL, 0},
+	        {CKA_MODULUS, NULL, 0},
+	        {CKA_PUBLIC_EXPONENT, NULL, 0},
+	        {CKA_EC_PARAMS, NULL, 0},
+	};
+	unsigned char *pa = NULL, *pb = NULL;
+	size_t palen = 0, pblen = 0;
 	CK_OBJECT_HANDLE pub;
 	enum kg_code rc = KG_OK;
-	int nid = NID_undef;
+	const char *label;
+	int nid = NID_undef, i;
+	CK_RV rv;
 
 	memset(info, 0, sizeof(*info));
-	kt = get_ulong(t, h, CKA_KEY_TYPE, (CK_ULONG)-1);
-	if (kt == CKK_RSA)
-		info->type = HSM_KEY_RSA;
-	else if (kt == CKK_EC)
-		info->type = HSM_KEY_EC;
-	if (get_var(t, h, CKA_LABEL, &lab, &lablen) != CKR_OK)
-		lab = NULL;
-	info->label = (char *)lab;
-	lab = NULL;
-	if (get_var(t, h, CKA_ID, &id, &idlen) == CKR_OK &&
-	    idlen <= sizeof(info->id)) {
-		memcpy(info->id, id, idlen);
-		info->id_len = idlen;
+	rv = get_attrs(t, h, at, A_COUNT);
+	if (rv != CKR_OK) {
+		rc = hsm_rv_err(err, rv, "C_GetAttributeValue", t->label);
+		goto out;
 	}
-	info->sensitive = get_bool(t, h, CKA_SENSITIVE);
-	info->extractable = get_bool(t, h, CKA_EXTRACTABLE);
-	info->always_sensitive = get_bool(t, h, CKA_ALWAYS_SENSITIVE);
-	info->never_extractable = get_bool(t, h, CKA_NEVER_EXTRACTABLE);
-	info->local = get_bool(t, h, CKA_LOCAL);
-	info->can_sign = get_bool(t, h, CKA_SIGN);
-	pub = public_of(t, info->id, info->id_len);
-	info->has_public = pub != CK_INVALID_HANDLE;
+	if (at[A_KEY_TYPE].pValue != NULL &&
+	    at[A_KEY_TYPE].ulValueLen == sizeof(CK_KEY_TYPE)) {
+		CK_KEY_TYPE kt = *(CK_KEY_TYPE *)at[A_KEY_TYPE].pValue;
+
+		info->type = kt == CKK_RSA  ? HSM_KEY_RSA
+		             : kt == CKK_EC ? HSM_KEY_EC
+		                            : 0;
+	}
+	info->label = at[A_LABEL].pValue; /* NUL-terminated by get_attrs */
+	at[A_LABEL].pValue = NULL;
+	label = info->label ? info->label : "";
+	if (at[A_ID].pValue != NULL &&
+	    at[A_ID].ulValueLen <= sizeof(info->id)) {
+		memcpy(info->id, at[A_ID].pValue, at[A_ID].ulValueLen);
+		info->id_len = at[A_ID].ulValueLen;
+	}
+	info->sensitive = attr_bool(&at[A_SENSITIVE]);
+	info->extractable = attr_bool(&at[A_EXTRACTABLE]);
+	info->always_sensitive = attr_bool(&at[A_ALWAYS_SENSITIVE]);
+	info->never_extractable = attr_bool(&at[A_NEVER_EXTRACTABLE]);
+	info->local = attr_bool(&at[A_LOCAL]);
+	info->can_sign = attr_bool(&at[A_SIGN]);
 
 	if (info->type == HSM_KEY_RSA) {
-		BIGNUM *n;
+		if (at[A_MODULUS].pValue == NULL ||
+		    at[A_EXPONENT].pValue == NULL) {
+			/* some tokens keep them on the public object only */
+			pub = public_of(t, info->id, info->id_len);
+			if (pub != CK_INVALID_HANDLE) {
+				free(at[A_MODULUS].pValue);
+				free(at[A_EXPONENT].pValue);
+				at[A_MODULUS].pValue = at[A_EXPONENT].pValue =
+				        NULL;
+				if (get_var(t, pub, CKA_MODULUS,
+				            (unsigned char **)&at[A_MODULUS]
+				                    .pValue,
+				            &palen) == CKR_OK)
+					at[A_MODULUS].ulValueLen = palen;
+				if (get_var(t, pub, CKA_PUBLIC_EXPONENT,
+				            (unsigned char **)&at[A_EXPONENT]
+				                    .pValue,
+				            &pblen) == CKR_OK)
+					at[A_EXPONENT].ulValueLen = pblen;
+			}
+		}
+		if (at[A_MODULUS].pValue != NULL) {
+			BIGNUM *n =
+			        BN_bin2bn(at[A_MODULUS].pValue,
+			                  (int)at[A_MODULUS].ulValueLen, NULL);
 
-		if (get_var(t, h, CKA_MODULUS, &a, &alen) != CKR_OK &&
-		    (pub == CK_INVALID_HANDLE ||
-		     get_var(t, pub, CKA_MODULUS, &a, &alen) != CKR_OK))
-			a = NULL;
-		if (get_var(t, h, CKA_PUBLIC_EXPONENT, &b, &blen) != CKR_OK &&
-		    (pub == CK_INVALID_HANDLE ||
-		     get_var(t, pub, CKA_PUBLIC_EXPONENT, &b, &blen) !=
-		             CKR_OK))
-			b = NULL;
-		if (a != NULL) {
-			n = BN_bin2bn(a, (int)alen, NULL);
 			info->bits = n ? BN_num_bits(n) : 0;
 			BN_free(n);
 		}
-		if (spki != NULL) {
-			if (a == NULL || b == NULL)
+		if (k != NULL) {
+			if (at[A_MODULUS].pValue == NULL ||
+			    at[A_EXPONENT].pValue == NULL)
 				rc = kg_err_set(err, KG_E_TOKEN,
 				                "key '%s' on token '%s': the "
 				                "token does not give its "
 				                "public modulus and exponent",
-				                info->label ? info->label : "",
-				                t->label);
+				                label, t->label);
 			else
-				rc = make_spki(HSM_KEY_RSA, a, alen, b, blen,
-				               0, spki, spki_len, err);
+				rc = set_public(k, at[A_MODULUS].pValue,
+				                at[A_MODULUS].ulValueLen,
+				                at[A_EXPONENT].pValue,
+				                at[A_EXPONENT].ulValueLen, 0,
+				                err);
 		}
 	} else if (info->type == HSM_KEY_EC) {
-		if (get_var(t, h, CKA_EC_PARAMS, &a, &alen) == CKR_OK ||
-		    (pub != CK_INVALID_HANDLE &&
-		     get_var(t, pub, CKA_EC_PARAMS, &a, &alen) == CKR_OK))
-			nid = curve_from_params(a, alen);
+		pub = CK_INVALID_HANDLE;
+		if (at[A_EC_PARAMS].pValue == NULL || k != NULL)
+			pub = public_of(t, info->id, info->id_len);
+		if (at[A_EC_PARAMS].pValue != NULL)
+			nid = curve_from_params(at[A_EC_PARAMS].pValue,
+			                        at[A_EC_PARAMS].ulValueLen);
+		else if (pub != CK_INVALID_HANDLE &&
+		         get_var(t, pub, CKA_EC_PARAMS, &pa, &palen) == CKR_OK)
+			nid = curve_from_params(pa, palen);
 		info->bits = curve_bits(nid);
 		info->curve = nid != NID_undef ? EC_curve_nid2nist(nid) : NULL;
-		if (spki != NULL) {
+		if (k != NULL) {
 			const unsigned char *pt;
 			size_t ptlen,
 			        want = 2 * (((size_t)info->bits + 7) / 8) + 1;
@@ -325,36 +404,36 @@ static enum kg_code describe(struct hsm_token *t, CK_OBJECT_HANDLE h,
 				                "key '%s' on token '%s' is on "
 				                "a curve keygate does not "
 				                "support",
-				                info->label ? info->label : "",
-				                t->label);
+				                label, t->label);
 			else if (pub == CK_INVALID_HANDLE ||
-			         get_var(t, pub, CKA_EC_POINT, &b, &blen) !=
+			         get_var(t, pub, CKA_EC_POINT, &pb, &pblen) !=
 			                 CKR_OK ||
-			         !ec_point(b, blen, want, &pt, &ptlen))
+			         !ec_point(pb, pblen, want, &pt, &ptlen))
 				rc = kg_err_set(
 				        err, KG_E_TOKEN,
 				        "key '%s' on token '%s' has no "
 				        "public key object with its "
 				        "id; cannot build its public "
 				        "key",
-				        info->label ? info->label : "",
-				        t->label);
+				        label, t->label);
 			else
-				rc = make_spki(HSM_KEY_EC, pt, ptlen, NULL, 0,
-				               nid, spki, spki_len, err);
+				rc = set_public(k, pt, ptlen, NULL, 0, nid,
+				                err);
 		}
-	} else if (spki != NULL) {
+	} else if (k != NULL) {
 		rc = kg_err_set(err, KG_E_TOKEN,
 		                "key '%s' on token '%s' is neither RSA nor EC",
-		                info->label ? info->label : "", t->label);
+		                label, t->label);
 	}
 	if (rc == KG_OK)
 		rc = hsm_uri_build(&t->info, t->module_path, info->label,
 		                   info->id, info->id_len, CKO_PRIVATE_KEY,
 		                   &info->uri, err);
-	free(id);
-	free(a);
-	free(b);
+out:
+	for (i = 0; i < A_COUNT; i++)
+		free(at[i].pValue);
+	free(pa);
+	free(pb);
 	return rc;
 }
 
@@ -428,7 +507,7 @@ enum kg_code hsm_key_list(struct hsm_token *t, const char *uri,
 		}
 	}
 	for (i = 0; i < cnt; i++) {
-		rc = describe(t, h[i], &v[i], NULL, NULL, err);
+		rc = describe(t, h[i], &v[i], NULL, err);
 		if (rc != KG_OK) {
 			hsm_key_info_free_array(v, cnt);
 			free(h);
@@ -466,8 +545,7 @@ enum kg_code hsm_key_find(struct hsm_token *t, const char *uri,
 		for (i = 0; i < cnt; i++) {
 			struct hsm_key_info ki;
 
-			if (describe(t, h[i], &ki, NULL, NULL, NULL) ==
-			            KG_OK &&
+			if (describe(t, h[i], &ki, NULL, NULL) == KG_OK &&
 			    used + strlen(ki.uri) + 4 < sizeof(list))
 				used += (size_t)snprintf(
 				        list + used, sizeof(list) - used,
@@ -487,7 +565,7 @@ enum kg_code hsm_key_find(struct hsm_token *t, const char *uri,
 	}
 	k->t = t;
 	k->priv = h[0];
-	rc = describe(t, h[0], &k->info, &k->spki, &k->spki_len, err);
+	rc = describe(t, h[0], &k->info, k, err);
 	if (rc != KG_OK)
 		goto out;
 	*out = k;
@@ -504,6 +582,8 @@ void hsm_key_free(struct hsm_key *k)
 		return;
 	hsm_key_info_clear(&k->info);
 	OPENSSL_free(k->spki);
+	OPENSSL_free(k->pa);
+	OPENSSL_free(k->pb);
 	free(k);
 }
 
@@ -523,6 +603,11 @@ enum kg_code hsm_key_pkey(struct hsm_key *k, EVP_PKEY **out,
 	        .bits = k->info.bits,
 	        .spki = k->spki,
 	        .spki_len = k->spki_len,
+	        .pa = k->pa,
+	        .pa_len = k->pa_len,
+	        .pb = k->pb,
+	        .pb_len = k->pb_len,
+	        .curve_nid = k->curve_nid,
 	        .label = k->info.label,
 	};
 
@@ -623,7 +708,7 @@ enum kg_code hsm_key_gen(struct hsm_token *t, const struct hsm_keygen *g,
 		CK_OBJECT_CLASS c = get_ulong(t, old[0], CKA_CLASS, 0);
 
 		if (c == CKO_PRIVATE_KEY &&
-		    describe(t, old[0], &ki, NULL, NULL, NULL) == KG_OK) {
+		    describe(t, old[0], &ki, NULL, NULL) == KG_OK) {
 			rc = kg_err_set(err, KG_E_USAGE,
 			                "a key labelled '%s' exists on token "
 			                "'%s': %s; choose another label or "
@@ -717,7 +802,7 @@ enum kg_code hsm_key_gen(struct hsm_token *t, const struct hsm_keygen *g,
 			goto out;
 		}
 	}
-	rc = describe(t, priv, out, NULL, NULL, err);
+	rc = describe(t, priv, out, NULL, err);
 	if (rc != KG_OK)
 		goto out;
 	if (nold > 0) {

@@ -61,7 +61,7 @@ static void raise(const char *func, const char *fmt, ...)
 
 struct kg_key {
 	struct hsm_signer sg;
-	unsigned char *spki;
+	unsigned char *spki, *pa, *pb; /* own copies */
 	char *label;
 	int set;
 };
@@ -78,6 +78,8 @@ static void km_free(void *kd)
 	if (k == NULL)
 		return;
 	OPENSSL_free(k->spki);
+	OPENSSL_free(k->pa);
+	OPENSSL_free(k->pb);
 	OPENSSL_free(k->label);
 	OPENSSL_free(k);
 }
@@ -103,10 +105,15 @@ static int km_import(void *kd, int selection, const OSSL_PARAM params[])
 	memcpy(&sg, p->data, sizeof(sg));
 	k->sg = *sg;
 	k->spki = OPENSSL_memdup(sg->spki, sg->spki_len);
+	k->pa = OPENSSL_memdup(sg->pa, sg->pa_len);
+	k->pb = sg->pb_len ? OPENSSL_memdup(sg->pb, sg->pb_len) : NULL;
 	k->label = OPENSSL_strdup(sg->label ? sg->label : "");
-	if (k->spki == NULL || k->label == NULL)
+	if (k->spki == NULL || k->pa == NULL || k->label == NULL ||
+	    (sg->pb_len && k->pb == NULL))
 		return 0;
 	k->sg.spki = k->spki;
+	k->sg.pa = k->pa;
+	k->sg.pb = k->pb;
 	k->sg.label = k->label;
 	k->set = 1;
 	return 1;
@@ -128,34 +135,66 @@ static int ecdsa_max_size(int bits)
 	return content + (content < 128 ? 2 : 3);
 }
 
+/* Sets a BIGNUM parameter, if asked for, from big-endian bytes. */
+static int set_bn(OSSL_PARAM params[], const char *key, const unsigned char *b,
+                  size_t len)
+{
+	OSSL_PARAM *p = OSSL_PARAM_locate(params, key);
+	BIGNUM *bn;
+	int ok;
+
+	if (p == NULL)
+		return 1;
+	bn = BN_bin2bn(b, (int)len, NULL);
+	ok = bn != NULL && OSSL_PARAM_set_BN(p, bn);
+	BN_free(bn);
+	return ok;
+}
+
+static int set_int(OSSL_PARAM params[], const char *key, int v)
+{
+	OSSL_PARAM *p = OSSL_PARAM_locate(params, key);
+
+	return p == NULL || OSSL_PARAM_set_int(p, v);
+}
+
+static int set_utf8(OSSL_PARAM params[], const char *key, const char *v)
+{
+	OSSL_PARAM *p = OSSL_PARAM_locate(params, key);
+
+	return p == NULL || OSSL_PARAM_set_utf8_string(p, v);
+}
+
 static int km_get_params(void *kd, OSSL_PARAM params[])
 {
 	struct kg_key *k = kd;
 	OSSL_PARAM *p;
-	int secbits;
+	int rsa;
 
 	if (k == NULL)
 		return 0;
-	secbits = k->sg.type == HSM_KEY_RSA ? BN_security_bits(k->sg.bits, -1)
-	                                    : k->sg.bits / 2;
-	if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_BITS)) != NULL &&
-	    !OSSL_PARAM_set_int(p, k->sg.bits))
+	rsa = k->sg.type == HSM_KEY_RSA;
+	if (!set_int(params, OSSL_PKEY_PARAM_BITS, k->sg.bits) ||
+	    !set_int(params, OSSL_PKEY_PARAM_SECURITY_BITS,
+	             rsa ? BN_security_bits(k->sg.bits, -1)
+	                 : k->sg.bits / 2) ||
+	    !set_int(params, OSSL_PKEY_PARAM_MAX_SIZE,
+	             rsa ? (k->sg.bits + 7) / 8
+	                 : ecdsa_max_size(k->sg.bits)) ||
+	    !set_utf8(params, OSSL_PKEY_PARAM_DEFAULT_DIGEST, "SHA256"))
 		return 0;
-	if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_SECURITY_BITS)) !=
-	            NULL &&
-	    !OSSL_PARAM_set_int(p, secbits))
+	/* the public components, so that callers need no encoder */
+	if (rsa)
+		return set_bn(params, OSSL_PKEY_PARAM_RSA_N, k->pa,
+		              k->sg.pa_len) &&
+		       set_bn(params, OSSL_PKEY_PARAM_RSA_E, k->pb,
+		              k->sg.pb_len);
+	if (!set_utf8(params, OSSL_PKEY_PARAM_GROUP_NAME,
+	              OBJ_nid2sn(k->sg.curve_nid)))
 		return 0;
-	if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_MAX_SIZE)) !=
-	            NULL &&
-	    !OSSL_PARAM_set_int(p, k->sg.type == HSM_KEY_RSA
-	                                   ? (k->sg.bits + 7) / 8
-	                                   : ecdsa_max_size(k->sg.bits)))
-		return 0;
-	if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_DEFAULT_DIGEST)) !=
-	            NULL &&
-	    !OSSL_PARAM_set_utf8_string(p, "SHA256"))
-		return 0;
-	return 1;
+	p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY);
+	return p == NULL ||
+	       OSSL_PARAM_set_octet_string(p, k->pa, k->sg.pa_len);
 }
 
 static const OSSL_PARAM *km_gettable_params(void *provctx)
@@ -166,6 +205,11 @@ static const OSSL_PARAM *km_gettable_params(void *provctx)
 	        OSSL_PARAM_int(OSSL_PKEY_PARAM_MAX_SIZE, NULL),
 	        OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_DEFAULT_DIGEST, NULL,
 	                               0),
+	        OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_N, NULL, 0),
+	        OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_E, NULL, 0),
+	        OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
+	        OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+	                                NULL, 0),
 	        OSSL_PARAM_END};
 	return t;
 }

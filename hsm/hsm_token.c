@@ -311,15 +311,18 @@ static enum kg_code get_pin(P11KitUri *u, const struct hsm_conf *conf,
 
 /* ---- open / close ---------------------------------------------------- */
 
-static enum kg_code open_session(struct hsm_token *t, struct kg_err *err)
+/*
+ * Read-only unless rw: a token may write its store for a read-write session
+ * (SoftHSM does), which a command that only signs should not pay for.
+ */
+static enum kg_code open_session(struct hsm_token *t, int rw,
+                                 struct kg_err *err)
 {
 	CK_RV rv;
 
-	rv = t->f->C_OpenSession(t->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
-	                         NULL, NULL, &t->s);
-	if (rv == CKR_TOKEN_WRITE_PROTECTED)
-		rv = t->f->C_OpenSession(t->slot, CKF_SERIAL_SESSION, NULL,
-		                         NULL, &t->s);
+	rv = t->f->C_OpenSession(
+	        t->slot, CKF_SERIAL_SESSION | (rw ? CKF_RW_SESSION : 0), NULL,
+	        NULL, &t->s);
 	if (rv != CKR_OK)
 		return hsm_rv_err(err, rv, "C_OpenSession", t->label);
 	t->have_session = 1;
@@ -351,8 +354,7 @@ static enum kg_code login(struct hsm_token *t, P11KitUri *u,
 }
 
 enum kg_code hsm_token_open(const char *uri, const struct hsm_conf *conf,
-                            enum hsm_login lg, struct hsm_token **out,
-                            struct kg_err *err)
+                            int lg, struct hsm_token **out, struct kg_err *err)
 {
 	struct hsm_token *t;
 	struct match mt;
@@ -389,10 +391,10 @@ enum kg_code hsm_token_open(const char *uri, const struct hsm_conf *conf,
 	                   (CK_OBJECT_CLASS)-1, &t->uri, err);
 	if (rc != KG_OK)
 		goto fail;
-	rc = open_session(t, err);
+	rc = open_session(t, (lg & HSM_RW) != 0, err);
 	if (rc != KG_OK)
 		goto fail;
-	if (lg == HSM_LOGIN_USER) {
+	if (lg & HSM_LOGIN_USER) {
 		rc = login(t, u, conf, err);
 		if (rc != KG_OK)
 			goto fail;
