@@ -65,41 +65,31 @@ enum kg_code eng_digest(const char *name, const EVP_MD **out,
 }
 
 /*
- * Sets dst, a request's or certificate's own public key, to key's. A key
- * that gives its components as parameters (software keys and token keys
- * alike) takes a path without OpenSSL's encoders and decoders; others take
- * set_generic. *check is a new public-only key to verify the result with.
+ * Sets dst, a request's or certificate's own public key, to key's, from the
+ * components the key gives as parameters: software and token keys alike,
+ * without OpenSSL's encoders and decoders. *check is a new public-only key
+ * to verify the result with. Keys that are neither RSA nor EC are refused.
  */
 static enum kg_code set_pubkey(X509_PUBKEY *dst, EVP_PKEY *key,
-                               int (*set_generic)(void *, EVP_PKEY *),
-                               void *obj, EVP_PKEY **check, struct kg_err *err)
+                               EVP_PKEY **check, struct kg_err *err)
 {
 	X509_PUBKEY *xp = kg_pub_from_pkey(key);
 	int ok;
 
 	*check = NULL;
-	if (xp != NULL) {
-		ok = kg_pub_copy(dst, xp) &&
-		     (*check = kg_pub_to_pkey(xp)) != NULL;
-		X509_PUBKEY_free(xp);
-	} else {
-		ok = set_generic(obj, key) &&
-		     (*check = X509_PUBKEY_get(dst)) != NULL;
-	}
+	if (xp == NULL)
+		return kg_err_set(err, KG_E_USAGE,
+		                  "unsupported key type '%s': keygate signs "
+		                  "with RSA and EC (P-256, P-384, P-521) keys",
+		                  EVP_PKEY_get0_type_name(key)
+		                          ? EVP_PKEY_get0_type_name(key)
+		                          : "unknown");
+	ok = kg_pub_copy(dst, xp) && (*check = kg_pub_to_pkey(xp)) != NULL;
+	X509_PUBKEY_free(xp);
 	if (!ok)
 		return eng_ossl_err(err, KG_E_RUNTIME,
 		                    "cannot set the public key");
 	return KG_OK;
-}
-
-static int req_set_pubkey(void *req, EVP_PKEY *key)
-{
-	return X509_REQ_set_pubkey(req, key);
-}
-
-static int cert_set_pubkey(void *x, EVP_PKEY *key)
-{
-	return X509_set_pubkey(x, key);
 }
 
 /* The SAN to put in: the given one, else the CN's when it is a domain. */
@@ -138,8 +128,7 @@ enum kg_code eng_csr_build(const struct eng_request *r, EVP_PKEY *key,
 		rc = eng_ossl_err(err, KG_E_RUNTIME, "cannot build request");
 		goto out;
 	}
-	rc = set_pubkey(X509_REQ_get_X509_PUBKEY(req), key, req_set_pubkey,
-	                req, &pub, err);
+	rc = set_pubkey(X509_REQ_get_X509_PUBKEY(req), key, &pub, err);
 	if (rc != KG_OK)
 		goto out;
 	if (san != NULL && sk_GENERAL_NAME_num(san) > 0) {
@@ -241,8 +230,7 @@ enum kg_code eng_cert_selfsign(const struct eng_request *r,
 	rc = random_serial(x, err);
 	if (rc != KG_OK)
 		goto out;
-	rc = set_pubkey(X509_get_X509_PUBKEY(x), key, cert_set_pubkey, x, &pub,
-	                err);
+	rc = set_pubkey(X509_get_X509_PUBKEY(x), key, &pub, err);
 	if (rc != KG_OK)
 		goto out;
 	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);

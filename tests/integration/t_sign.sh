@@ -122,3 +122,8 @@ check "csr --json carries the PEM" jq -e '.pem | startswith("-----BEGIN CERTIFIC
 check "csr --json names the key URI" jq -e '.key | startswith("pkcs11:")' "$T/out"
 expect 0 "" --json cert selfsign --key "$TOK;object=ec-p256" --subject CN=j.example.com --profile client
 check "cert --json: profile and days" jq -e '.profile == "client" and .days == 365' "$T/out"
+
+# key types keygate does not sign with: refused as usage, not as a token error
+openssl genpkey -algorithm ED25519 -out "$T/ed.pem" 2>/dev/null
+expect 2 "unsupported key type 'ED25519'" csr create --key "$T/ed.pem" --subject CN=x
+expect 2 "unsupported key type" cert selfsign --key "$T/ed.pem" --subject CN=x
