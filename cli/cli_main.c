@@ -225,6 +225,15 @@ int main(int argc, char **argv)
 		cli_help_cmd(cmd);
 		return 0;
 	}
+	/* an audit trail asked for and not written would be a silent pass */
+	if (c.audit != NULL || getenv("KEYGATE_AUDIT") != NULL) {
+		kg_err_set(
+		        &err, KG_E_USAGE,
+		        "the audit log (--audit, KEYGATE_AUDIT) is not built "
+		        "yet; refusing to run without the record you asked "
+		        "for (unset it to go on)");
+		return cli_fail(&c, &err);
+	}
 	c.hconf.module = c.module ? c.module : NULL;
 	c.hconf.pin_source = c.pin_source;
 	rc = cmd->fn(&c, cmd, &a);
