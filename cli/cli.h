@@ -126,6 +126,20 @@ enum kg_code cli_cert_selfsign(struct cli_ctx *, const struct cli_cmd *,
 enum kg_code cli_cert_show(struct cli_ctx *, const struct cli_cmd *,
                            struct cli_args *);
 
+enum kg_code cli_key_decrypt(struct cli_ctx *, const struct cli_cmd *,
+                             struct cli_args *);
+enum kg_code cli_bundle_check(struct cli_ctx *, const struct cli_cmd *,
+                              struct cli_args *);
+enum kg_code cli_bundle_export(struct cli_ctx *, const struct cli_cmd *,
+                               struct cli_args *);
+enum kg_code cli_bundle_fallback(struct cli_ctx *, const struct cli_cmd *,
+                                 struct cli_args *);
+enum kg_code cli_bundle_assemble(struct cli_ctx *, const struct cli_cmd *,
+                                 struct cli_args *);
+struct eng_findings;
+enum kg_code cli_findings(struct cli_ctx *c, const char *what,
+                          const struct eng_findings *f, json_t *extra);
+
 extern const struct cli_cmd cli_cmds[];
 
 #endif

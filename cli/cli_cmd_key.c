@@ -6,9 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/objects.h>
 
+#include "common/kg_file.h"
 #include "common/kg_json.h"
+#include "common/kg_secret.h"
+#include "engine/eng.h"
 #include "engine/eng_gate.h"
 
 static const struct {
@@ -272,4 +276,68 @@ enum kg_code cli_key_show(struct cli_ctx *c, const struct cli_cmd *cmd,
                           struct cli_args *a)
 {
 	return list_keys(c, a->pos[0], 1);
+}
+
+enum kg_code cli_key_decrypt(struct cli_ctx *c, const struct cli_cmd *cmd,
+                             struct cli_args *a)
+{
+	const char *in = a->pos[0], *out = cli_opt(cmd, a, "out");
+	const char *src = cli_opt(cmd, a, "passphrase-source");
+	struct kg_secret *pass = NULL;
+	unsigned char *buf = NULL;
+	size_t len = 0, plen = 0;
+	EVP_PKEY *k = NULL;
+	char *pem = NULL, prompt[300];
+	struct kg_err err;
+	enum kg_code rc;
+
+	rc = out == NULL ? kg_err_set(&err, KG_E_USAGE,
+	                              "key decrypt needs --out FILE (the key "
+	                              "is written unencrypted, mode 0600)")
+	                 : KG_OK;
+	if (rc == KG_OK)
+		rc = kg_file_check_writable(out, cli_flag(cmd, a, "force"),
+		                            &err);
+	if (rc == KG_OK)
+		rc = kg_file_read(in, &buf, &len, &err);
+	if (rc == KG_OK && src != NULL)
+		rc = kg_secret_from_source(src, "passphrase", &pass, &err);
+	else if (rc == KG_OK && eng_key_encrypted(buf, len) &&
+	         c->hconf.may_prompt) {
+		snprintf(prompt, sizeof(prompt), "passphrase for %s", in);
+		rc = kg_secret_prompt(prompt, &pass, &err);
+	}
+	if (rc == KG_OK)
+		rc = eng_key_load(buf, len, in, pass ? pass->buf : NULL, &k,
+		                  &err);
+	kg_secret_free(pass);
+	if (rc == KG_OK)
+		rc = eng_pem_private(k, &pem, &plen, &err);
+	if (rc == KG_OK)
+		rc = kg_file_write_atomic(out, pem, plen, 0600,
+		                          cli_flag(cmd, a, "force"), &err);
+	if (rc == KG_OK) {
+		char desc[64];
+
+		eng_key_describe(k, desc, sizeof(desc));
+		if (c->json) {
+			json_t *j = json_object();
+
+			json_object_set_new(j, "out", kg_json_str(out));
+			json_object_set_new(j, "key", kg_json_str(desc));
+			cli_emit(c, j);
+		} else {
+			cli_info(c,
+			         "wrote %s: %s, unencrypted PKCS#8, mode "
+			         "0600\n",
+			         out, desc);
+		}
+	}
+	if (pem != NULL)
+		OPENSSL_clear_free(pem, plen);
+	if (buf != NULL)
+		OPENSSL_cleanse(buf, len);
+	free(buf);
+	EVP_PKEY_free(k);
+	return rc == KG_OK ? KG_OK : cli_fail(c, &err);
 }

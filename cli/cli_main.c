@@ -58,6 +58,53 @@ static const struct cli_opt opts_cert_selfsign[] = {
          "CN=api.example.com,O=Example or /O=../CN=.."},
         CLI_OPT_END};
 
+static const struct cli_opt opts_key_decrypt[] = {
+        {"force", CLI_FLAG, NULL, "replace an existing --out file"},
+        {"out", CLI_VALUE, "FILE", "the unencrypted PKCS#8 key (mode 0600)"},
+        {"passphrase-source", CLI_VALUE, "SRC",
+         "file:PATH, env:NAME or fd:N (else a prompt on a terminal)"},
+        CLI_OPT_END};
+static const struct cli_opt opts_bundle_check[] = {
+        {"cert", CLI_VALUE, "FILE", "the certificate (PEM)"},
+        {"chain", CLI_VALUE, "FILE", "its issuers, intermediates first"},
+        {"for", CLI_VALUE, "T",
+         "acm-integrated (default: RSA 1024/2048) or acm"},
+        {"key", CLI_VALUE, "FILE", "the private key (PEM)"},
+        {"replaces", CLI_VALUE, "OLD", "the certificate a reimport replaces"},
+        CLI_OPT_END};
+static const struct cli_opt opts_bundle_export[] = {
+        {"cert", CLI_VALUE, "FILE", "the key's certificate (PEM)"},
+        {"chain", CLI_VALUE, "FILE", "its issuers, intermediates first"},
+        {"for", CLI_VALUE, "T",
+         "acm-integrated (default: RSA 1024/2048) or acm"},
+        {"force", CLI_FLAG, NULL, "replace existing files in --out"},
+        {"key", CLI_VALUE, "URI", "the token key (pkcs11:...)"},
+        {"out", CLI_VALUE, "DIR", "where the bundle goes"},
+        CLI_OPT_END};
+static const struct cli_opt opts_bundle_fallback[] = {
+        {"digest", CLI_VALUE, "D", "sha256 (default), sha384 or sha512"},
+        {"for", CLI_VALUE, "T",
+         "acm-integrated (default: RSA 1024/2048) or acm"},
+        {"force", CLI_FLAG, NULL, "replace existing files in --out"},
+        {"out", CLI_VALUE, "DIR", "private_key.pem and request.csr go here"},
+        {"san", CLI_VALUE, "LIST", "DNS:a,DNS:b,IP:10.0.0.1,..."},
+        {"subject", CLI_VALUE, "DN", "the request's subject"},
+        {"type", CLI_VALUE, "T", "rsa:2048 (default), rsa:1024, ... ec:p256"},
+        CLI_OPT_END};
+static const struct cli_opt opts_bundle_assemble[] = {
+        {"cert", CLI_VALUE, "FILE", "what the CA handed out (any order)"},
+        {"chain", CLI_VALUE, "FILE", "more certificates (any order)"},
+        {"for", CLI_VALUE, "T",
+         "acm-integrated (default: RSA 1024/2048) or acm"},
+        {"force", CLI_FLAG, NULL, "replace existing files in --out"},
+        {"key", CLI_VALUE, "FILE", "the private key"},
+        {"out", CLI_VALUE, "DIR", "where the bundle goes"},
+        CLI_OPT_END};
+
+#define GATE_HELP                                                             \
+	"Exit 1 and every finding (code, input, index, subject, fix) when\n"  \
+	"the bundle would not import; --at TIME moves the clock.\n"
+
 #define PIN_HELP                                                              \
 	"PIN: the URI's pin-source=, --pin-source file:PATH|env:NAME|fd:N,\n" \
 	"KEYGATE_PIN, else a prompt on a terminal. Never on the command "     \
@@ -89,6 +136,12 @@ const struct cli_cmd cli_cmds[] = {
          "--token URI", opts_key_list, 0, 0, PIN_HELP},
         {"key", "show", cli_key_show, "Show one key's attributes.", "URI",
          opts_none, 1, 1, PIN_HELP},
+        {"key", "decrypt", cli_key_decrypt,
+         "An encrypted private key to unencrypted PKCS#8 (as openssl pkcs8 "
+         "-topk8 -nocrypt).",
+         "IN --out OUT [--passphrase-source SRC]", opts_key_decrypt, 1, 1,
+         "A wrong passphrase exits 1. OUT is written atomically, mode "
+         "0600.\n"},
         {"csr", "create", cli_csr_create,
          "Make a PKCS#10 request signed by KEY (on a token, or a PEM file).",
          "--key KEY --subject DN [--san LIST] [--digest D] [--out FILE]",
@@ -109,6 +162,35 @@ const struct cli_cmd cli_cmds[] = {
          "fingerprints.",
          "FILE...", opts_none, 1, CLI_MAX_POS,
          "Private keys: only the public half is printed.\n"},
+        {"bundle", "check", cli_bundle_check,
+         "The ACM import gate: will AWS take this certificate, key and chain?",
+         "--cert FILE --key FILE [--chain FILE] [--for T] [--replaces OLD]",
+         opts_bundle_check, 0, 0, GATE_HELP},
+        {"bundle", "export", cli_bundle_export,
+         "Write an ACM bundle for a token key, through the export gate.",
+         "--key URI --cert FILE [--chain FILE] --out DIR [--for T]",
+         opts_bundle_export, 0, 0,
+         "The key's attributes are read first: a sensitive or "
+         "non-extractable\n"
+         "key is refused (key-not-exportable) and nothing is read or "
+         "written.\n" GATE_HELP PIN_HELP},
+        {"bundle", "fallback", cli_bundle_fallback,
+         "The software fallback: a software key (unencrypted PKCS#8, 0600) "
+         "and "
+         "its CSR.",
+         "--subject DN [--san LIST] --out DIR [--type T] [--for T]",
+         opts_bundle_fallback, 0, 0,
+         "Then have a CA sign DIR/request.csr and run bundle assemble.\n"},
+        {"bundle", "assemble", cli_bundle_assemble,
+         "Normalise what a CA handed out into certificate.pem, "
+         "private_key.pem, certificate_chain.pem.",
+         "--cert FILE --key FILE [--chain FILE] --out DIR [--for T]",
+         opts_bundle_assemble, 0, 0,
+         "Strips blank lines and text around blocks, orders the chain leaf "
+         "to\n"
+         "root, drops the leaf and unrelated certificates, then writes only "
+         "if\n"
+         "the result passes the gate.\n"},
         {NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL}};
 
 static void usage(FILE *f)

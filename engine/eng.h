@@ -102,6 +102,9 @@ enum kg_code eng_key_load(const unsigned char *buf, size_t len,
                           const char *name, const char *pass, EVP_PKEY **out,
                           struct kg_err *err);
 
+/* 1 if buf is a PEM encrypted private key (PKCS#8 or Proc-Type). */
+int eng_key_encrypted(const unsigned char *buf, size_t len);
+
 /* "RSA 2048", "EC P-256", ... into buf. */
 void eng_key_describe(const EVP_PKEY *k, char *buf, size_t len);
 

@@ -1,8 +1,24 @@
-/* The export gate's verdict on a key, from its type and attributes. */
+/*
+ * The gates: ACM import checks (bundle check/assemble/export) and the
+ * export verdict on a token key. Every check runs; findings collect every
+ * problem with its code (SPEC.md "ACM import gate"), input, index,
+ * subject, message and hint.
+ */
 #ifndef ENG_GATE_H
 #define ENG_GATE_H
 
+#include <stddef.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "common/kg_err.h"
+
 enum eng_target { ENG_TARGET_ACM_INTEGRATED, ENG_TARGET_ACM };
+
+enum kg_code eng_target_parse(const char *s, enum eng_target *out,
+                              struct kg_err *err);
+const char *eng_target_name(enum eng_target t);
 
 /* Is this key type and size allowed for the target? */
 int eng_key_algorithm_ok(enum eng_target t, int is_rsa, int bits);
@@ -14,5 +30,70 @@ int eng_key_algorithm_ok(enum eng_target t, int is_rsa, int bits);
  */
 const char *eng_export_refusal(enum eng_target t, int is_rsa, int bits,
                                int sensitive, int extractable);
+
+/* ---- findings -------------------------------------------------------- */
+
+enum eng_sev { ENG_SEV_ERROR, ENG_SEV_WARNING };
+
+struct eng_finding {
+	const char *code; /* static */
+	enum eng_sev sev;
+	char *input;   /* file it is about, or NULL */
+	int index;     /* certificate index in that input, or -1 */
+	char *subject; /* RFC 2253, or NULL */
+	char *message;
+	char *hint; /* or NULL */
+};
+
+struct eng_findings {
+	struct eng_finding *v;
+	size_t n;
+};
+
+void eng_finding_add(struct eng_findings *f, const char *code,
+                     enum eng_sev sev, const char *input, int index,
+                     const char *subject, const char *hint, const char *fmt,
+                     ...) __attribute__((format(printf, 8, 9)));
+size_t eng_findings_errors(const struct eng_findings *f);
+void eng_findings_free(struct eng_findings *f);
+
+/* ---- the ACM import gate --------------------------------------------- */
+
+struct eng_input {
+	const char *name; /* for messages */
+	const unsigned char *buf;
+	size_t len; /* buf NULL: not given */
+};
+
+struct eng_acm_req {
+	struct eng_input cert, key, chain, old;
+	EVP_PKEY *key_pub; /* instead of key: a token key's public half */
+	enum eng_target target;
+	time_t at;
+};
+
+/*
+ * Runs every ACM check on the inputs and adds the findings to f. Returns
+ * KG_OK when the checks ran (look at f), else a run-time error.
+ */
+enum kg_code eng_acm_check(const struct eng_acm_req *r, struct eng_findings *f,
+                           struct kg_err *err);
+
+/*
+ * bundle assemble: takes certificates from cert and chain (any order,
+ * blank lines, text around blocks), the key from key; finds the leaf (the
+ * key's certificate), orders the path leaf->root, drops the leaf and
+ * unrelated certificates from the chain, and re-encodes all three. Then
+ * checks the result with eng_acm_check into f. On KG_OK *cert, *key and
+ * *chain are new NUL-terminated PEM (OPENSSL_free; *chain may be "") --
+ * to be written only if f holds no error.
+ */
+enum kg_code eng_acm_assemble(const struct eng_acm_req *r, char **cert,
+                              char **key, char **chain, struct eng_findings *f,
+                              struct kg_err *err);
+
+/* An unencrypted PKCS#8 PEM of a private key (OPENSSL_clear_free). */
+enum kg_code eng_pem_private(EVP_PKEY *k, char **out, size_t *len,
+                             struct kg_err *err);
 
 #endif

@@ -60,6 +60,11 @@ static int pem_encrypted(const unsigned char *buf, size_t len)
 	        strstr(s, "Proc-Type: 4,ENCRYPTED") != NULL);
 }
 
+int eng_key_encrypted(const unsigned char *buf, size_t len)
+{
+	return pem_encrypted(buf, len);
+}
+
 enum kg_code eng_key_load(const unsigned char *buf, size_t len,
                           const char *name, const char *pass, EVP_PKEY **out,
                           struct kg_err *err)

@@ -168,6 +168,15 @@ const struct hsm_key_info *hsm_key_describe(const struct hsm_key *k);
 enum kg_code hsm_key_pkey(struct hsm_key *k, EVP_PKEY **out,
                           struct kg_err *err);
 
+/*
+ * Reads the private key out of the token (its components, with
+ * C_GetAttributeValue) as a software EVP_PKEY. Only for keys the export
+ * gate has passed; a sensitive key is refused by the token (KG_E_TOKEN).
+ * Every buffer that held a component is wiped. *out: EVP_PKEY_free().
+ */
+enum kg_code hsm_key_export(struct hsm_key *k, EVP_PKEY **out,
+                            struct kg_err *err);
+
 /* ---- URIs (hsm_uri.c) ----------------------------------------------- */
 
 /*

@@ -1,0 +1,545 @@
+/* bundle check, bundle export, bundle fallback, bundle assemble */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "common/kg_file.h"
+#include "common/kg_json.h"
+#include "common/kg_pub.h"
+#include "engine/eng.h"
+#include "engine/eng_gate.h"
+
+/* ---- findings out ---------------------------------------------------- */
+
+static json_t *findings_json(const struct eng_findings *f)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		const struct eng_finding *e = &f->v[i];
+		json_t *o = json_object();
+
+		json_object_set_new(o, "code", json_string(e->code));
+		json_object_set_new(o, "severity",
+		                    json_string(e->sev == ENG_SEV_ERROR
+		                                        ? "error"
+		                                        : "warning"));
+		json_object_set_new(o, "input", kg_json_str(e->input));
+		json_object_set_new(o, "index",
+		                    e->index >= 0 ? json_integer(e->index)
+		                                  : json_null());
+		json_object_set_new(o, "subject", kg_json_str(e->subject));
+		json_object_set_new(o, "message", kg_json_str(e->message));
+		json_object_set_new(o, "hint", kg_json_str(e->hint));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+/*
+ * Prints a check's verdict and findings (stdout; JSON with --json, extra
+ * merged in, stolen) and returns its exit status: 1 if any error.
+ */
+enum kg_code cli_findings(struct cli_ctx *c, const char *what,
+                          const struct eng_findings *f, json_t *extra)
+{
+	size_t errors = eng_findings_errors(f), i;
+
+	if (c->json) {
+		json_t *j = json_object();
+
+		json_object_set_new(j, "verdict",
+		                    json_string(errors ? "fail" : "pass"));
+		if (extra != NULL)
+			json_object_update(j, extra);
+		json_object_set_new(j, "findings", findings_json(f));
+		cli_emit(c, j);
+	} else {
+		printf("%s: %s", what, errors ? "FAIL" : "PASS");
+		if (f->n == 0)
+			printf(" - no findings\n");
+		else
+			printf(" - %zu error%s, %zu warning%s\n", errors,
+			       errors == 1 ? "" : "s", f->n - errors,
+			       f->n - errors == 1 ? "" : "s");
+		for (i = 0; i < f->n; i++) {
+			const struct eng_finding *e = &f->v[i];
+
+			printf("  %-7s %-22s %s",
+			       e->sev == ENG_SEV_ERROR ? "error" : "warning",
+			       e->code, e->input ? e->input : "");
+			if (e->index >= 0)
+				printf(" [%d]", e->index);
+			if (e->subject && *e->subject)
+				printf(" %s", e->subject);
+			printf("\n          %s\n", e->message);
+			if (e->hint)
+				printf("          fix: %s\n", e->hint);
+		}
+	}
+	json_decref(extra);
+	if (errors)
+		fprintf(stderr, "keygate: %s refused: %zu error%s (%s)\n",
+		        what, errors, errors == 1 ? "" : "s",
+		        c->json ? "see findings" : "listed above");
+	return errors ? KG_REFUSED : KG_OK;
+}
+
+/* ---- inputs ---------------------------------------------------------- */
+
+struct inputs {
+	unsigned char *buf[4];
+	size_t len[4];
+};
+
+static void inputs_free(struct inputs *in)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (in->buf[i] != NULL)
+			OPENSSL_cleanse(in->buf[i], in->len[i]); /* keys */
+		free(in->buf[i]);
+	}
+}
+
+static enum kg_code read_input(const char *path, struct eng_input *to,
+                               struct inputs *in, int slot, struct kg_err *err)
+{
+	enum kg_code rc;
+
+	to->name = path;
+	to->buf = NULL;
+	to->len = 0;
+	if (path == NULL)
+		return KG_OK;
+	rc = kg_file_read(path, &in->buf[slot], &in->len[slot], err);
+	to->buf = in->buf[slot];
+	to->len = in->len[slot];
+	return rc;
+}
+
+static enum kg_code gate_options(struct cli_ctx *c, const struct cli_cmd *cmd,
+                                 struct cli_args *a, struct eng_acm_req *r,
+                                 struct kg_err *err)
+{
+	memset(r, 0, sizeof(*r));
+	r->at = c->now;
+	return eng_target_parse(cli_opt(cmd, a, "for"), &r->target, err);
+}
+
+static json_t *gate_json(const struct eng_acm_req *r)
+{
+	json_t *j = json_object();
+	char when[32];
+
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&r->at));
+	json_object_set_new(j, "target",
+	                    json_string(eng_target_name(r->target)));
+	json_object_set_new(j, "at", json_string(when));
+	return j;
+}
+
+/* ---- writing a bundle ------------------------------------------------ */
+
+struct out_file {
+	const char *name;
+	const char *data;
+	size_t len;
+	mode_t mode;
+};
+
+/*
+ * Writes files into dir (made 0700 if missing): every path is checked
+ * first, each file goes in atomically, and if one fails the ones written
+ * are removed again, so a bundle is whole or absent.
+ */
+static enum kg_code write_bundle(const char *dir, const struct out_file *fs,
+                                 size_t n, int force, char paths[][4096],
+                                 struct kg_err *err)
+{
+	size_t i, k;
+	enum kg_code rc;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return kg_err_set(err, KG_E_RUNTIME, "cannot create '%s': %s",
+		                  dir, strerror(errno));
+	for (i = 0; i < n; i++) {
+		snprintf(paths[i], 4096, "%s/%s", dir, fs[i].name);
+		rc = kg_file_check_writable(paths[i], force, err);
+		if (rc != KG_OK)
+			return rc;
+	}
+	for (i = 0; i < n; i++) {
+		rc = kg_file_write_atomic(paths[i], fs[i].data, fs[i].len,
+		                          fs[i].mode, force, err);
+		if (rc != KG_OK) {
+			for (k = 0; k < i; k++)
+				unlink(paths[k]);
+			return rc;
+		}
+	}
+	return KG_OK;
+}
+
+/* ---- bundle check ---------------------------------------------------- */
+
+enum kg_code cli_bundle_check(struct cli_ctx *c, const struct cli_cmd *cmd,
+                              struct cli_args *a)
+{
+	struct eng_acm_req r;
+	struct eng_findings f = {0};
+	struct inputs in = {0};
+	struct kg_err err;
+	enum kg_code rc;
+	char what[64];
+
+	rc = gate_options(c, cmd, a, &r, &err);
+	if (rc == KG_OK && (cli_opt(cmd, a, "cert") == NULL ||
+	                    cli_opt(cmd, a, "key") == NULL))
+		rc = kg_err_set(
+		        &err, KG_E_USAGE,
+		        "bundle check needs --cert FILE and --key FILE "
+		        "(see keygate bundle check --help)");
+	if (rc == KG_OK)
+		rc = read_input(cli_opt(cmd, a, "cert"), &r.cert, &in, 0,
+		                &err);
+	if (rc == KG_OK)
+		rc = read_input(cli_opt(cmd, a, "key"), &r.key, &in, 1, &err);
+	if (rc == KG_OK)
+		rc = read_input(cli_opt(cmd, a, "chain"), &r.chain, &in, 2,
+		                &err);
+	if (rc == KG_OK)
+		rc = read_input(cli_opt(cmd, a, "replaces"), &r.old, &in, 3,
+		                &err);
+	if (rc == KG_OK)
+		rc = eng_acm_check(&r, &f, &err);
+	if (rc == KG_OK) {
+		snprintf(what, sizeof(what), "bundle check (%s)",
+		         eng_target_name(r.target));
+		rc = cli_findings(c, what, &f, gate_json(&r));
+	} else {
+		rc = cli_fail(c, &err);
+	}
+	eng_findings_free(&f);
+	inputs_free(&in);
+	return rc;
+}
+
+/* ---- bundle export --------------------------------------------------- */
+
+#define FALLBACK_HINT                                                         \
+	"keys that must stay on the HSM never leave it; for an importable "   \
+	"key use the software fallback: keygate bundle fallback --subject "   \
+	"DN "                                                                 \
+	"--out DIR"
+
+enum kg_code cli_bundle_export(struct cli_ctx *c, const struct cli_cmd *cmd,
+                               struct cli_args *a)
+{
+	const char *uri = cli_opt(cmd, a, "key"),
+	           *dir = cli_opt(cmd, a, "out");
+	struct eng_acm_req r;
+	struct eng_findings f = {0};
+	struct inputs in = {0};
+	struct cli_key key = {0};
+	const struct hsm_key_info *ki;
+	X509_PUBKEY *xp = NULL;
+	EVP_PKEY *priv = NULL;
+	char *kpem = NULL, paths[3][4096];
+	size_t klen = 0, nfiles;
+	struct out_file fs[3];
+	struct kg_err err;
+	enum kg_code rc;
+	char what[64];
+	const char *why;
+
+	rc = gate_options(c, cmd, a, &r, &err);
+	if (rc == KG_OK && (uri == NULL || !hsm_is_uri(uri) ||
+	                    cli_opt(cmd, a, "cert") == NULL || dir == NULL))
+		rc = kg_err_set(&err, KG_E_USAGE,
+		                "bundle export needs --key pkcs11:URI, --cert "
+		                "FILE and --out DIR (a key file needs no "
+		                "export: see bundle assemble)");
+	if (rc == KG_OK)
+		rc = read_input(cli_opt(cmd, a, "cert"), &r.cert, &in, 0,
+		                &err);
+	if (rc == KG_OK)
+		rc = read_input(cli_opt(cmd, a, "chain"), &r.chain, &in, 2,
+		                &err);
+	if (rc == KG_OK)
+		rc = cli_key_open(c, uri, NULL, &key, &err);
+	if (rc != KG_OK)
+		goto fail;
+	/* the gate reads the key's attributes before anything else */
+	ki = hsm_key_describe(key.k);
+	why = eng_export_refusal(r.target, ki->type == HSM_KEY_RSA, ki->bits,
+	                         ki->sensitive, ki->extractable);
+	if (why != NULL && strncmp(why, "key-not-exportable", 18) == 0)
+		eng_finding_add(&f, "key-not-exportable", ENG_SEV_ERROR,
+		                key.desc, -1, NULL, FALLBACK_HINT,
+		                "the token key is %s%s%s; it cannot leave the "
+		                "token",
+		                ki->sensitive != 0 ? "sensitive" : "",
+		                ki->sensitive != 0 && ki->extractable != 1
+		                        ? " and "
+		                        : "",
+		                ki->extractable != 1 ? "not extractable" : "");
+	/* then the certificate checks, with the token key's public half */
+	xp = kg_pub_from_pkey(key.pkey);
+	r.key_pub = xp ? kg_pub_to_pkey(xp) : NULL;
+	if (r.key_pub == NULL) {
+		rc = kg_err_set(&err, KG_E_TOKEN,
+		                "cannot read the public half of '%s'", uri);
+		goto fail;
+	}
+	rc = eng_acm_check(&r, &f, &err);
+	if (rc != KG_OK)
+		goto fail;
+	snprintf(what, sizeof(what), "bundle export (%s)",
+	         eng_target_name(r.target));
+	if (eng_findings_errors(&f) > 0) {
+		fprintf(stderr,
+		        "keygate: refused: nothing was read from the "
+		        "token or written; %s\n",
+		        FALLBACK_HINT);
+		rc = cli_findings(c, what, &f, gate_json(&r));
+		goto out;
+	}
+	/* only a key that passed is read out */
+	rc = hsm_key_export(key.k, &priv, &err);
+	if (rc == KG_OK)
+		rc = eng_pem_private(priv, &kpem, &klen, &err);
+	if (rc != KG_OK)
+		goto fail;
+	fs[0] = (struct out_file){"certificate.pem", (char *)r.cert.buf,
+	                          r.cert.len, 0644};
+	fs[1] = (struct out_file){"private_key.pem", kpem, klen, 0600};
+	nfiles = 2;
+	if (r.chain.buf != NULL)
+		fs[nfiles++] = (struct out_file){"certificate_chain.pem",
+		                                 (char *)r.chain.buf,
+		                                 r.chain.len, 0644};
+	rc = write_bundle(dir, fs, nfiles, cli_flag(cmd, a, "force"), paths,
+	                  &err);
+	if (rc != KG_OK)
+		goto fail;
+	if (!c->json)
+		cli_info(c,
+		         "wrote %s, %s%s%s (the key unencrypted, mode 0600)\n",
+		         paths[0], paths[1], nfiles > 2 ? ", " : "",
+		         nfiles > 2 ? paths[2] : "");
+	rc = cli_findings(c, what, &f, gate_json(&r));
+	goto out;
+fail:
+	rc = cli_fail(c, &err);
+out:
+	if (kpem != NULL)
+		OPENSSL_clear_free(kpem, klen);
+	EVP_PKEY_free(priv);
+	EVP_PKEY_free(r.key_pub);
+	X509_PUBKEY_free(xp);
+	cli_key_close(&key);
+	eng_findings_free(&f);
+	inputs_free(&in);
+	return rc;
+}
+
+/* ---- bundle fallback ------------------------------------------------- */
+
+enum kg_code cli_bundle_fallback(struct cli_ctx *c, const struct cli_cmd *cmd,
+                                 struct cli_args *a)
+{
+	const char *dir = cli_opt(cmd, a, "out");
+	const char *type = cli_opt(cmd, a, "type");
+	struct eng_request req = {0};
+	enum eng_target target;
+	X509_NAME *subject = NULL;
+	GENERAL_NAMES *san = NULL;
+	EVP_PKEY *k = NULL;
+	X509_REQ *csr = NULL;
+	char *kpem = NULL, *cpem = NULL, paths[2][4096];
+	size_t klen = 0, clen = 0;
+	struct out_file fs[2];
+	struct kg_err err;
+	enum kg_code rc;
+	int rsa_bits = 0;
+	const char *curve = NULL;
+
+	if (type == NULL)
+		type = "rsa:2048";
+	rc = eng_target_parse(cli_opt(cmd, a, "for"), &target, &err);
+	if (rc == KG_OK && (cli_opt(cmd, a, "subject") == NULL || dir == NULL))
+		rc = kg_err_set(&err, KG_E_USAGE,
+		                "bundle fallback needs --subject DN and --out "
+		                "DIR");
+	if (rc == KG_OK) {
+		if (strcmp(type, "rsa:1024") == 0 ||
+		    strcmp(type, "rsa:2048") == 0 ||
+		    strcmp(type, "rsa:3072") == 0 ||
+		    strcmp(type, "rsa:4096") == 0)
+			rsa_bits = atoi(type + 4);
+		else if (strcmp(type, "ec:p256") == 0)
+			curve = "P-256";
+		else if (strcmp(type, "ec:p384") == 0)
+			curve = "P-384";
+		else if (strcmp(type, "ec:p521") == 0)
+			curve = "P-521";
+		else
+			rc = kg_err_set(&err, KG_E_USAGE,
+			                "unsupported key type '%s'", type);
+	}
+	if (rc == KG_OK && !eng_key_algorithm_ok(target, rsa_bits != 0,
+	                                         rsa_bits ? rsa_bits
+	                                         : strcmp(curve, "P-521") == 0
+	                                                 ? 521
+	                                                 : atoi(curve + 2)))
+		rc = kg_err_set(
+		        &err, KG_E_USAGE,
+		        "%s keys are not accepted for %s (it takes RSA "
+		        "1024/2048%s); choose another --type",
+		        type, eng_target_name(target),
+		        target == ENG_TARGET_ACM ? "-4096 and EC" : "");
+	if (rc == KG_OK)
+		rc = eng_digest(cli_opt(cmd, a, "digest"), &req.md, &err);
+	if (rc == KG_OK)
+		rc = eng_dn_parse(cli_opt(cmd, a, "subject"), &subject, &err);
+	if (rc == KG_OK && cli_opt(cmd, a, "san") != NULL)
+		rc = eng_san_parse(cli_opt(cmd, a, "san"), &san, &err);
+	if (rc != KG_OK)
+		goto fail;
+	k = rsa_bits ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)rsa_bits)
+	             : EVP_PKEY_Q_keygen(NULL, NULL, "EC", curve);
+	if (k == NULL) {
+		rc = eng_ossl_err(&err, KG_E_RUNTIME, "key generation failed");
+		goto fail;
+	}
+	req.subject = subject;
+	req.san = san;
+	rc = eng_csr_build(&req, k, &csr, &err);
+	if (rc == KG_OK)
+		rc = eng_pem_private(k, &kpem, &klen, &err);
+	if (rc == KG_OK)
+		rc = eng_pem_req(csr, &cpem, &clen, &err);
+	if (rc != KG_OK)
+		goto fail;
+	fs[0] = (struct out_file){"private_key.pem", kpem, klen, 0600};
+	fs[1] = (struct out_file){"request.csr", cpem, clen, 0644};
+	rc = write_bundle(dir, fs, 2, cli_flag(cmd, a, "force"), paths, &err);
+	if (rc != KG_OK)
+		goto fail;
+	if (c->json) {
+		json_t *j = json_object();
+
+		json_object_set_new(j, "private_key", kg_json_str(paths[0]));
+		json_object_set_new(j, "request", kg_json_str(paths[1]));
+		json_object_set_new(j, "type", json_string(type));
+		json_object_set_new(j, "target",
+		                    json_string(eng_target_name(target)));
+		cli_emit(c, j);
+	} else {
+		printf("%s\n%s\n", paths[0], paths[1]);
+		cli_info(
+		        c,
+		        "a software %s key (not on a token), unencrypted "
+		        "PKCS#8, mode 0600, and its request.\nnext: have your "
+		        "CA sign %s, then\n  keygate bundle assemble --cert "
+		        "SIGNED.pem --key %s --chain CA-CHAIN.pem --out "
+		        "BUNDLE-DIR\n",
+		        type, paths[1], paths[0]);
+	}
+	goto out;
+fail:
+	rc = cli_fail(c, &err);
+out:
+	if (kpem != NULL)
+		OPENSSL_clear_free(kpem, klen);
+	OPENSSL_free(cpem);
+	X509_REQ_free(csr);
+	EVP_PKEY_free(k);
+	X509_NAME_free(subject);
+	GENERAL_NAMES_free(san);
+	return rc;
+}
+
+/* ---- bundle assemble ------------------------------------------------- */
+
+enum kg_code cli_bundle_assemble(struct cli_ctx *c, const struct cli_cmd *cmd,
+                                 struct cli_args *a)
+{
+	const char *dir = cli_opt(cmd, a, "out");
+	struct eng_acm_req r;
+	struct eng_findings f = {0};
+	struct inputs in = {0};
+	char *cert = NULL, *key = NULL, *chain = NULL, paths[3][4096];
+	struct out_file fs[3];
+	size_t nfiles = 2;
+	struct kg_err err;
+	enum kg_code rc;
+	char what[64];
+
+	rc = gate_options(c, cmd, a, &r, &err);
+	if (rc == KG_OK && (cli_opt(cmd, a, "cert") == NULL ||
+	                    cli_opt(cmd, a, "key") == NULL || dir == NULL))
+		rc = kg_err_set(
+		        &err, KG_E_USAGE,
+		        "bundle assemble needs --cert FILE, --key FILE "
+		        "and --out DIR");
+	if (rc == KG_OK)
+		rc = read_input(cli_opt(cmd, a, "cert"), &r.cert, &in, 0,
+		                &err);
+	if (rc == KG_OK)
+		rc = read_input(cli_opt(cmd, a, "key"), &r.key, &in, 1, &err);
+	if (rc == KG_OK)
+		rc = read_input(cli_opt(cmd, a, "chain"), &r.chain, &in, 2,
+		                &err);
+	if (rc == KG_OK)
+		rc = eng_acm_assemble(&r, &cert, &key, &chain, &f, &err);
+	if (rc != KG_OK) {
+		rc = cli_fail(c, &err);
+		goto out;
+	}
+	snprintf(what, sizeof(what), "bundle assemble (%s)",
+	         eng_target_name(r.target));
+	if (eng_findings_errors(&f) == 0 && cert != NULL) {
+		fs[0] = (struct out_file){"certificate.pem", cert,
+		                          strlen(cert), 0644};
+		fs[1] = (struct out_file){"private_key.pem", key, strlen(key),
+		                          0600};
+		if (chain != NULL && *chain != '\0')
+			fs[nfiles++] =
+			        (struct out_file){"certificate_chain.pem",
+			                          chain, strlen(chain), 0644};
+		rc = write_bundle(dir, fs, nfiles, cli_flag(cmd, a, "force"),
+		                  paths, &err);
+		if (rc != KG_OK) {
+			rc = cli_fail(c, &err);
+			goto out;
+		}
+		if (!c->json)
+			cli_info(c, "wrote %s, %s%s%s\n", paths[0], paths[1],
+			         nfiles > 2 ? ", " : "",
+			         nfiles > 2 ? paths[2] : "");
+	} else if (!c->json) {
+		fprintf(stderr, "keygate: the assembled bundle does not pass; "
+		                "nothing was written\n");
+	}
+	rc = cli_findings(c, what, &f, gate_json(&r));
+out:
+	OPENSSL_free(cert);
+	if (key != NULL)
+		OPENSSL_clear_free(key, strlen(key));
+	OPENSSL_free(chain);
+	eng_findings_free(&f);
+	inputs_free(&in);
+	return rc;
+}
