@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -149,6 +150,10 @@ void eng_obj_free_array(struct eng_obj *o, size_t n);
 /* Drains OpenSSL's queue into err: "what: earliest reason (detail)". */
 enum kg_code eng_ossl_err(struct kg_err *err, enum kg_code code,
                           const char *what);
+
+/* A memory BIO's contents as a new NUL-terminated string (OPENSSL_free),
+ * or NULL when out of memory; *len (if not NULL) gets the length. */
+char *eng_bio_str(BIO *b, size_t *len);
 
 /* X509_NAME as a one-line RFC 2253 string. New; OPENSSL_free(). */
 char *eng_name_str(const X509_NAME *n);

@@ -687,8 +687,6 @@ enum kg_code eng_pem_private(EVP_PKEY *k, char **out, size_t *len,
                              struct kg_err *err)
 {
 	BIO *b = BIO_new(BIO_s_secmem());
-	char *p;
-	long n;
 
 	*out = NULL;
 	if (b == NULL ||
@@ -697,13 +695,7 @@ enum kg_code eng_pem_private(EVP_PKEY *k, char **out, size_t *len,
 		return eng_ossl_err(err, KG_E_RUNTIME,
 		                    "cannot write the private key");
 	}
-	n = BIO_get_mem_data(b, &p);
-	*out = OPENSSL_malloc((size_t)n + 1);
-	if (*out != NULL) {
-		memcpy(*out, p, (size_t)n);
-		(*out)[n] = '\0';
-		*len = (size_t)n;
-	}
+	*out = eng_bio_str(b, len);
 	BIO_free(b); /* a secure-memory BIO: cleansed on free */
 	return *out ? KG_OK : kg_err_set(err, KG_E_RUNTIME, "out of memory");
 }
@@ -735,20 +727,6 @@ static void pool_add(STACK_OF(X509) * pool, const struct eng_pem_scan *s)
 static int append_pem(BIO *b, X509 *x)
 {
 	return PEM_write_bio_X509(b, x);
-}
-
-static char *bio_take_str(BIO *b, size_t *len)
-{
-	char *p, *s;
-	long n = BIO_get_mem_data(b, &p);
-
-	s = OPENSSL_malloc((size_t)n + 1);
-	if (s != NULL) {
-		memcpy(s, p, (size_t)n);
-		s[n] = '\0';
-		*len = (size_t)n;
-	}
-	return s;
 }
 
 enum kg_code eng_acm_assemble(const struct eng_acm_req *r, char **cert_out,
@@ -843,8 +821,8 @@ enum kg_code eng_acm_assemble(const struct eng_acm_req *r, char **cert_out,
 		}
 	}
 	ERR_clear_error();
-	cert = bio_take_str(bc, &clen);
-	chain = bio_take_str(bch, &chlen);
+	cert = eng_bio_str(bc, &clen);
+	chain = eng_bio_str(bch, &chlen);
 	rc = eng_pem_private(key, &kpem, &klen, err);
 	if (rc != KG_OK || cert == NULL || chain == NULL) {
 		if (rc == KG_OK)

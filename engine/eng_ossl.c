@@ -33,37 +33,40 @@ enum kg_code eng_ossl_err(struct kg_err *err, enum kg_code code,
 char *eng_name_str(const X509_NAME *n)
 {
 	BIO *b = BIO_new(BIO_s_mem());
-	char *s = NULL, *p;
-	long len;
+	char *s = NULL;
 
 	if (b == NULL)
 		return NULL;
 	if (X509_NAME_print_ex(b, n, 0,
-	                       XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
-		len = BIO_get_mem_data(b, &p);
-		s = OPENSSL_malloc((size_t)len + 1);
-		if (s != NULL) {
-			memcpy(s, p, (size_t)len);
-			s[len] = '\0';
-		}
-	}
+	                       XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0)
+		s = eng_bio_str(b, NULL);
 	BIO_free(b);
+	return s;
+}
+
+char *eng_bio_str(BIO *b, size_t *len)
+{
+	char *p = NULL, *s;
+	long n = BIO_get_mem_data(b, &p);
+
+	if (n < 0)
+		n = 0;
+	s = OPENSSL_malloc((size_t)n + 1);
+	if (s == NULL)
+		return NULL;
+	if (n > 0) /* an empty memory BIO gives no pointer at all */
+		memcpy(s, p, (size_t)n);
+	s[n] = '\0';
+	if (len != NULL)
+		*len = (size_t)n;
 	return s;
 }
 
 static enum kg_code bio_take(BIO *b, char **out, size_t *len,
                              struct kg_err *err)
 {
-	char *p;
-	long n = BIO_get_mem_data(b, &p);
-
-	*out = OPENSSL_malloc((size_t)n + 1);
-	if (*out == NULL)
-		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
-	memcpy(*out, p, (size_t)n);
-	(*out)[n] = '\0';
-	*len = (size_t)n;
-	return KG_OK;
+	*out = eng_bio_str(b, len);
+	return *out ? KG_OK : kg_err_set(err, KG_E_RUNTIME, "out of memory");
 }
 
 enum kg_code eng_pem_req(X509_REQ *r, char **out, size_t *len,

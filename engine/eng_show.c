@@ -110,19 +110,6 @@ enum kg_code eng_key_load(const unsigned char *buf, size_t len,
 
 /* ---- decoding for cert show ------------------------------------------ */
 
-static char *bio_str(BIO *b)
-{
-	char *p, *s;
-	long n = BIO_get_mem_data(b, &p);
-
-	s = OPENSSL_malloc((size_t)n + 1);
-	if (s != NULL) {
-		memcpy(s, p, (size_t)n);
-		s[n] = '\0';
-	}
-	return s;
-}
-
 static char *time_str(const ASN1_TIME *t)
 {
 	struct tm tm;
@@ -150,7 +137,7 @@ static void san_strings(const GENERAL_NAMES *gens, struct eng_obj *o)
 		if (b == NULL)
 			continue;
 		GENERAL_NAME_print(b, (GENERAL_NAME *)g);
-		o->san[o->nsan++] = bio_str(b);
+		o->san[o->nsan++] = eng_bio_str(b, NULL);
 		BIO_free(b);
 	}
 }
@@ -187,7 +174,7 @@ static int fill_cert(X509 *x, struct eng_obj *o)
 	o->kind = ENG_OBJ_CERT;
 	o->kind_name = "certificate";
 	X509_print_ex(b, x, XN_FLAG_ONELINE, 0);
-	o->text = bio_str(b);
+	o->text = eng_bio_str(b, NULL);
 	BIO_free(b);
 	o->subject = eng_name_str(X509_get_subject_name(x));
 	o->issuer = eng_name_str(X509_get_issuer_name(x));
@@ -222,7 +209,7 @@ static int fill_csr(X509_REQ *r, struct eng_obj *o)
 	o->kind = ENG_OBJ_CSR;
 	o->kind_name = "certificate request";
 	X509_REQ_print_ex(b, r, XN_FLAG_ONELINE, 0);
-	o->text = bio_str(b);
+	o->text = eng_bio_str(b, NULL);
 	BIO_free(b);
 	o->subject = eng_name_str(X509_REQ_get_subject_name(r));
 	o->sigalg = OPENSSL_strdup(OBJ_nid2ln(X509_REQ_get_signature_nid(r)));
@@ -257,7 +244,7 @@ static int fill_key(EVP_PKEY *pk, int priv, struct eng_obj *o)
 	o->is_ca = -1;
 	/* only the public half is ever printed */
 	EVP_PKEY_print_public(b, pk, 0, NULL);
-	o->text = bio_str(b);
+	o->text = eng_bio_str(b, NULL);
 	BIO_free(b);
 	spki_hash(pk, o);
 	return 1;
