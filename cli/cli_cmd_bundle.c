@@ -128,6 +128,29 @@ static enum kg_code read_input(const char *path, struct eng_input *to,
 	return rc;
 }
 
+/*
+ * Reads the gate's file inputs the command was given: --cert, --chain,
+ * --replaces, and --key when it is a file (not for bundle export).
+ */
+static enum kg_code read_gate_inputs(const struct cli_cmd *cmd,
+                                     struct cli_args *a, int key_is_file,
+                                     struct eng_acm_req *r, struct inputs *in,
+                                     struct kg_err *err)
+{
+	enum kg_code rc;
+
+	rc = read_input(cli_opt(cmd, a, "cert"), &r->cert, in, 0, err);
+	if (rc == KG_OK && key_is_file)
+		rc = read_input(cli_opt(cmd, a, "key"), &r->key, in, 1, err);
+	if (rc == KG_OK)
+		rc = read_input(cli_opt(cmd, a, "chain"), &r->chain, in, 2,
+		                err);
+	if (rc == KG_OK)
+		rc = read_input(cli_opt(cmd, a, "replaces"), &r->old, in, 3,
+		                err);
+	return rc;
+}
+
 static enum kg_code gate_options(struct cli_ctx *c, const struct cli_cmd *cmd,
                                  struct cli_args *a, struct eng_acm_req *r,
                                  struct kg_err *err)
@@ -211,16 +234,7 @@ enum kg_code cli_bundle_check(struct cli_ctx *c, const struct cli_cmd *cmd,
 		        "bundle check needs --cert FILE and --key FILE "
 		        "(see keygate bundle check --help)");
 	if (rc == KG_OK)
-		rc = read_input(cli_opt(cmd, a, "cert"), &r.cert, &in, 0,
-		                &err);
-	if (rc == KG_OK)
-		rc = read_input(cli_opt(cmd, a, "key"), &r.key, &in, 1, &err);
-	if (rc == KG_OK)
-		rc = read_input(cli_opt(cmd, a, "chain"), &r.chain, &in, 2,
-		                &err);
-	if (rc == KG_OK)
-		rc = read_input(cli_opt(cmd, a, "replaces"), &r.old, &in, 3,
-		                &err);
+		rc = read_gate_inputs(cmd, a, 1, &r, &in, &err);
 	if (rc == KG_OK)
 		rc = eng_acm_check(&r, &f, &err);
 	if (rc == KG_OK) {
@@ -271,11 +285,7 @@ enum kg_code cli_bundle_export(struct cli_ctx *c, const struct cli_cmd *cmd,
 		                "FILE and --out DIR (a key file needs no "
 		                "export: see bundle assemble)");
 	if (rc == KG_OK)
-		rc = read_input(cli_opt(cmd, a, "cert"), &r.cert, &in, 0,
-		                &err);
-	if (rc == KG_OK)
-		rc = read_input(cli_opt(cmd, a, "chain"), &r.chain, &in, 2,
-		                &err);
+		rc = read_gate_inputs(cmd, a, 0, &r, &in, &err);
 	if (rc == KG_OK)
 		rc = cli_key_open(c, uri, NULL, &key, &err);
 	if (rc != KG_OK)
@@ -495,13 +505,7 @@ enum kg_code cli_bundle_assemble(struct cli_ctx *c, const struct cli_cmd *cmd,
 		        "bundle assemble needs --cert FILE, --key FILE "
 		        "and --out DIR");
 	if (rc == KG_OK)
-		rc = read_input(cli_opt(cmd, a, "cert"), &r.cert, &in, 0,
-		                &err);
-	if (rc == KG_OK)
-		rc = read_input(cli_opt(cmd, a, "key"), &r.key, &in, 1, &err);
-	if (rc == KG_OK)
-		rc = read_input(cli_opt(cmd, a, "chain"), &r.chain, &in, 2,
-		                &err);
+		rc = read_gate_inputs(cmd, a, 1, &r, &in, &err);
 	if (rc == KG_OK)
 		rc = eng_acm_assemble(&r, &cert, &key, &chain, &f, &err);
 	if (rc != KG_OK) {
