@@ -342,9 +342,11 @@ static void key_rules(const struct eng_acm_req *r, EVP_PKEY *k, X509 *leaf,
 	char desc[64], subj[512] = "";
 
 	eng_key_describe(k, desc, sizeof(desc));
+	if (leaf != NULL)
+		subject_of(leaf, subj, sizeof(subj));
 	if (!eng_key_algorithm_ok(r->target, key_is_rsa(k),
 	                          EVP_PKEY_get_bits(k)))
-		ERR_("key-algorithm", in, -1, NULL,
+		ERR_("key-algorithm", in, -1, leaf ? subj : NULL,
 		     r->target == ENG_TARGET_ACM
 		             ? "use RSA 1024-4096 or EC P-256/384/521"
 		             : "integrated services (CloudFront, ELB, API "
@@ -355,7 +357,6 @@ static void key_rules(const struct eng_acm_req *r, EVP_PKEY *k, X509 *leaf,
 		     "%s is not accepted for %s", desc,
 		     eng_target_name(r->target));
 	if (leaf != NULL) {
-		subject_of(leaf, subj, sizeof(subj));
 		if (EVP_PKEY_eq(X509_get0_pubkey(leaf), k) != 1)
 			ERR_("key-mismatch", in, -1, subj,
 			     "give the key the certificate was issued for",
