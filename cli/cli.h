@@ -136,6 +136,12 @@ enum kg_code cli_bundle_fallback(struct cli_ctx *, const struct cli_cmd *,
                                  struct cli_args *);
 enum kg_code cli_bundle_assemble(struct cli_ctx *, const struct cli_cmd *,
                                  struct cli_args *);
+enum kg_code cli_truststore_lint(struct cli_ctx *, const struct cli_cmd *,
+                                 struct cli_args *);
+enum kg_code cli_mtls_check(struct cli_ctx *, const struct cli_cmd *,
+                            struct cli_args *);
+enum kg_code cli_chain_verify(struct cli_ctx *, const struct cli_cmd *,
+                              struct cli_args *);
 struct eng_findings;
 enum kg_code cli_findings(struct cli_ctx *c, const char *what,
                           const struct eng_findings *f, json_t *extra);

@@ -101,6 +101,24 @@ static const struct cli_opt opts_bundle_assemble[] = {
         {"out", CLI_VALUE, "DIR", "where the bundle goes"},
         CLI_OPT_END};
 
+static const struct cli_opt opts_mtls_check[] = {
+        {"cert", CLI_VALUE, "FILE",
+         "the client certificate, and any chain it sends after it"},
+        {"truststore", CLI_VALUE, "FILE", "the API's truststore (PEM)"},
+        CLI_OPT_END};
+static const struct cli_opt opts_chain_verify[] = {
+        {"cert", CLI_VALUE, "FILE",
+         "the certificate (more after it: untrusted)"},
+        {"crl", CLI_VALUE, "FILE", "check revocation against these CRLs"},
+        {"host", CLI_VALUE, "NAME", "the DNS name or IP address to match"},
+        {"max-depth", CLI_VALUE, "N",
+         "intermediates allowed (as openssl verify -verify_depth)"},
+        {"no-check-time", CLI_FLAG, NULL, "do not check validity periods"},
+        {"purpose", CLI_VALUE, "P", "client, server or any (default)"},
+        {"truststore", CLI_VALUE, "FILE", "the trust anchors (PEM)"},
+        {"untrusted", CLI_VALUE, "FILE", "intermediates to build a path with"},
+        CLI_OPT_END};
+
 #define GATE_HELP                                                             \
 	"Exit 1 and every finding (code, input, index, subject, fix) when\n"  \
 	"the bundle would not import; --at TIME moves the clock.\n"
@@ -191,6 +209,23 @@ const struct cli_cmd cli_cmds[] = {
          "root, drops the leaf and unrelated certificates, then writes only "
          "if\n"
          "the result passes the gate.\n"},
+        {"truststore", "lint", cli_truststore_lint,
+         "API Gateway's mutual-TLS truststore rules, a finding per "
+         "certificate.",
+         "FILE", opts_none, 1, 1,
+         "Chains are built inside the file; --at TIME moves the clock.\n"},
+        {"mtls", "check", cli_mtls_check,
+         "What API Gateway's mutual TLS does with a client certificate: "
+         "allow (200) or deny (403).",
+         "--truststore FILE --cert FILE", opts_mtls_check, 0, 0,
+         "Reasons: untrusted, expired, not-yet-valid, unsupported-algorithm,\n"
+         "chain-too-long, bad-signature. Exit 0 allow, 1 deny.\n"},
+        {"chain", "verify", cli_chain_verify,
+         "Path validation as RFC 5280 and the web PKI require (OpenSSL's, "
+         "strict).",
+         "--truststore FILE --cert FILE [--untrusted FILE] [--purpose P] "
+         "[--host NAME] [--max-depth N] [--crl FILE] [--no-check-time]",
+         opts_chain_verify, 0, 0, "Exit 0 valid, 1 not valid.\n"},
         {NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL}};
 
 static void usage(FILE *f)

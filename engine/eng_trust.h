@@ -1,0 +1,86 @@
+/*
+ * eng_trust: truststore lint, path validation (OpenSSL's X509_verify_cert
+ * with keygate's policy on top) and API Gateway's mutual-TLS decision.
+ */
+#ifndef ENG_TRUST_H
+#define ENG_TRUST_H
+
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "common/kg_err.h"
+#include "engine/eng_gate.h"
+
+/*
+ * Every certificate in buf (PEM; or one DER certificate), in order. Blocks
+ * that are not certificates, or do not parse, are pem-invalid findings
+ * when f is given, else KG_REFUSED. *out: sk_X509_pop_free(, X509_free).
+ */
+enum kg_code eng_certs_parse(const unsigned char *buf, size_t len,
+                             const char *name, STACK_OF(X509) * *out,
+                             struct eng_findings *f, struct kg_err *err);
+
+/* Every X509 CRL block of buf (PEM). *out: sk_X509_CRL_pop_free. */
+enum kg_code eng_crls_parse(const unsigned char *buf, size_t len,
+                            const char *name, STACK_OF(X509_CRL) * *out,
+                            struct kg_err *err);
+
+/* The truststore rules of SPEC.md, a finding per certificate. */
+void eng_ts_lint(STACK_OF(X509) * certs, const char *name, time_t at,
+                 struct eng_findings *f);
+
+/* Is the certificate's signature below SHA-256, or its key too weak? */
+const char *eng_weak_signature(const X509 *x); /* NULL if fine */
+const char *eng_weak_key(const X509 *x);       /* NULL if fine */
+
+enum eng_purpose { ENG_PURPOSE_ANY, ENG_PURPOSE_SERVER, ENG_PURPOSE_CLIENT };
+
+struct eng_verify_req {
+	STACK_OF(X509) * trusted;   /* the anchors */
+	STACK_OF(X509) * untrusted; /* may be NULL */
+	X509 *leaf;
+	STACK_OF(X509_CRL) * crls; /* may be NULL: no revocation check */
+	enum eng_purpose purpose;
+	const char *host; /* DNS name or IP address, or NULL */
+	int max_depth;    /* intermediates allowed, or -1 */
+	int check_time;
+	time_t at;
+};
+
+struct eng_verify_res {
+	int ok;
+	int error;             /* X509_V_ERR_*, or -1 for a keygate policy */
+	int error_depth;       /* where on the path */
+	char reason[256];      /* what failed, for people */
+	STACK_OF(X509) * path; /* leaf first; may be partial on failure */
+};
+
+/*
+ * Path validation as RFC 5280 and the web PKI require: X509_verify_cert
+ * (strict) with keygate's policy checks on the path it built. KG_OK means
+ * it ran; res->ok says valid or not. Free res with eng_verify_res_free.
+ */
+enum kg_code eng_verify(const struct eng_verify_req *r,
+                        struct eng_verify_res *res, struct kg_err *err);
+void eng_verify_res_free(struct eng_verify_res *res);
+
+struct eng_mtls_res {
+	int allow;
+	int status;         /* 200 or 403 */
+	const char *reason; /* NULL when allowed; SPEC's reason codes */
+	char detail[256];
+	STACK_OF(X509) * path;
+};
+
+/*
+ * What API Gateway's mutual TLS does with a client certificate (sent[0])
+ * and any chain sent after it, against a truststore: allow (200) or deny
+ * (403) with the reason. Free res with eng_mtls_res_free.
+ */
+enum kg_code eng_mtls_check(STACK_OF(X509) * truststore, STACK_OF(X509) * sent,
+                            time_t at, struct eng_mtls_res *res,
+                            struct kg_err *err);
+void eng_mtls_res_free(struct eng_mtls_res *res);
+
+#endif
