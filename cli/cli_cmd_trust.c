@@ -165,6 +165,7 @@ enum kg_code cli_chain_verify(struct cli_ctx *c, const struct cli_cmd *cmd,
 	int i;
 
 	vr.max_depth = -1;
+	vr.strict = 1;
 	vr.check_time = !cli_flag(cmd, a, "no-check-time");
 	vr.at = c->now;
 	vr.host = cli_opt(cmd, a, "host");

@@ -609,7 +609,7 @@ enum kg_code eng_verify(const struct eng_verify_req *r,
 	X509_STORE *store = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	X509_VERIFY_PARAM *vp;
-	unsigned long flags = X509_V_FLAG_X509_STRICT;
+	unsigned long flags = r->strict ? X509_V_FLAG_X509_STRICT : 0;
 	int i, rv;
 
 	memset(res, 0, sizeof(*res));
@@ -650,7 +650,8 @@ enum kg_code eng_verify(const struct eng_verify_req *r,
 	rv = X509_verify_cert(ctx);
 	res->path = X509_STORE_CTX_get1_chain(ctx);
 	if (rv == 1 &&
-	    (!rfc5280_rules(res->path, res->reason, sizeof(res->reason)) ||
+	    ((r->strict &&
+	      !rfc5280_rules(res->path, res->reason, sizeof(res->reason))) ||
 	     (r->purpose == ENG_PURPOSE_SERVER &&
 	      !webpki_rules(res->path, res->reason, sizeof(res->reason))) ||
 	     !crl_rules(r->crls, res->reason, sizeof(res->reason)))) {

@@ -46,6 +46,9 @@ struct eng_verify_req {
 	int max_depth;    /* intermediates allowed, or -1 */
 	int check_time;
 	time_t at;
+	/* X509_STRICT and keygate's RFC 5280 rules (chain verify); off for
+	 * API Gateway's own validation (mtls check) */
+	int strict;
 };
 
 struct eng_verify_res {
