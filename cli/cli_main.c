@@ -119,6 +119,20 @@ static const struct cli_opt opts_chain_verify[] = {
         {"untrusted", CLI_VALUE, "FILE", "intermediates to build a path with"},
         CLI_OPT_END};
 
+static const struct cli_opt opts_ts_out[] = {
+        {"force", CLI_FLAG, NULL, "replace an existing --out file"},
+        {"out", CLI_VALUE, "FILE", "write here (default: stdout)"},
+        CLI_OPT_END};
+static const struct cli_opt opts_ts_remove[] = {
+        {"fingerprint", CLI_VALUE, "F",
+         "SHA-256 fingerprint of the certificate to drop"},
+        {"force", CLI_FLAG, NULL, "replace an existing --out file"},
+        {"out", CLI_VALUE, "FILE", "write here (default: stdout)"},
+        CLI_OPT_END};
+static const struct cli_opt opts_expiry[] = {
+        {"within", CLI_VALUE, "T", "the window: 30d (default), 12h, 2w"},
+        CLI_OPT_END};
+
 #define GATE_HELP                                                             \
 	"Exit 1 and every finding (code, input, index, subject, fix) when\n"  \
 	"the bundle would not import; --at TIME moves the clock.\n"
@@ -226,6 +240,19 @@ const struct cli_cmd cli_cmds[] = {
          "--truststore FILE --cert FILE [--untrusted FILE] [--purpose P] "
          "[--host NAME] [--max-depth N] [--crl FILE] [--no-check-time]",
          opts_chain_verify, 0, 0, "Exit 0 valid, 1 not valid.\n"},
+        {"truststore", "merge", cli_truststore_merge,
+         "Merge truststores for a rotation overlap: order kept, duplicates "
+         "dropped.",
+         "A B... [--out FILE]", opts_ts_out, 1, CLI_MAX_POS, NULL},
+        {"truststore", "remove", cli_truststore_remove,
+         "Drop one certificate (by SHA-256 fingerprint) from a truststore.",
+         "FILE --fingerprint F [--out FILE]", opts_ts_remove, 1, 1, NULL},
+        {"cert", "expiry", cli_cert_expiry,
+         "Days left for every certificate in files, directories and on "
+         "tokens, soonest first.",
+         "FILE|DIR|URI... [--within 30d]", opts_expiry, 1, CLI_MAX_POS,
+         "Exit 1 when any certificate expires within the window (or has).\n"
+         "Token certificates are public objects: no PIN is asked for.\n"},
         {NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL}};
 
 static void usage(FILE *f)

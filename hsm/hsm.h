@@ -177,6 +177,24 @@ enum kg_code hsm_key_pkey(struct hsm_key *k, EVP_PKEY **out,
 enum kg_code hsm_key_export(struct hsm_key *k, EVP_PKEY **out,
                             struct kg_err *err);
 
+/* A certificate object on a token. */
+struct hsm_cert {
+	unsigned char *der; /* CKA_VALUE (owned) */
+	size_t der_len;
+	char *label; /* owned, may be NULL */
+	char *uri;   /* owned */
+};
+
+/*
+ * The certificate objects on t matching uri's label/id (none: all). No
+ * login is needed for public objects. *out: hsm_cert_free_array(). An
+ * entry whose value the token withholds has der NULL.
+ */
+enum kg_code hsm_cert_list(struct hsm_token *t, const char *uri,
+                           struct hsm_cert **out, size_t *n,
+                           struct kg_err *err);
+void hsm_cert_free_array(struct hsm_cert *c, size_t n);
+
 /* ---- URIs (hsm_uri.c) ----------------------------------------------- */
 
 /*
