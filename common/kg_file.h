@@ -7,8 +7,9 @@
 
 #include "common/kg_err.h"
 
-/* Inputs larger than this are refused (a certificate chain is 2 MiB). */
-#define KG_FILE_MAX (16u * 1024 * 1024)
+/* Inputs larger than this are refused: room for a 100 000-certificate
+ * truststore (~50 MiB), not for anything that is not certificates or keys. */
+#define KG_FILE_MAX (256u * 1024 * 1024)
 
 /*
  * Reads all of path ("-" is stdin), at most KG_FILE_MAX bytes. On success

@@ -140,37 +140,116 @@ static void subject_of(const X509 *x, char *buf, size_t cap)
 	OPENSSL_free(s);
 }
 
-static int self_issued(X509 *x)
+/*
+ * The lint works on indexes, not pairwise scans, so that a 100 000
+ * certificate truststore takes seconds: certificates sorted by subject
+ * name hash (issuer lookup, subject conflicts) and by SHA-256
+ * (duplicates), and each path length computed once.
+ */
+struct ts_ent {
+	X509 *x;
+	int idx;
+	unsigned long subj, iss; /* X509_NAME hashes */
+	unsigned char fp[32];
+	int issuer; /* index of the verified issuer, -1 none, -2 unknown */
+	int named;  /* an issuer matched by name but not by signature */
+	int len;    /* certificates from it to its root, 0 = not yet */
+};
+
+static int by_subj(const void *a, const void *b)
 {
-	return X509_check_issued(x, x) == X509_V_OK;
+	const struct ts_ent *const *x = a, *const *y = b;
+
+	if ((*x)->subj != (*y)->subj)
+		return (*x)->subj < (*y)->subj ? -1 : 1;
+	return (*x)->idx - (*y)->idx;
 }
 
-/* The certificate in certs that issued x and whose key verifies it;
- * *named is set when one matched by name but none by signature. */
-static int issuer_in(STACK_OF(X509) * certs, int i, int *named)
+static int by_fp(const void *a, const void *b)
 {
-	X509 *x = sk_X509_value(certs, i);
-	int j, n = sk_X509_num(certs);
+	const struct ts_ent *const *x = a, *const *y = b;
+	int c = memcmp((*x)->fp, (*y)->fp, 32);
 
-	*named = 0;
-	for (j = 0; j < n; j++) {
-		X509 *c = sk_X509_value(certs, j);
+	return c ? c : (*x)->idx - (*y)->idx;
+}
 
-		if (j == i || X509_check_issued(c, x) != X509_V_OK)
+/* First position in the subject-sorted index with subject hash h. */
+static size_t subj_lower(struct ts_ent **s, size_t n, unsigned long h)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s[mid]->subj < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The certificate that issued e and whose key verifies its signature. */
+static int ts_issuer(struct ts_ent *e, struct ts_ent **s, size_t n)
+{
+	size_t k;
+
+	if (e->issuer != -2)
+		return e->issuer;
+	e->issuer = -1;
+	for (k = subj_lower(s, n, e->iss); k < n && s[k]->subj == e->iss;
+	     k++) {
+		X509 *c = s[k]->x;
+
+		if (s[k] == e || X509_check_issued(c, e->x) != X509_V_OK)
 			continue;
-		*named = 1;
-		if (X509_verify(x, X509_get0_pubkey(c)) == 1)
-			return j;
+		e->named = 1;
+		if (X509_verify(e->x, X509_get0_pubkey(c)) == 1) {
+			e->issuer = s[k]->idx;
+			break;
+		}
 	}
 	ERR_clear_error();
-	return -1;
+	return e->issuer;
 }
+
+/* Certificates from e up to its root (or as far as the file goes). */
+static int ts_len(struct ts_ent *v, struct ts_ent *e, struct ts_ent **s,
+                  size_t n)
+{
+	struct ts_ent *cur = e;
+	int steps = 0, up, total;
+
+	/* walk up to a known length, a root, or a break (bounded: cycles) */
+	while (cur->len == 0 && steps <= (int)n) {
+		if (X509_check_issued(cur->x, cur->x) == X509_V_OK ||
+		    (up = ts_issuer(cur, s, n)) < 0) {
+			cur->len = 1;
+			break;
+		}
+		cur = &v[up];
+		steps++;
+	}
+	total = cur->len ? cur->len + steps : steps;
+	/* fill in the lengths on the way */
+	for (cur = e; cur->len == 0 && steps > 0; steps--) {
+		cur->len = total--;
+		cur = &v[cur->issuer];
+	}
+	return e->len ? e->len : total;
+}
+
+/* the subject of x, printed on first use in this iteration */
+#define SUBJ() (subj[0] ? subj : (subject_of(x, subj, sizeof(subj)), subj))
 
 void eng_ts_lint(STACK_OF(X509) * certs, const char *name, time_t at,
                  struct eng_findings *f)
 {
-	int n = sk_X509_num(certs), i, j;
+	int n = sk_X509_num(certs), i;
+	struct ts_ent *v = NULL, **s = NULL, **d = NULL;
+	EVP_MD *sha256 = NULL;
 	char subj[512], when[32];
+	size_t k;
 
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&at));
 	if (n == 0) {
@@ -180,74 +259,112 @@ void eng_ts_lint(STACK_OF(X509) * certs, const char *name, time_t at,
 		     "%s holds no certificate", name);
 		return;
 	}
+	v = OPENSSL_zalloc((size_t)n * sizeof(*v));
+	s = OPENSSL_malloc((size_t)n * sizeof(*s));
+	d = OPENSSL_malloc((size_t)n * sizeof(*d));
+	/* fetched once: EVP_sha256() would fetch again for every certificate
+	 */
+	sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (v == NULL || s == NULL || d == NULL || sha256 == NULL)
+		goto out;
 	for (i = 0; i < n; i++) {
-		X509 *x = sk_X509_value(certs, i);
-		const char *weak;
-		int named, up, len, cur, hops;
+		unsigned int fl;
 
-		subject_of(x, subj, sizeof(subj));
+		v[i].x = sk_X509_value(certs, i);
+		v[i].idx = i;
+		v[i].subj = X509_NAME_hash_ex(X509_get_subject_name(v[i].x),
+		                              NULL, NULL, NULL);
+		v[i].iss = X509_NAME_hash_ex(X509_get_issuer_name(v[i].x),
+		                             NULL, NULL, NULL);
+		X509_digest(v[i].x, sha256, v[i].fp, &fl);
+		v[i].issuer = -2;
+		s[i] = d[i] = &v[i];
+	}
+	qsort(s, (size_t)n, sizeof(*s), by_subj);
+	qsort(d, (size_t)n, sizeof(*d), by_fp);
+	/* duplicates: the later copies, naming the first */
+	for (k = 1; k < (size_t)n; k++) {
+		size_t first = k - 1;
+
+		while (first > 0 &&
+		       memcmp(d[first - 1]->fp, d[k]->fp, 32) == 0)
+			first--;
+		if (memcmp(d[first]->fp, d[k]->fp, 32) != 0)
+			continue;
+		subject_of(d[k]->x, subj, sizeof(subj));
+		WARN_("ts-duplicate", name, d[k]->idx, subj,
+		      "keygate truststore merge removes duplicates",
+		      "the same certificate as index %d", d[first]->idx);
+	}
+	/* one subject, different issuers: within a subject hash group */
+	for (k = 1; k < (size_t)n; k++) {
+		size_t j;
+
+		for (j = subj_lower(s, (size_t)n, s[k]->subj); j < k; j++) {
+			if (memcmp(s[j]->fp, s[k]->fp, 32) == 0)
+				continue; /* a duplicate, reported above */
+			if (X509_NAME_cmp(X509_get_subject_name(s[j]->x),
+			                  X509_get_subject_name(s[k]->x)) ==
+			            0 &&
+			    X509_NAME_cmp(X509_get_issuer_name(s[j]->x),
+			                  X509_get_issuer_name(s[k]->x)) !=
+			            0) {
+				subject_of(s[k]->x, subj, sizeof(subj));
+				WARN_("ts-subject-conflict", name, s[k]->idx,
+				      subj,
+				      "clients may be matched to the wrong CA",
+				      "index %d has the same subject and "
+				      "another issuer",
+				      s[j]->idx);
+				break;
+			}
+		}
+	}
+	for (i = 0; i < n; i++) {
+		X509 *x = v[i].x;
+		const char *weak;
+		int len;
+
+		subj[0] = '\0'; /* printed only when a finding needs it */
 		if (X509_cmp_time(X509_get0_notAfter(x), &at) < 0)
-			ERR_("ts-expired", name, i, subj,
+			ERR_("ts-expired", name, i, SUBJ(),
 			     "replace it with the CA's current certificate",
 			     "expired before %s", when);
 		if (X509_cmp_time(X509_get0_notBefore(x), &at) > 0)
-			ERR_("ts-not-yet-valid", name, i, subj, NULL,
+			ERR_("ts-not-yet-valid", name, i, SUBJ(), NULL,
 			     "not valid yet at %s", when);
 		if ((weak = eng_weak_signature(x)) != NULL)
-			ERR_("ts-weak-signature", name, i, subj,
+			ERR_("ts-weak-signature", name, i, SUBJ(),
 			     "API Gateway takes SHA-256 or stronger",
 			     "signed with %s", weak);
 		if ((weak = eng_weak_key(x)) != NULL)
-			ERR_("ts-weak-key", name, i, subj,
+			ERR_("ts-weak-key", name, i, SUBJ(),
 			     "API Gateway takes RSA 2048+ and EC 256+",
 			     "it has %s", weak);
 		if (X509_check_ca(x) == 0)
-			WARN_("ts-not-ca", name, i, subj,
+			WARN_("ts-not-ca", name, i, SUBJ(),
 			      "a truststore holds CA certificates (a "
 			      "self-signed client certificate is the "
 			      "exception)",
 			      "not a CA certificate");
-		for (j = 0; j < i; j++) {
-			X509 *o = sk_X509_value(certs, j);
-
-			if (X509_cmp(o, x) == 0) {
-				WARN_("ts-duplicate", name, i, subj,
-				      "keygate truststore merge removes "
-				      "duplicates",
-				      "the same certificate as index %d", j);
-				break;
-			}
-			if (X509_NAME_cmp(X509_get_subject_name(o),
-			                  X509_get_subject_name(x)) == 0 &&
-			    X509_NAME_cmp(X509_get_issuer_name(o),
-			                  X509_get_issuer_name(x)) != 0) {
-				WARN_("ts-subject-conflict", name, i, subj,
-				      "clients may be matched to the wrong CA",
-				      "index %d has the same subject and "
-				      "another issuer",
-				      j);
-				break;
-			}
-		}
 		/* chaining inside the file, and the length up to the root */
-		if (self_issued(x)) {
+		if (X509_check_issued(x, x) == X509_V_OK) {
 			if (X509_verify(x, X509_get0_pubkey(x)) != 1)
-				ERR_("ts-signature", name, i, subj, NULL,
+				ERR_("ts-signature", name, i, SUBJ(), NULL,
 				     "its self-signature does not verify");
 			ERR_clear_error();
 			continue;
 		}
-		up = issuer_in(certs, i, &named);
-		if (up < 0) {
+		if (ts_issuer(&v[i], s, (size_t)n) < 0) {
 			char *iname = eng_name_str(X509_get_issuer_name(x));
 
-			if (named)
-				ERR_("ts-signature", name, i, subj, NULL,
+			if (v[i].named)
+				ERR_("ts-signature", name, i, SUBJ(), NULL,
 				     "its signature does not verify with the "
 				     "key of its issuer '%s'",
 				     iname ? iname : "");
 			else
-				ERR_("ts-chain-incomplete", name, i, subj,
+				ERR_("ts-chain-incomplete", name, i, SUBJ(),
 				     "add the issuer's certificate, up to the "
 				     "root",
 				     "its issuer '%s' is not in the "
@@ -256,22 +373,18 @@ void eng_ts_lint(STACK_OF(X509) * certs, const char *name, time_t at,
 			OPENSSL_free(iname);
 			continue;
 		}
-		for (len = 2, cur = up, hops = 0;
-		     !self_issued(sk_X509_value(certs, cur)) && hops < n;
-		     hops++) {
-			int nx = issuer_in(certs, cur, &named);
-
-			if (nx < 0)
-				break;
-			cur = nx;
-			len++;
-		}
+		len = ts_len(v, &v[i], s, (size_t)n);
 		if (len > MAX_PATH)
-			ERR_("ts-chain-too-long", name, i, subj,
+			ERR_("ts-chain-too-long", name, i, SUBJ(),
 			     "API Gateway takes at most 4 certificates from a "
 			     "client certificate's issuer to the root",
 			     "%d certificates from it to its root", len);
 	}
+out:
+	EVP_MD_free(sha256);
+	OPENSSL_free(v);
+	OPENSSL_free(s);
+	OPENSSL_free(d);
 }
 
 /* ---- keygate's policy on top of OpenSSL's path ----------------------- */
