@@ -461,12 +461,11 @@ void hsm_key_info_free_array(struct hsm_key_info *k, size_t n)
 
 /* ---- find ------------------------------------------------------------ */
 
-/* Private keys matching the object part of uri (label, id). */
-static enum kg_code find_private(struct hsm_token *t, const char *uri,
-                                 CK_OBJECT_HANDLE **out, size_t *n,
-                                 struct kg_err *err)
+/* Objects of class cls matching the object part of uri (label, id). */
+static enum kg_code find_by_uri(struct hsm_token *t, CK_OBJECT_CLASS cls,
+                                const char *uri, CK_OBJECT_HANDLE **out,
+                                size_t *n, struct kg_err *err)
 {
-	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
 	CK_ATTRIBUTE tmpl[3] = {{CKA_CLASS, &cls, sizeof(cls)}};
 	CK_ATTRIBUTE *a;
 	CK_ULONG nt = 1;
@@ -498,7 +497,7 @@ enum kg_code hsm_key_list(struct hsm_token *t, const char *uri,
 
 	*out = NULL;
 	*n = 0;
-	rc = find_private(t, uri, &h, &cnt, err);
+	rc = find_by_uri(t, CKO_PRIVATE_KEY, uri, &h, &cnt, err);
 	if (rc != KG_OK)
 		return rc;
 	if (cnt > 0) {
@@ -532,7 +531,7 @@ enum kg_code hsm_key_find(struct hsm_token *t, const char *uri,
 	enum kg_code rc;
 
 	*out = NULL;
-	rc = find_private(t, uri, &h, &cnt, err);
+	rc = find_by_uri(t, CKO_PRIVATE_KEY, uri, &h, &cnt, err);
 	if (rc != KG_OK)
 		return rc;
 	if (cnt == 0) {
@@ -941,27 +940,14 @@ enum kg_code hsm_cert_list(struct hsm_token *t, const char *uri,
                            struct hsm_cert **out, size_t *n,
                            struct kg_err *err)
 {
-	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
-	CK_ATTRIBUTE tmpl[3] = {{CKA_CLASS, &cls, sizeof(cls)}};
 	CK_OBJECT_HANDLE *h = NULL;
-	CK_ULONG nt = 1;
-	P11KitUri *u = NULL;
 	struct hsm_cert *v = NULL;
 	size_t cnt = 0, i;
-	CK_ATTRIBUTE *a;
 	enum kg_code rc;
 
 	*out = NULL;
 	*n = 0;
-	rc = hsm_uri_parse(uri, &u, err);
-	if (rc != KG_OK)
-		return rc;
-	if ((a = p11_kit_uri_get_attribute(u, CKA_LABEL)) != NULL)
-		tmpl[nt++] = *a;
-	if ((a = p11_kit_uri_get_attribute(u, CKA_ID)) != NULL)
-		tmpl[nt++] = *a;
-	rc = find_objects(t, tmpl, nt, &h, &cnt, err);
-	p11_kit_uri_free(u);
+	rc = find_by_uri(t, CKO_CERTIFICATE, uri, &h, &cnt, err);
 	if (rc != KG_OK)
 		return rc;
 	v = cnt ? calloc(cnt, sizeof(*v)) : NULL;
