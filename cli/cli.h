@@ -148,6 +148,8 @@ enum kg_code cli_truststore_remove(struct cli_ctx *, const struct cli_cmd *,
                                    struct cli_args *);
 enum kg_code cli_cert_expiry(struct cli_ctx *, const struct cli_cmd *,
                              struct cli_args *);
+enum kg_code cli_cert_sign(struct cli_ctx *, const struct cli_cmd *,
+                           struct cli_args *);
 struct eng_findings;
 enum kg_code cli_findings(struct cli_ctx *c, const char *what,
                           const struct eng_findings *f, json_t *extra);

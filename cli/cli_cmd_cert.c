@@ -10,6 +10,7 @@
 #include "common/kg_file.h"
 #include "common/kg_json.h"
 #include "engine/eng.h"
+#include "engine/eng_trust.h"
 
 json_t *cli_obj_json(const struct eng_obj *o)
 {
@@ -207,4 +208,132 @@ enum kg_code cli_cert_show(struct cli_ctx *c, const struct cli_cmd *cmd,
 		json_decref(files);
 	}
 	return worst;
+}
+
+enum kg_code cli_cert_sign(struct cli_ctx *c, const struct cli_cmd *cmd,
+                           struct cli_args *a)
+{
+	const char *out = cli_opt(cmd, a, "out");
+	const char *days_s = cli_opt(cmd, a, "days");
+	const char *csrf = cli_opt(cmd, a, "csr");
+	const char *caf = cli_opt(cmd, a, "ca-cert");
+	struct eng_issue in = {0};
+	struct cli_key key = {0};
+	X509_NAME *subject = NULL;
+	GENERAL_NAMES *san = NULL;
+	STACK_OF(X509) *cas = NULL;
+	X509_REQ *csr = NULL;
+	X509 *x = NULL;
+	unsigned char *buf = NULL;
+	size_t len = 0, plen = 0;
+	char *pem = NULL, *end;
+	struct kg_err err;
+	enum kg_code rc = KG_OK;
+	int capped = 0;
+	long days;
+
+	if (cli_opt(cmd, a, "ca-key") == NULL || caf == NULL || csrf == NULL)
+		rc = kg_err_set(
+		        &err, KG_E_USAGE,
+		        "cert sign needs --ca-key KEY, --ca-cert FILE "
+		        "and --csr FILE (see keygate cert sign --help)");
+	if (rc == KG_OK)
+		rc = eng_profile_parse(cli_opt(cmd, a, "profile"), &in.profile,
+		                       &err);
+	if (rc == KG_OK) {
+		days = eng_profile_default_days(in.profile);
+		if (days_s != NULL) {
+			days = strtol(days_s, &end, 10);
+			if (*end != '\0' || days < 1 || days > 36500)
+				rc = kg_err_set(&err, KG_E_USAGE,
+				                "bad --days '%s': 1 to 36500",
+				                days_s);
+		}
+		in.days = (int)days;
+	}
+	if (rc == KG_OK)
+		rc = eng_digest(cli_opt(cmd, a, "digest"), &in.md, &err);
+	if (rc == KG_OK && cli_opt(cmd, a, "subject") != NULL)
+		rc = eng_dn_parse(cli_opt(cmd, a, "subject"), &subject, &err);
+	if (rc == KG_OK && cli_opt(cmd, a, "san") != NULL)
+		rc = eng_san_parse(cli_opt(cmd, a, "san"), &san, &err);
+	if (rc == KG_OK && out != NULL && strcmp(out, "-") != 0)
+		rc = kg_file_check_writable(out, cli_flag(cmd, a, "force"),
+		                            &err);
+	if (rc == KG_OK)
+		rc = kg_file_read(csrf, &buf, &len, &err);
+	if (rc == KG_OK)
+		rc = eng_csr_parse(buf, len, csrf, &csr, &err);
+	free(buf);
+	buf = NULL;
+	if (rc == KG_OK)
+		rc = kg_file_read(caf, &buf, &len, &err);
+	if (rc == KG_OK)
+		rc = eng_certs_parse(buf, len, caf, &cas, NULL, &err);
+	free(buf);
+	if (rc == KG_OK && sk_X509_num(cas) < 1)
+		rc = kg_err_set(&err, KG_REFUSED, "'%s' holds no certificate",
+		                caf);
+	if (rc == KG_OK)
+		rc = cli_key_open(c, cli_opt(cmd, a, "ca-key"),
+		                  cli_opt(cmd, a, "passphrase-source"), &key,
+		                  &err);
+	if (rc == KG_OK) {
+		in.csr = csr;
+		in.ca_cert = sk_X509_value(cas, 0);
+		in.ca_key = key.pkey;
+		in.now = time(NULL);
+		in.subject = subject;
+		in.san = san;
+		in.copy_extensions = cli_flag(cmd, a, "copy-extensions");
+		in.capped = &capped;
+		rc = eng_cert_issue(&in, &x, &err);
+	}
+	if (rc == KG_OK)
+		rc = eng_pem_cert(x, &pem, &plen, &err);
+	if (rc == KG_OK && (out != NULL || !c->json))
+		rc = cli_write_out(c, out, pem, plen, 0644,
+		                   cli_flag(cmd, a, "force"), &err);
+	if (rc == KG_OK) {
+		if (capped)
+			cli_warn(c, "--days ran past the CA certificate's "
+			            "notAfter; the validity is cut there");
+		if (c->json) {
+			struct eng_obj *objs = NULL;
+			size_t n = 0;
+
+			if (eng_decode_all((unsigned char *)pem, plen,
+			                   "certificate", &objs, &n,
+			                   &err) == KG_OK) {
+				json_t *j = cli_obj_json(&objs[0]);
+
+				json_object_set_new(
+				        j, "profile",
+				        json_string(
+				                eng_profile_name(in.profile)));
+				json_object_set_new(j, "capped",
+				                    json_boolean(capped));
+				json_object_set_new(j, "ca_key",
+				                    kg_json_str(key.desc));
+				json_object_set_new(j, "out",
+				                    kg_json_str(out));
+				if (out == NULL)
+					json_object_set_new(j, "pem",
+					                    kg_json_str(pem));
+				cli_emit(c, j);
+			}
+			eng_obj_free_array(objs, n);
+		} else if (out != NULL) {
+			cli_info(c, "issued %s certificate to %s\n",
+			         eng_profile_name(in.profile), out);
+		}
+	}
+	OPENSSL_free(pem);
+	X509_free(x);
+	cli_key_close(&key);
+	X509_REQ_free(csr);
+	sk_X509_pop_free(cas, X509_free);
+	X509_NAME_free(subject);
+	GENERAL_NAMES_free(san);
+	return rc == KG_OK ? KG_OK : cli_fail(c, &err);
 }

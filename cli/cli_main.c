@@ -133,6 +133,25 @@ static const struct cli_opt opts_expiry[] = {
         {"within", CLI_VALUE, "T", "the window: 30d (default), 12h, 2w"},
         CLI_OPT_END};
 
+static const struct cli_opt opts_cert_sign[] = {
+        {"ca-cert", CLI_VALUE, "FILE", "the CA's certificate"},
+        {"ca-key", CLI_VALUE, "KEY", "the CA's key: a pkcs11: URI or a file"},
+        {"copy-extensions", CLI_FLAG, NULL,
+         "copy the request's extensions the profile does not set"},
+        {"csr", CLI_VALUE, "FILE", "the request (PEM or DER)"},
+        {"days", CLI_VALUE, "N",
+         "validity (365; intermediate 1825), cut at the CA's notAfter"},
+        {"digest", CLI_VALUE, "D", "sha256 (default), sha384 or sha512"},
+        {"force", CLI_FLAG, NULL, "replace an existing --out file"},
+        {"out", CLI_VALUE, "FILE", "write here (default: stdout)"},
+        {"passphrase-source", CLI_VALUE, "SRC",
+         "passphrase of an encrypted CA key file"},
+        {"profile", CLI_VALUE, "P",
+         "server (default), client or intermediate"},
+        {"san", CLI_VALUE, "LIST", "replace the request's subjectAltName"},
+        {"subject", CLI_VALUE, "DN", "replace the request's subject"},
+        CLI_OPT_END};
+
 #define GATE_HELP                                                             \
 	"Exit 1 and every finding (code, input, index, subject, fix) when\n"  \
 	"the bundle would not import; --at TIME moves the clock.\n"
@@ -189,6 +208,18 @@ const struct cli_cmd cli_cmds[] = {
          "Profiles: server (serverAuth), client (clientAuth: what a backend\n"
          "trusts for client certificates), ca (CA:TRUE, "
          "keyCertSign).\n" PIN_HELP},
+        {"cert", "sign", cli_cert_sign,
+         "Issue a certificate from a CSR with a CA key (on a token): an "
+         "offline signing station.",
+         "--ca-key KEY --ca-cert FILE --csr FILE [--profile P] [--days N] "
+         "[--subject DN] [--san LIST] [--out FILE]",
+         opts_cert_sign, 0, 0,
+         "The request's signature is checked first; a server or client\n"
+         "profile refuses a request for CA:TRUE; an expired CA issues "
+         "nothing;\n"
+         "--days is cut at the CA's notAfter. Subject and SAN come from the\n"
+         "request unless given; its other extensions only with\n"
+         "--copy-extensions. 128-bit random serials.\n" PIN_HELP},
         {"cert", "show", cli_cert_show,
          "Decode certificates, requests and keys (PEM or DER) with SHA-256 "
          "fingerprints.",

@@ -59,6 +59,7 @@ enum eng_profile {
 	ENG_PROFILE_SERVER,
 	ENG_PROFILE_CLIENT,
 	ENG_PROFILE_CA,
+	ENG_PROFILE_INTERMEDIATE, /* CA:TRUE, pathlen 0, issued by a CA */
 };
 
 enum kg_code eng_profile_parse(const char *s, enum eng_profile *out,
@@ -91,6 +92,36 @@ enum kg_code eng_csr_build(const struct eng_request *r, EVP_PKEY *key,
 enum kg_code eng_cert_selfsign(const struct eng_request *r,
                                enum eng_profile profile, int days, time_t now,
                                EVP_PKEY *key, X509 **out, struct kg_err *err);
+
+/* What cert sign needs: a request, the CA, and the profile. */
+struct eng_issue {
+	X509_REQ *csr;
+	X509 *ca_cert;
+	EVP_PKEY *ca_key;         /* a token key or a software key */
+	enum eng_profile profile; /* server, client or intermediate */
+	int days;
+	time_t now;
+	const X509_NAME *subject; /* override, or NULL: the request's */
+	const GENERAL_NAMES *san; /* override, or NULL: the request's */
+	int copy_extensions;      /* copy the request's other extensions */
+	const EVP_MD *md;
+	int *capped; /* may be NULL: set when --days met the CA's notAfter */
+};
+
+/*
+ * Issues a certificate from a request, as an offline CA does: the
+ * request's signature is checked first (KG_REFUSED if it fails), the CA
+ * key must be the CA certificate's and the CA valid now, a server or
+ * client profile refuses a request for CA:TRUE, and the validity is cut at
+ * the CA's own notAfter. 128-bit random serial, SKI/AKI. *out: X509_free.
+ */
+enum kg_code eng_cert_issue(const struct eng_issue *in, X509 **out,
+                            struct kg_err *err);
+
+/* A PKCS#10 request from PEM or DER. *out: X509_REQ_free. */
+enum kg_code eng_csr_parse(const unsigned char *buf, size_t len,
+                           const char *name, X509_REQ **out,
+                           struct kg_err *err);
 
 /* ---- keys (eng_show.c) ----------------------------------------------- */
 

@@ -7,6 +7,8 @@
 #include <strings.h>
 
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/pem.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
@@ -19,6 +21,8 @@ enum kg_code eng_profile_parse(const char *s, enum eng_profile *out,
 		*out = ENG_PROFILE_CLIENT;
 	else if (strcmp(s, "ca") == 0)
 		*out = ENG_PROFILE_CA;
+	else if (strcmp(s, "intermediate") == 0)
+		*out = ENG_PROFILE_INTERMEDIATE;
 	else
 		return kg_err_set(err, KG_E_USAGE,
 		                  "unknown profile '%s': use server, client "
@@ -34,6 +38,8 @@ const char *eng_profile_name(enum eng_profile p)
 		return "client";
 	case ENG_PROFILE_CA:
 		return "ca";
+	case ENG_PROFILE_INTERMEDIATE:
+		return "intermediate";
 	default:
 		return "server";
 	}
@@ -41,7 +47,9 @@ const char *eng_profile_name(enum eng_profile p)
 
 int eng_profile_default_days(enum eng_profile p)
 {
-	return p == ENG_PROFILE_CA ? 3650 : 365;
+	return p == ENG_PROFILE_CA             ? 3650
+	       : p == ENG_PROFILE_INTERMEDIATE ? 1825
+	                                       : 365;
 }
 
 enum kg_code eng_digest(const char *name, const EVP_MD **out,
@@ -196,33 +204,65 @@ static enum kg_code add_ext(X509 *x, X509V3_CTX *ctx, int nid,
 	return KG_OK;
 }
 
-enum kg_code eng_cert_selfsign(const struct eng_request *r,
-                               enum eng_profile profile, int days, time_t now,
-                               EVP_PKEY *key, X509 **out, struct kg_err *err)
+/* Does this key have an RSA modulus (software or token key alike)? */
+static int key_is_rsa(EVP_PKEY *k)
 {
+	BIGNUM *n = NULL;
+	int rsa = EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_N, &n);
+
+	BN_free(n);
+	ERR_clear_error();
+	return rsa;
+}
+
+/* What a certificate is made of; built and signed by build_cert. */
+struct cert_spec {
+	const struct eng_request *r; /* subject, SAN, digest */
+	enum eng_profile profile;
+	time_t not_before, not_after;
+	EVP_PKEY *subject_key; /* whose public key it certifies */
+	X509 *issuer;          /* NULL: self-signed */
+	EVP_PKEY *signer;      /* the issuer's (or its own) private key */
+	const STACK_OF(X509_EXTENSION) * copy; /* more extensions, or NULL */
+};
+
+static const int profile_nids[] = {NID_basic_constraints,
+                                   NID_key_usage,
+                                   NID_ext_key_usage,
+                                   NID_subject_key_identifier,
+                                   NID_authority_key_identifier,
+                                   NID_subject_alt_name};
+
+static enum kg_code build_cert(const struct cert_spec *c, X509 **out,
+                               struct kg_err *err)
+{
+	const struct eng_request *r = c->r;
 	X509 *x = NULL;
-	EVP_PKEY *pub = NULL;
+	EVP_PKEY *pub = NULL, *check;
 	X509V3_CTX ctx;
 	GENERAL_NAMES *owned = NULL;
 	const GENERAL_NAMES *san;
 	const char *ku;
-	int is_rsa = EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA ||
-	             EVP_PKEY_is_a(key, "KG-RSA") || EVP_PKEY_is_a(key, "RSA");
+	int ca = c->profile == ENG_PROFILE_CA ||
+	         c->profile == ENG_PROFILE_INTERMEDIATE;
 	enum kg_code rc;
+	int i;
+	size_t k;
 
 	*out = NULL;
-	if (days < 1 || days > 36500)
-		return kg_err_set(err, KG_E_USAGE,
-		                  "--days must be from 1 to 36500");
 	rc = effective_san(r, &owned, &san, err);
 	if (rc != KG_OK)
 		return rc;
 	x = X509_new();
 	if (x == NULL || !X509_set_version(x, X509_VERSION_3) ||
 	    !X509_set_subject_name(x, r->subject) ||
-	    !X509_set_issuer_name(x, r->subject) ||
-	    X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &now) == NULL ||
-	    X509_time_adj_ex(X509_getm_notAfter(x), days, 0, &now) == NULL) {
+	    !X509_set_issuer_name(x, c->issuer
+	                                     ? X509_get_subject_name(c->issuer)
+	                                     : r->subject) ||
+	    X509_time_adj_ex(X509_getm_notBefore(x), 0, 0,
+	                     (time_t *)&c->not_before) == NULL ||
+	    X509_time_adj_ex(X509_getm_notAfter(x), 0, 0,
+	                     (time_t *)&c->not_after) == NULL) {
 		rc = eng_ossl_err(err, KG_E_RUNTIME,
 		                  "cannot build certificate");
 		goto out;
@@ -230,26 +270,27 @@ enum kg_code eng_cert_selfsign(const struct eng_request *r,
 	rc = random_serial(x, err);
 	if (rc != KG_OK)
 		goto out;
-	rc = set_pubkey(X509_get_X509_PUBKEY(x), key, &pub, err);
+	rc = set_pubkey(X509_get_X509_PUBKEY(x), c->subject_key, &pub, err);
 	if (rc != KG_OK)
 		goto out;
-	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-	if (profile == ENG_PROFILE_CA) {
+	X509V3_set_ctx(&ctx, c->issuer ? c->issuer : x, x, NULL, NULL, 0);
+	if (c->profile == ENG_PROFILE_INTERMEDIATE)
 		rc = add_ext(x, &ctx, NID_basic_constraints,
-		             "critical,CA:TRUE", err);
-		ku = "critical,keyCertSign,cRLSign,digitalSignature";
-	} else {
+		             "critical,CA:TRUE,pathlen:0", err);
+	else
 		rc = add_ext(x, &ctx, NID_basic_constraints,
-		             "critical,CA:FALSE", err);
-		ku = is_rsa ? "critical,digitalSignature,keyEncipherment"
-		            : "critical,digitalSignature";
-	}
+		             ca ? "critical,CA:TRUE" : "critical,CA:FALSE",
+		             err);
+	ku = ca ? "critical,keyCertSign,cRLSign,digitalSignature"
+	     : key_is_rsa(c->subject_key)
+	             ? "critical,digitalSignature,keyEncipherment"
+	             : "critical,digitalSignature";
 	if (rc == KG_OK)
 		rc = add_ext(x, &ctx, NID_key_usage, ku, err);
-	if (rc == KG_OK && profile != ENG_PROFILE_CA)
+	if (rc == KG_OK && !ca)
 		rc = add_ext(x, &ctx, NID_ext_key_usage,
-		             profile == ENG_PROFILE_CLIENT ? "clientAuth"
-		                                           : "serverAuth",
+		             c->profile == ENG_PROFILE_CLIENT ? "clientAuth"
+		                                              : "serverAuth",
 		             err);
 	if (rc == KG_OK)
 		rc = add_ext(x, &ctx, NID_subject_key_identifier, "hash", err);
@@ -265,15 +306,31 @@ enum kg_code eng_cert_selfsign(const struct eng_request *r,
 		                  "cannot add subjectAltName");
 		goto out;
 	}
-	if (X509_sign(x, key, r->md) <= 0) {
+	/* --copy-extensions: what the profile does not decide */
+	for (i = 0; c->copy != NULL && i < sk_X509_EXTENSION_num(c->copy);
+	     i++) {
+		X509_EXTENSION *e = sk_X509_EXTENSION_value(c->copy, i);
+		int nid = OBJ_obj2nid(X509_EXTENSION_get_object(e)), skip = 0;
+
+		for (k = 0; k < sizeof(profile_nids) / sizeof(profile_nids[0]);
+		     k++)
+			skip |= nid == profile_nids[k];
+		if (!skip && !X509_add_ext(x, e, -1)) {
+			rc = eng_ossl_err(err, KG_E_RUNTIME,
+			                  "cannot copy an extension");
+			goto out;
+		}
+	}
+	if (X509_sign(x, c->signer, r->md) <= 0) {
 		rc = eng_ossl_err(err, KG_E_TOKEN,
 		                  "signing the certificate failed");
 		goto out;
 	}
-	if (X509_verify(x, pub) != 1) {
+	check = c->issuer ? X509_get0_pubkey(c->issuer) : pub;
+	if (check == NULL || X509_verify(x, check) != 1) {
 		rc = eng_ossl_err(err, KG_E_TOKEN,
 		                  "the certificate's signature does not "
-		                  "verify with its own public key");
+		                  "verify with the issuer's public key");
 		goto out;
 	}
 	*out = x;
@@ -283,4 +340,176 @@ out:
 	X509_free(x);
 	GENERAL_NAMES_free(owned);
 	return rc;
+}
+
+enum kg_code eng_cert_selfsign(const struct eng_request *r,
+                               enum eng_profile profile, int days, time_t now,
+                               EVP_PKEY *key, X509 **out, struct kg_err *err)
+{
+	struct cert_spec c = {r,   profile, now, now + (time_t)days * 86400,
+	                      key, NULL,    key, NULL};
+
+	*out = NULL;
+	if (days < 1 || days > 36500)
+		return kg_err_set(err, KG_E_USAGE,
+		                  "--days must be from 1 to 36500");
+	if (profile == ENG_PROFILE_INTERMEDIATE)
+		return kg_err_set(err, KG_E_USAGE,
+		                  "an intermediate is issued by a CA (keygate "
+		                  "cert sign), not self-signed; use --profile "
+		                  "ca for a root");
+	return build_cert(&c, out, err);
+}
+
+/* Does the request ask for a CA certificate? */
+static int csr_wants_ca(X509_REQ *csr)
+{
+	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(csr);
+	BASIC_CONSTRAINTS *bc = NULL;
+	int i, ca = 0;
+
+	i = exts ? X509v3_get_ext_by_NID(exts, NID_basic_constraints, -1) : -1;
+	if (i >= 0)
+		bc = X509V3_EXT_d2i(X509v3_get_ext(exts, i));
+	ca = bc != NULL && bc->ca;
+	BASIC_CONSTRAINTS_free(bc);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return ca;
+}
+
+enum kg_code eng_cert_issue(const struct eng_issue *in, X509 **out,
+                            struct kg_err *err)
+{
+	struct eng_request r = {0};
+	struct cert_spec c = {0};
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	GENERAL_NAMES *csr_san = NULL;
+	EVP_PKEY *csr_pub;
+	X509_PUBKEY *ca_pub = NULL;
+	unsigned char *a = NULL, *b = NULL;
+	time_t not_after;
+	char *who = NULL;
+	enum kg_code rc = KG_OK;
+	int alen, blen, i;
+
+	*out = NULL;
+	if (in->capped != NULL)
+		*in->capped = 0;
+	if (in->days < 1 || in->days > 36500)
+		return kg_err_set(err, KG_E_USAGE,
+		                  "--days must be from 1 to 36500");
+	csr_pub = X509_REQ_get0_pubkey(in->csr);
+	who = eng_name_str(X509_REQ_get_subject_name(in->csr));
+	/* the request's own signature first */
+	if (csr_pub == NULL || X509_REQ_verify(in->csr, csr_pub) != 1) {
+		rc = kg_err_set(err, KG_REFUSED,
+		                "the request for '%s' has a signature that "
+		                "does not verify: it was altered, or not made "
+		                "with its key; nothing issued",
+		                who ? who : "");
+		goto out;
+	}
+	/* the CA: its key, its CA bit, its validity now */
+	ca_pub = kg_pub_from_pkey(in->ca_key);
+	alen = ca_pub ? i2d_X509_PUBKEY(ca_pub, &a) : -1;
+	blen = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(in->ca_cert), &b);
+	if (alen <= 0 || alen != blen || memcmp(a, b, (size_t)alen) != 0) {
+		rc = kg_err_set(err, KG_REFUSED,
+		                "the CA key is not the CA certificate's key");
+		goto out;
+	}
+	if (X509_check_ca(in->ca_cert) == 0) {
+		rc = kg_err_set(err, KG_REFUSED,
+		                "the CA certificate is not a CA (no "
+		                "basicConstraints CA:TRUE with keyCertSign)");
+		goto out;
+	}
+	if (X509_cmp_time(X509_get0_notAfter(in->ca_cert),
+	                  (time_t *)&in->now) < 0 ||
+	    X509_cmp_time(X509_get0_notBefore(in->ca_cert),
+	                  (time_t *)&in->now) > 0) {
+		rc = kg_err_set(err, KG_REFUSED,
+		                "the CA certificate is not valid now (expired "
+		                "or not yet valid); nothing issued");
+		goto out;
+	}
+	if (in->profile == ENG_PROFILE_CA) {
+		rc = kg_err_set(err, KG_E_USAGE,
+		                "cert sign issues server, client or "
+		                "intermediate certificates; a root is "
+		                "self-signed (cert selfsign --profile ca)");
+		goto out;
+	}
+	if (in->profile != ENG_PROFILE_INTERMEDIATE && csr_wants_ca(in->csr)) {
+		rc = kg_err_set(err, KG_REFUSED,
+		                "the request for '%s' asks for CA:TRUE, which "
+		                "a %s certificate cannot be (use --profile "
+		                "intermediate for a CA)",
+		                who ? who : "", eng_profile_name(in->profile));
+		goto out;
+	}
+	/* the names: overrides, else the request's */
+	exts = X509_REQ_get_extensions(in->csr);
+	i = exts ? X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1) : -1;
+	if (i >= 0)
+		csr_san = X509V3_EXT_d2i(X509v3_get_ext(exts, i));
+	r.subject =
+	        in->subject ? in->subject : X509_REQ_get_subject_name(in->csr);
+	r.san = in->san ? in->san : csr_san;
+	r.md = in->md;
+	/* no longer than the issuer */
+	not_after = in->now + (time_t)in->days * 86400;
+	if (X509_cmp_time(X509_get0_notAfter(in->ca_cert), &not_after) < 0) {
+		struct tm tm;
+
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(in->ca_cert), &tm))
+			not_after = timegm(&tm);
+		if (in->capped != NULL)
+			*in->capped = 1;
+	}
+	c.r = &r;
+	c.profile = in->profile;
+	c.not_before = in->now;
+	c.not_after = not_after;
+	c.subject_key = csr_pub;
+	c.issuer = in->ca_cert;
+	c.signer = in->ca_key;
+	c.copy = in->copy_extensions ? exts : NULL;
+	rc = build_cert(&c, out, err);
+out:
+	ERR_clear_error();
+	OPENSSL_free(who);
+	OPENSSL_free(a);
+	OPENSSL_free(b);
+	X509_PUBKEY_free(ca_pub);
+	GENERAL_NAMES_free(csr_san);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return rc;
+}
+
+enum kg_code eng_csr_parse(const unsigned char *buf, size_t len,
+                           const char *name, X509_REQ **out,
+                           struct kg_err *err)
+{
+	BIO *b = BIO_new_mem_buf(buf, (int)len);
+	const unsigned char *p = buf;
+
+	*out = NULL;
+	if (b != NULL)
+		*out = PEM_read_bio_X509_REQ(b, NULL, NULL, NULL);
+	BIO_free(b);
+	if (*out == NULL) {
+		*out = d2i_X509_REQ(NULL, &p, (long)len);
+		if (*out != NULL && p != buf + len) {
+			X509_REQ_free(*out);
+			*out = NULL;
+		}
+	}
+	ERR_clear_error();
+	if (*out == NULL)
+		return kg_err_set(err, KG_REFUSED,
+		                  "'%s' holds no certificate request (PEM or "
+		                  "DER PKCS#10)",
+		                  name);
+	return KG_OK;
 }
