@@ -125,12 +125,18 @@ static void test_bad_days_and_digest(void **state)
 
 	assert_int_equal(eng_digest("md5", &r.md, &err), KG_E_USAGE);
 	assert_int_equal(eng_digest("sha1", &r.md, &err), KG_E_USAGE);
-	assert_int_equal(eng_profile_parse("intermediate", &p, &err),
-	                 KG_E_USAGE);
+	assert_int_equal(eng_profile_parse("root", &p, &err), KG_E_USAGE);
+	assert_int_equal(eng_profile_parse("intermediate", &p, &err), KG_OK);
+	assert_int_equal(p, ENG_PROFILE_INTERMEDIATE);
 	assert_int_equal(eng_dn_parse("CN=x", &n, &err), KG_OK);
 	r.subject = n;
 	assert_int_equal(eng_digest("sha256", &r.md, &err), KG_OK);
 	assert_int_equal(eng_cert_selfsign(&r, ENG_PROFILE_SERVER, 0,
+	                                   time(NULL), ec, &x, &err),
+	                 KG_E_USAGE);
+	assert_null(x);
+	/* an intermediate is issued by a CA, never self-signed */
+	assert_int_equal(eng_cert_selfsign(&r, ENG_PROFILE_INTERMEDIATE, 365,
 	                                   time(NULL), ec, &x, &err),
 	                 KG_E_USAGE);
 	assert_null(x);
