@@ -1,9 +1,14 @@
 /* cert selfsign, cert show */
 #include "cli/cli.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -130,7 +135,7 @@ enum kg_code cli_cert_selfsign(struct cli_ctx *c, const struct cli_cmd *cmd,
 	cli_key_close(&key);
 	X509_NAME_free(subject);
 	GENERAL_NAMES_free(san);
-	return rc == KG_OK ? KG_OK : cli_fail(c, &err);
+	return rc;
 }
 
 static void hexfp(const unsigned char *b, size_t n)
@@ -210,6 +215,150 @@ enum kg_code cli_cert_show(struct cli_ctx *c, const struct cli_cmd *cmd,
 	return worst;
 }
 
+/* ---- batch issuance -------------------------------------------------- */
+
+static int csr_name_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static void progress(struct cli_ctx *c, size_t done, size_t total, double t0)
+{
+	struct timespec ts;
+	double now, rate;
+	int width = 30, fill;
+
+	if (c->json || c->quiet || !isatty(STDERR_FILENO) || total == 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	rate = now > t0 ? (double)done / (now - t0) : 0;
+	fill = (int)(width * done / total);
+	fprintf(stderr, "\r[%.*s%*s] %zu/%zu %.1f/s ETA %.0fs ", fill,
+	        "##############################", width - fill, "", done,
+	        total, rate, rate > 0 ? (double)(total - done) / rate : 0.0);
+	if (done == total)
+		fputc('\n', stderr);
+}
+
+/*
+ * cert sign --csr-dir IN --out-dir OUT: one certificate per request, named
+ * after it (x.csr -> x.pem). A bad request is reported and the batch goes
+ * on; the exit status is 1 if any failed. Each certificate is written
+ * whole or not at all.
+ */
+static enum kg_code sign_batch(struct cli_ctx *c, const struct cli_cmd *cmd,
+                               struct cli_args *a, struct eng_issue *tmpl)
+{
+	const char *in = cli_opt(cmd, a, "csr-dir"),
+	           *outd = cli_opt(cmd, a, "out-dir");
+	struct dirent **names = NULL;
+	json_t *fails = json_array(), *done = json_array();
+	struct timespec ts;
+	size_t ok = 0, nfail = 0, total = 0, k;
+	double t0;
+	int n, i;
+
+	n = scandir(in, &names, NULL, csr_name_cmp);
+	if (n < 0) {
+		struct kg_err err;
+
+		kg_err_set(&err, KG_E_USAGE, "cannot read '%s': %s", in,
+		           strerror(errno));
+		json_decref(fails);
+		json_decref(done);
+		return cli_fail(c, &err);
+	}
+	if (mkdir(outd, 0755) != 0 && errno != EEXIST) {
+		struct kg_err err;
+
+		kg_err_set(&err, KG_E_RUNTIME, "cannot create '%s': %s", outd,
+		           strerror(errno));
+		for (i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		json_decref(fails);
+		json_decref(done);
+		return cli_fail(c, &err);
+	}
+	for (i = 0; i < n; i++)
+		total += names[i]->d_name[0] != '.';
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	for (i = 0; i < n; i++) {
+		char path[4096], outp[4096], base[256], *dot;
+		unsigned char *buf = NULL;
+		size_t len = 0, plen = 0;
+		struct eng_issue is = *tmpl;
+		X509_REQ *csr = NULL;
+		X509 *x = NULL;
+		char *pem = NULL;
+		struct kg_err err;
+		struct stat st;
+		enum kg_code rc;
+
+		if (names[i]->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", in, names[i]->d_name);
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		snprintf(base, sizeof(base), "%s", names[i]->d_name);
+		if ((dot = strrchr(base, '.')) != NULL && dot != base)
+			*dot = '\0';
+		snprintf(outp, sizeof(outp), "%s/%s.pem", outd, base);
+		rc = kg_file_read(path, &buf, &len, &err);
+		if (rc == KG_OK)
+			rc = eng_csr_parse(buf, len, path, &csr, &err);
+		free(buf);
+		if (rc == KG_OK) {
+			is.csr = csr;
+			rc = eng_cert_issue(&is, &x, &err);
+		}
+		if (rc == KG_OK)
+			rc = eng_pem_cert(x, &pem, &plen, &err);
+		if (rc == KG_OK)
+			rc = kg_file_write_atomic(outp, pem, plen, 0644,
+			                          cli_flag(cmd, a, "force"),
+			                          &err);
+		if (rc == KG_OK) {
+			ok++;
+			json_array_append_new(done, kg_json_str(outp));
+		} else {
+			json_t *fj = json_object();
+
+			nfail++;
+			json_object_set_new(fj, "file", kg_json_str(path));
+			json_object_set_new(fj, "reason",
+			                    kg_json_str(err.msg));
+			json_array_append_new(fails, fj);
+			if (!c->json && isatty(STDERR_FILENO))
+				fputc('\n', stderr);
+			fprintf(stderr, "keygate: %s: %s\n", path, err.msg);
+		}
+		OPENSSL_free(pem);
+		X509_free(x);
+		X509_REQ_free(csr);
+		progress(c, ok + nfail, total, t0);
+	}
+	for (k = 0; k < (size_t)n; k++)
+		free(names[k]);
+	free(names);
+	if (c->json) {
+		json_t *j = json_object();
+
+		json_object_set_new(j, "issued", json_integer((long)ok));
+		json_object_set_new(j, "failed", fails);
+		json_object_set_new(j, "certificates", done);
+		cli_emit(c, j);
+	} else {
+		printf("issued %zu certificate%s into %s; %zu failed\n", ok,
+		       ok == 1 ? "" : "s", outd, nfail);
+		json_decref(fails);
+		json_decref(done);
+	}
+	return nfail ? KG_REFUSED : KG_OK;
+}
+
 enum kg_code cli_cert_sign(struct cli_ctx *c, const struct cli_cmd *cmd,
                            struct cli_args *a)
 {
@@ -232,11 +381,16 @@ enum kg_code cli_cert_sign(struct cli_ctx *c, const struct cli_cmd *cmd,
 	int capped = 0;
 	long days;
 
-	if (cli_opt(cmd, a, "ca-key") == NULL || caf == NULL || csrf == NULL)
+	int batch = cli_opt(cmd, a, "csr-dir") != NULL;
+
+	if (cli_opt(cmd, a, "ca-key") == NULL || caf == NULL ||
+	    (csrf == NULL) == !batch ||
+	    batch != (cli_opt(cmd, a, "out-dir") != NULL))
 		rc = kg_err_set(
 		        &err, KG_E_USAGE,
 		        "cert sign needs --ca-key KEY, --ca-cert FILE "
-		        "and --csr FILE (see keygate cert sign --help)");
+		        "and either --csr FILE or --csr-dir IN "
+		        "--out-dir OUT (see keygate cert sign --help)");
 	if (rc == KG_OK)
 		rc = eng_profile_parse(cli_opt(cmd, a, "profile"), &in.profile,
 		                       &err);
@@ -260,9 +414,9 @@ enum kg_code cli_cert_sign(struct cli_ctx *c, const struct cli_cmd *cmd,
 	if (rc == KG_OK && out != NULL && strcmp(out, "-") != 0)
 		rc = kg_file_check_writable(out, cli_flag(cmd, a, "force"),
 		                            &err);
-	if (rc == KG_OK)
+	if (rc == KG_OK && !batch)
 		rc = kg_file_read(csrf, &buf, &len, &err);
-	if (rc == KG_OK)
+	if (rc == KG_OK && !batch)
 		rc = eng_csr_parse(buf, len, csrf, &csr, &err);
 	free(buf);
 	buf = NULL;
@@ -287,6 +441,10 @@ enum kg_code cli_cert_sign(struct cli_ctx *c, const struct cli_cmd *cmd,
 		in.san = san;
 		in.copy_extensions = cli_flag(cmd, a, "copy-extensions");
 		in.capped = &capped;
+		if (batch) {
+			rc = sign_batch(c, cmd, a, &in);
+			goto done;
+		}
 		rc = eng_cert_issue(&in, &x, &err);
 	}
 	if (rc == KG_OK)
@@ -328,6 +486,8 @@ enum kg_code cli_cert_sign(struct cli_ctx *c, const struct cli_cmd *cmd,
 			         eng_profile_name(in.profile), out);
 		}
 	}
+	rc = rc == KG_OK ? KG_OK : cli_fail(c, &err);
+done:
 	OPENSSL_free(pem);
 	X509_free(x);
 	cli_key_close(&key);
@@ -335,5 +495,5 @@ enum kg_code cli_cert_sign(struct cli_ctx *c, const struct cli_cmd *cmd,
 	sk_X509_pop_free(cas, X509_free);
 	X509_NAME_free(subject);
 	GENERAL_NAMES_free(san);
-	return rc == KG_OK ? KG_OK : cli_fail(c, &err);
+	return rc;
 }

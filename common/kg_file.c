@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,7 @@ enum kg_code kg_file_write_atomic(const char *path, const void *data,
 	size_t off = 0;
 	ssize_t w;
 	int fd = -1, saved;
+	sigset_t hold, old;
 	enum kg_code rc;
 
 	rc = kg_file_check_writable(path, force, err);
@@ -111,10 +113,20 @@ enum kg_code kg_file_write_atomic(const char *path, const void *data,
 		return rc;
 	if (asprintf(&tmp, "%s.kgtmp.XXXXXX", path) < 0)
 		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	/*
+	 * Ctrl-C waits until the file is in place or gone: an interrupted
+	 * batch leaves whole files and no temporaries.
+	 */
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGHUP);
+	sigprocmask(SIG_BLOCK, &hold, &old);
 	fd = mkstemp(tmp);
 	if (fd < 0) {
 		rc = kg_err_set(err, KG_E_RUNTIME, "cannot write '%s': %s",
 		                path, strerror(errno));
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		free(tmp);
 		return rc;
 	}
@@ -145,6 +157,7 @@ enum kg_code kg_file_write_atomic(const char *path, const void *data,
 			goto fail;
 		unlink(tmp);
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(tmp);
 	return KG_OK;
 fail:
@@ -152,6 +165,7 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(tmp);
 	if (saved == EEXIST)
 		return kg_err_set(err, KG_E_RUNTIME,

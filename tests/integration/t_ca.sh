@@ -81,3 +81,25 @@ expect 1 "not valid now" cert sign --ca-key old.key --ca-cert old.pem --csr srv.
 check "expired issuer: nothing written" test ! -e z.pem
 expect 2 "needs --ca-key KEY" cert sign --csr srv.csr
 expect 1 "holds no certificate request" cert sign --ca-key "$ISS" --ca-cert int.pem --csr int.pem
+
+# batch: 200 requests, 3 of them bad -> 197 certificates, 3 named failures
+mkdir -p in
+for i in $(seq -w 1 197); do
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+		-out in/dev-$i.csr -subj "/CN=dev-$i.example.com" 2>/dev/null
+done
+cp bad.der in/z-broken-signature.csr
+cp wantsca.csr in/z-asks-for-ca.csr
+echo "not a request" >in/z-garbage.csr
+expect 1 "" --json cert sign --ca-key "$ISS" --ca-cert int.pem --csr-dir in --out-dir issued
+equal "batch: issued" "$(jq .issued "$T/out")" 197
+equal "batch: failures" "$(jq -r '[.failed[].file | split("/") | last] | join(",")' "$T/out")" \
+	"z-asks-for-ca.csr,z-broken-signature.csr,z-garbage.csr"
+check "each failure says why" jq -e '[.failed[].reason | length > 10] | all' "$T/out"
+equal "batch: files written" "$(ls issued | wc -l)" 197
+check "every issued certificate verifies" openssl verify -CAfile root.pem -untrusted int.pem issued/*.pem
+check "named after the request" test -s issued/dev-001.pem
+equal "no temporaries left" "$(find issued -name '*.kgtmp.*' | wc -l)" 0
+# a second run does not overwrite: each certificate is a named failure
+expect 1 "exists; use --force" cert sign --ca-key "$ISS" --ca-cert int.pem --csr-dir in --out-dir issued
+expect 2 "either --csr FILE or --csr-dir" cert sign --ca-key "$ISS" --ca-cert int.pem --csr-dir in
