@@ -135,7 +135,7 @@ enum kg_code cli_cert_selfsign(struct cli_ctx *c, const struct cli_cmd *cmd,
 	cli_key_close(&key);
 	X509_NAME_free(subject);
 	GENERAL_NAMES_free(san);
-	return rc;
+	return rc == KG_OK ? KG_OK : cli_fail(c, &err);
 }
 
 static void hexfp(const unsigned char *b, size_t n)
