@@ -58,6 +58,24 @@ json_t *cli_obj_json(const struct eng_obj *o)
 	return j;
 }
 
+/* --days: the profile's default, or 1 to 36500. */
+static enum kg_code parse_days(const char *s, enum eng_profile p, long *out,
+                               struct kg_err *err)
+{
+	char *end;
+
+	*out = eng_profile_default_days(p);
+	if (s == NULL)
+		return KG_OK;
+	*out = strtol(s, &end, 10);
+	if (*end != '\0' || *out < 1 || *out > 36500)
+		return kg_err_set(err, KG_E_USAGE,
+		                  "bad --days '%s': give a whole number of "
+		                  "days from 1 to 36500",
+		                  s);
+	return KG_OK;
+}
+
 enum kg_code cli_cert_selfsign(struct cli_ctx *c, const struct cli_cmd *cmd,
                                struct cli_args *a)
 {
@@ -71,7 +89,7 @@ enum kg_code cli_cert_selfsign(struct cli_ctx *c, const struct cli_cmd *cmd,
 	X509 *x = NULL;
 	struct eng_obj *objs = NULL;
 	size_t nobj = 0, plen = 0;
-	char *pem = NULL, *end;
+	char *pem = NULL;
 	struct kg_err err;
 	enum kg_code rc;
 	long days = 0;
@@ -80,19 +98,8 @@ enum kg_code cli_cert_selfsign(struct cli_ctx *c, const struct cli_cmd *cmd,
 	if (rc == KG_OK)
 		rc = eng_profile_parse(cli_opt(cmd, a, "profile"), &profile,
 		                       &err);
-	if (rc == KG_OK) {
-		days = eng_profile_default_days(profile);
-		if (days_s != NULL) {
-			days = strtol(days_s, &end, 10);
-			if (*end != '\0' || days < 1 || days > 36500)
-				rc = kg_err_set(
-				        &err, KG_E_USAGE,
-				        "bad --days '%s': give a whole "
-				        "number of days from 1 to "
-				        "36500",
-				        days_s);
-		}
-	}
+	if (rc == KG_OK)
+		rc = parse_days(days_s, profile, &days, &err);
 	if (rc == KG_OK && out != NULL && strcmp(out, "-") != 0)
 		rc = kg_file_check_writable(out, cli_flag(cmd, a, "force"),
 		                            &err);
@@ -375,11 +382,11 @@ enum kg_code cli_cert_sign(struct cli_ctx *c, const struct cli_cmd *cmd,
 	X509 *x = NULL;
 	unsigned char *buf = NULL;
 	size_t len = 0, plen = 0;
-	char *pem = NULL, *end;
+	char *pem = NULL;
 	struct kg_err err;
 	enum kg_code rc = KG_OK;
 	int capped = 0;
-	long days;
+	long days = 0;
 
 	int batch = cli_opt(cmd, a, "csr-dir") != NULL;
 
@@ -394,17 +401,9 @@ enum kg_code cli_cert_sign(struct cli_ctx *c, const struct cli_cmd *cmd,
 	if (rc == KG_OK)
 		rc = eng_profile_parse(cli_opt(cmd, a, "profile"), &in.profile,
 		                       &err);
-	if (rc == KG_OK) {
-		days = eng_profile_default_days(in.profile);
-		if (days_s != NULL) {
-			days = strtol(days_s, &end, 10);
-			if (*end != '\0' || days < 1 || days > 36500)
-				rc = kg_err_set(&err, KG_E_USAGE,
-				                "bad --days '%s': 1 to 36500",
-				                days_s);
-		}
-		in.days = (int)days;
-	}
+	if (rc == KG_OK)
+		rc = parse_days(days_s, in.profile, &days, &err);
+	in.days = (int)days;
 	if (rc == KG_OK)
 		rc = eng_digest(cli_opt(cmd, a, "digest"), &in.md, &err);
 	if (rc == KG_OK && cli_opt(cmd, a, "subject") != NULL)
