@@ -10,7 +10,7 @@ pkgs=(
 	# tokens: SoftHSM2, the p11-kit tool/server, libp11 and its engine
 	softhsm2 p11-kit p11-kit-modules libp11-dev libengine-pkcs11-openssl
 	# the real clients the tests drive
-	openssl opensc gnutls-bin curl nodejs jq
+	openssl opensc gnutls-bin curl nodejs jq bc
 	# benchmarks
 	hyperfine
 )
