@@ -100,6 +100,17 @@ enum kg_code cli_key_open(struct cli_ctx *c, const char *spec,
                           struct kg_err *err);
 void cli_key_close(struct cli_key *k);
 
+/*
+ * Records a token operation in the audit log (--audit or KEYGATE_AUDIT):
+ * nothing to do without a log or for software keys. Call before the
+ * output is put in place; a failure means it must not be.
+ */
+enum kg_code cli_audit(struct cli_ctx *c, const char *op, const char *result,
+                       const struct cli_key *k, const X509 *cert,
+                       const X509_NAME *subject, const void *out, size_t len,
+                       const char *out_path, const char *detail,
+                       struct kg_err *err);
+
 /* shared by csr create and cert selfsign (cli_cmd_csr.c) */
 enum kg_code cli_naming(const struct cli_cmd *cmd, struct cli_args *a,
                         X509_NAME **subject, GENERAL_NAMES **san,
@@ -150,6 +161,8 @@ enum kg_code cli_cert_expiry(struct cli_ctx *, const struct cli_cmd *,
                              struct cli_args *);
 enum kg_code cli_cert_sign(struct cli_ctx *, const struct cli_cmd *,
                            struct cli_args *);
+enum kg_code cli_audit_verify(struct cli_ctx *, const struct cli_cmd *,
+                              struct cli_args *);
 struct eng_findings;
 enum kg_code cli_findings(struct cli_ctx *c, const char *what,
                           const struct eng_findings *f, json_t *extra);

@@ -318,6 +318,11 @@ enum kg_code cli_bundle_export(struct cli_ctx *c, const struct cli_cmd *cmd,
 	snprintf(what, sizeof(what), "bundle export (%s)",
 	         eng_target_name(r.target));
 	if (eng_findings_errors(&f) > 0) {
+		struct kg_err aerr;
+
+		if (cli_audit(c, "export", "refused", &key, NULL, NULL, NULL,
+		              0, dir, f.v[0].code, &aerr) != KG_OK)
+			fprintf(stderr, "keygate: %s\n", aerr.msg);
 		fprintf(stderr,
 		        "keygate: refused: nothing was read from the "
 		        "token or written; %s\n",
@@ -339,8 +344,12 @@ enum kg_code cli_bundle_export(struct cli_ctx *c, const struct cli_cmd *cmd,
 		fs[nfiles++] = (struct out_file){"certificate_chain.pem",
 		                                 (char *)r.chain.buf,
 		                                 r.chain.len, 0644};
-	rc = write_bundle(dir, fs, nfiles, cli_flag(cmd, a, "force"), paths,
-	                  &err);
+	/* on record before the bundle is in place; the certificate's hash */
+	rc = cli_audit(c, "export", "ok", &key, NULL, NULL, r.cert.buf,
+	               r.cert.len, dir, NULL, &err);
+	if (rc == KG_OK)
+		rc = write_bundle(dir, fs, nfiles, cli_flag(cmd, a, "force"),
+		                  paths, &err);
 	if (rc != KG_OK)
 		goto fail;
 	if (!c->json)

@@ -115,6 +115,9 @@ enum kg_code cli_cert_selfsign(struct cli_ctx *c, const struct cli_cmd *cmd,
 	}
 	if (rc == KG_OK)
 		rc = eng_pem_cert(x, &pem, &plen, &err);
+	if (rc == KG_OK)
+		rc = cli_audit(c, "cert-selfsign", "ok", &key, x, NULL, pem,
+		               plen, out, NULL, &err);
 	if (rc == KG_OK && (out != NULL || !c->json))
 		rc = cli_write_out(c, out, pem, plen, 0644,
 		                   cli_flag(cmd, a, "force"), &err);
@@ -255,7 +258,8 @@ static void progress(struct cli_ctx *c, size_t done, size_t total, double t0)
  * whole or not at all.
  */
 static enum kg_code sign_batch(struct cli_ctx *c, const struct cli_cmd *cmd,
-                               struct cli_args *a, struct eng_issue *tmpl)
+                               struct cli_args *a, struct eng_issue *tmpl,
+                               const struct cli_key *key)
 {
 	const char *in = cli_opt(cmd, a, "csr-dir"),
 	           *outd = cli_opt(cmd, a, "out-dir");
@@ -323,6 +327,17 @@ static enum kg_code sign_batch(struct cli_ctx *c, const struct cli_cmd *cmd,
 		}
 		if (rc == KG_OK)
 			rc = eng_pem_cert(x, &pem, &plen, &err);
+		if (rc == KG_OK)
+			rc = cli_audit(c, "cert-issue", "ok", key, x, NULL,
+			               pem, plen, outp, NULL, &err);
+		else if (rc == KG_REFUSED && csr != NULL) {
+			struct kg_err aerr;
+
+			if (cli_audit(c, "cert-issue", "refused", key, NULL,
+			              X509_REQ_get_subject_name(csr), NULL, 0,
+			              outp, err.msg, &aerr) != KG_OK)
+				fprintf(stderr, "keygate: %s\n", aerr.msg);
+		}
 		if (rc == KG_OK)
 			rc = kg_file_write_atomic(outp, pem, plen, 0644,
 			                          cli_flag(cmd, a, "force"),
@@ -441,13 +456,25 @@ enum kg_code cli_cert_sign(struct cli_ctx *c, const struct cli_cmd *cmd,
 		in.copy_extensions = cli_flag(cmd, a, "copy-extensions");
 		in.capped = &capped;
 		if (batch) {
-			rc = sign_batch(c, cmd, a, &in);
+			rc = sign_batch(c, cmd, a, &in, &key);
 			goto done;
 		}
 		rc = eng_cert_issue(&in, &x, &err);
+		if (rc == KG_REFUSED) {
+			struct kg_err aerr;
+
+			/* a refusal is on record too */
+			if (cli_audit(c, "cert-issue", "refused", &key, NULL,
+			              X509_REQ_get_subject_name(csr), NULL, 0,
+			              out, err.msg, &aerr) != KG_OK)
+				fprintf(stderr, "keygate: %s\n", aerr.msg);
+		}
 	}
 	if (rc == KG_OK)
 		rc = eng_pem_cert(x, &pem, &plen, &err);
+	if (rc == KG_OK)
+		rc = cli_audit(c, "cert-issue", "ok", &key, x, NULL, pem, plen,
+		               out, NULL, &err);
 	if (rc == KG_OK && (out != NULL || !c->json))
 		rc = cli_write_out(c, out, pem, plen, 0644,
 		                   cli_flag(cmd, a, "force"), &err);

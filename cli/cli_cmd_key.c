@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/objects.h>
 
+#include "common/kg_audit.h"
 #include "common/kg_file.h"
 #include "common/kg_json.h"
 #include "common/kg_secret.h"
@@ -192,7 +193,26 @@ enum kg_code cli_key_gen(struct cli_ctx *c, const struct cli_cmd *cmd,
 		                    &t, &err);
 	if (rc == KG_OK)
 		rc = hsm_key_gen(t, &g, &info, &err);
+	if (rc == KG_OK && c->audit != NULL) {
+		struct kg_audit_rec ar = {0};
+
+		ar.op = "key-gen";
+		ar.result = "ok";
+		ar.token_serial = hsm_token_serial(t);
+		ar.token_label = hsm_token_label(t);
+		ar.key_id = info.id;
+		ar.key_id_len = info.id_len;
+		ar.key = info.uri;
+		ar.detail = type ? type : "rsa:2048";
+		rc = kg_audit_append(c->audit, &ar, &err);
+		if (rc != KG_OK)
+			kg_err_prefix(&err,
+			              "key '%s' was generated but is not on "
+			              "record",
+			              g.label);
+	}
 	if (rc != KG_OK) {
+		hsm_key_info_clear(&info);
 		hsm_token_close(t);
 		return cli_fail(c, &err);
 	}

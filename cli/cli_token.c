@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
 
+#include "common/kg_audit.h"
 #include "common/kg_file.h"
 #include "common/kg_secret.h"
 #include "engine/eng.h"
@@ -60,4 +62,45 @@ void cli_key_close(struct cli_key *k)
 	hsm_key_free(k->k);
 	hsm_token_close(k->t);
 	memset(k, 0, sizeof(*k));
+}
+
+enum kg_code cli_audit(struct cli_ctx *c, const char *op, const char *result,
+                       const struct cli_key *k, const X509 *cert,
+                       const X509_NAME *subject, const void *out, size_t len,
+                       const char *out_path, const char *detail,
+                       struct kg_err *err)
+{
+	struct kg_audit_rec r = {0};
+	const struct hsm_key_info *ki;
+	BIGNUM *bn = NULL;
+	char *subj = NULL, *serial = NULL;
+	enum kg_code rc;
+
+	if (c->audit == NULL || k == NULL || k->t == NULL)
+		return KG_OK; /* only token operations are on record */
+	ki = hsm_key_describe(k->k);
+	r.op = op;
+	r.result = result;
+	r.token_serial = hsm_token_serial(k->t);
+	r.token_label = hsm_token_label(k->t);
+	r.key_id = ki->id;
+	r.key_id_len = ki->id_len;
+	r.key = k->desc;
+	if (cert != NULL) {
+		subject = X509_get_subject_name(cert);
+		bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+		serial = bn ? BN_bn2hex(bn) : NULL;
+	}
+	subj = subject ? eng_name_str(subject) : NULL;
+	r.subject = subj;
+	r.serial = serial;
+	r.out = out;
+	r.out_len = len;
+	r.out_path = out_path;
+	r.detail = detail;
+	rc = kg_audit_append(c->audit, &r, err);
+	OPENSSL_free(subj);
+	OPENSSL_free(serial);
+	BN_free(bn);
+	return rc;
 }

@@ -80,7 +80,7 @@ KG_ENV="KEYGATE_PIN=0000" expect 3 "" --json key list --token $TOK
 check "--json token error document" jq -e '.error.code == 3 and (.error.message | test("PIN incorrect"))' "$T/out"
 expect 2 "bad time" --at yesterday token list
 
-# an audit log that is asked for but cannot be written is never skipped
-expect 2 "audit log" --audit "$T/audit.jsonl" token list
-KG_ENV="KEYGATE_AUDIT=$T/audit.jsonl" expect 2 "audit log" token list
-check "no audit file pretends to be one" test ! -e "$T/audit.jsonl"
+# an audit log that cannot be written stops the operation: no output
+expect 4 "audit log" --audit /nonexistent-dir/audit.jsonl csr create --key "$KEY;id=%99" --subject CN=x --out "$T/unrecorded.csr"
+check "unrecorded: no output" test ! -e "$T/unrecorded.csr"
+KG_ENV="KEYGATE_AUDIT=/nonexistent-dir/a.jsonl" expect 4 "audit log" csr create --key "$KEY;id=%99" --subject CN=x

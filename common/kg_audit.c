@@ -1,0 +1,215 @@
+#include "common/kg_audit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "common/kg_file.h"
+#include "common/kg_json.h"
+
+#define GENESIS                                                               \
+	"0000000000000000000000000000000000000000000000000000000000000000"
+
+static void sha256_hex(const void *data, size_t len, char out[65])
+{
+	static const char hx[] = "0123456789abcdef";
+	unsigned char d[32];
+	unsigned int dl = 0;
+	int i;
+
+	EVP_Digest(data, len, d, &dl, EVP_sha256(), NULL);
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hx[d[i] >> 4];
+		out[2 * i + 1] = hx[d[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+/* The hash of the last line of the open log (GENESIS when empty). */
+static enum kg_code last_hash(int fd, const char *path, char out[65],
+                              struct kg_err *err)
+{
+	struct stat st;
+	char *buf = NULL, *end, *start;
+	size_t n, want;
+	ssize_t r;
+
+	if (fstat(fd, &st) != 0)
+		return kg_err_set(err, KG_E_RUNTIME, "cannot read '%s': %s",
+		                  path, strerror(errno));
+	if (st.st_size == 0) {
+		memcpy(out, GENESIS, 65);
+		return KG_OK;
+	}
+	want = st.st_size > 65536 ? 65536 : (size_t)st.st_size;
+	buf = malloc(want + 1);
+	if (buf == NULL)
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	r = pread(fd, buf, want, st.st_size - (off_t)want);
+	if (r != (ssize_t)want) {
+		free(buf);
+		return kg_err_set(err, KG_E_RUNTIME, "cannot read '%s'", path);
+	}
+	n = want;
+	if (buf[n - 1] != '\n') {
+		free(buf);
+		return kg_err_set(err, KG_E_RUNTIME,
+		                  "audit log '%s' does not end with a whole "
+		                  "line; check it with keygate audit verify",
+		                  path);
+	}
+	end = buf + n - 1; /* the final newline */
+	*end = '\0';
+	start = strrchr(buf, '\n');
+	start = start ? start + 1 : buf;
+	sha256_hex(start, (size_t)(end - start), out);
+	free(buf);
+	return KG_OK;
+}
+
+enum kg_code kg_audit_append(const char *path, const struct kg_audit_rec *r,
+                             struct kg_err *err)
+{
+	json_t *j = json_object(), *tok;
+	char prev[65], when[32], *line = NULL;
+	time_t now = time(NULL);
+	enum kg_code rc;
+	size_t len, off = 0;
+	int fd;
+
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+		rc = kg_err_set(err, KG_E_RUNTIME,
+		                "cannot open the audit log '%s': %s; nothing "
+		                "was written",
+		                path, strerror(errno));
+		goto out;
+	}
+	rc = last_hash(fd, path, prev, err);
+	if (rc != KG_OK)
+		goto out;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	json_object_set_new(j, "time", json_string(when));
+	json_object_set_new(j, "op", kg_json_str(r->op));
+	json_object_set_new(j, "result", kg_json_str(r->result));
+	tok = json_object();
+	json_object_set_new(tok, "serial", kg_json_str(r->token_serial));
+	json_object_set_new(tok, "label", kg_json_str(r->token_label));
+	json_object_set_new(j, "token", tok);
+	json_object_set_new(j, "key_id",
+	                    r->key_id ? kg_json_hex(r->key_id, r->key_id_len)
+	                              : json_null());
+	json_object_set_new(j, "key", kg_json_str(r->key));
+	json_object_set_new(j, "subject", kg_json_str(r->subject));
+	json_object_set_new(j, "serial", kg_json_str(r->serial));
+	if (r->out != NULL) {
+		char h[65];
+
+		sha256_hex(r->out, r->out_len, h);
+		json_object_set_new(j, "sha256", json_string(h));
+	} else {
+		json_object_set_new(j, "sha256", json_null());
+	}
+	json_object_set_new(j, "out", kg_json_str(r->out_path));
+	json_object_set_new(j, "detail", kg_json_str(r->detail));
+	json_object_set_new(j, "prev", json_string(prev));
+	line = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (line == NULL) {
+		rc = kg_err_set(err, KG_E_RUNTIME, "out of memory");
+		goto out;
+	}
+	len = strlen(line);
+	line[len++] = '\n'; /* json_dumps leaves room: NUL becomes newline */
+	while (off < len) {
+		ssize_t w = write(fd, line + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			rc = kg_err_set(err, KG_E_RUNTIME,
+			                "cannot write the audit log '%s': %s",
+			                path, strerror(errno));
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) != 0)
+		rc = kg_err_set(err, KG_E_RUNTIME,
+		                "cannot sync the audit log '%s': %s", path,
+		                strerror(errno));
+out:
+	if (fd >= 0)
+		close(fd); /* drops the lock */
+	free(line);
+	json_decref(j);
+	return rc;
+}
+
+enum kg_code kg_audit_verify(const char *path, size_t *lines, size_t *bad,
+                             char *why, size_t cap, struct kg_err *err)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0, n = 0;
+	char prev[65], *p, *nl;
+	enum kg_code rc;
+
+	*lines = 0;
+	*bad = 0;
+	why[0] = '\0';
+	rc = kg_file_read(path, &buf, &len, err);
+	if (rc != KG_OK)
+		return rc;
+	memcpy(prev, GENESIS, 65);
+	for (p = (char *)buf; p < (char *)buf + len; p = nl + 1) {
+		json_t *j;
+		json_error_t je;
+		const char *got;
+
+		nl = memchr(p, '\n', (size_t)((char *)buf + len - p));
+		n++;
+		if (nl == NULL) {
+			*bad = n;
+			snprintf(why, cap,
+			         "line %zu is cut short (no newline)", n);
+			break;
+		}
+		j = json_loadb(p, (size_t)(nl - p), 0, &je);
+		got = j ? json_string_value(json_object_get(j, "prev")) : NULL;
+		if (got == NULL) {
+			*bad = n;
+			snprintf(why, cap, "line %zu is not an audit record",
+			         n);
+			json_decref(j);
+			break;
+		}
+		if (strcmp(got, prev) != 0) {
+			*bad = n;
+			if (n == 1)
+				snprintf(why, cap,
+				         "line 1 is not the first record: "
+				         "lines were removed from the start");
+			else
+				snprintf(why, cap,
+				         "line %zu does not follow line %zu: "
+				         "line %zu was changed, or lines were "
+				         "removed or reordered there",
+				         n, n - 1, n - 1);
+			json_decref(j);
+			break;
+		}
+		json_decref(j);
+		sha256_hex(p, (size_t)(nl - p), prev);
+	}
+	*lines = n;
+	free(buf);
+	return KG_OK;
+}

@@ -1,0 +1,41 @@
+/*
+ * kg_audit: the signing station's record. One compact JSON line per token
+ * operation, appended with O_APPEND under an exclusive lock and fsync'ed
+ * before the caller puts its output in place; each line carries the
+ * SHA-256 of the line before it, so the log is a hash chain.
+ */
+#ifndef KG_AUDIT_H
+#define KG_AUDIT_H
+
+#include <stddef.h>
+
+#include "common/kg_err.h"
+
+struct kg_audit_rec {
+	const char *op;     /* "key-gen", "csr", "cert-issue", "export", ... */
+	const char *result; /* "ok" or "refused" */
+	const char *token_serial, *token_label; /* may be NULL */
+	const unsigned char *key_id;
+	size_t key_id_len;
+	const char *key;     /* the key's URI or file, may be NULL */
+	const char *subject; /* may be NULL */
+	const char *serial;  /* certificate serial (hex), may be NULL */
+	const void *out;     /* what was written (hashed), may be NULL */
+	size_t out_len;
+	const char *out_path; /* may be NULL: stdout */
+	const char *detail;   /* a refusal's reason, may be NULL */
+};
+
+/* Appends one record to path (mode 0600 when created). */
+enum kg_code kg_audit_append(const char *path, const struct kg_audit_rec *r,
+                             struct kg_err *err);
+
+/*
+ * Checks the chain. On a break *bad is the 1-based line that does not
+ * follow its predecessor (0 when the chain holds) and why says what is
+ * wrong; *lines is the number of records read.
+ */
+enum kg_code kg_audit_verify(const char *path, size_t *lines, size_t *bad,
+                             char *why, size_t cap, struct kg_err *err);
+
+#endif
