@@ -85,15 +85,6 @@ static enum kg_code parse_id(const char *s, unsigned char *id, size_t cap,
 	return KG_OK;
 }
 
-static void hex(const unsigned char *b, size_t n, char *out)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
-	out[2 * n] = '\0';
-}
-
 static const char *tri(int v)
 {
 	return v < 0 ? "unknown" : v ? "yes" : "no";
@@ -142,7 +133,7 @@ static void key_print(const struct hsm_key_info *k)
 	                                     k->type == HSM_KEY_RSA, k->bits,
 	                                     k->sensitive, k->extractable);
 
-	hex(k->id, k->id_len, idhex);
+	kg_hex(k->id, k->id_len, idhex);
 	printf("key '%s'\n", k->label ? k->label : "");
 	printf("  uri:               %s\n", k->uri);
 	printf("  id:                %s\n", idhex[0] ? idhex : "-");

@@ -21,17 +21,11 @@
 
 static void sha256_hex(const void *data, size_t len, char out[65])
 {
-	static const char hx[] = "0123456789abcdef";
 	unsigned char d[32];
 	unsigned int dl = 0;
-	int i;
 
 	EVP_Digest(data, len, d, &dl, EVP_sha256(), NULL);
-	for (i = 0; i < 32; i++) {
-		out[2 * i] = hx[d[i] >> 4];
-		out[2 * i + 1] = hx[d[i] & 15];
-	}
-	out[64] = '\0';
+	kg_hex(d, sizeof(d), out);
 }
 
 /* The hash of the last line of the open log (GENESIS when empty). */

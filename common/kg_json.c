@@ -68,20 +68,26 @@ json_t *kg_json_str(const char *s)
 	return s == NULL ? json_null() : kg_json_strn(s, strlen(s));
 }
 
-json_t *kg_json_hex(const unsigned char *b, size_t len)
+void kg_hex(const unsigned char *b, size_t len, char *out)
 {
 	static const char hexd[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = hexd[b[i] >> 4];
+		out[2 * i + 1] = hexd[b[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+json_t *kg_json_hex(const unsigned char *b, size_t len)
+{
 	char *h = malloc(len * 2 + 1);
 	json_t *j;
-	size_t i;
 
 	if (h == NULL)
 		return NULL;
-	for (i = 0; i < len; i++) {
-		h[2 * i] = hexd[b[i] >> 4];
-		h[2 * i + 1] = hexd[b[i] & 15];
-	}
-	h[2 * len] = '\0';
+	kg_hex(b, len, h);
 	j = json_string(h);
 	free(h);
 	return j;

@@ -186,6 +186,12 @@ enum kg_code eng_ossl_err(struct kg_err *err, enum kg_code code,
  * or NULL when out of memory; *len (if not NULL) gets the length. */
 char *eng_bio_str(BIO *b, size_t *len);
 
+/* x's subject, RFC 2253, into buf (truncated to cap). */
+void eng_subject_str(const X509 *x, char *buf, size_t cap);
+
+/* Has the key an RSA modulus (software and token keys alike)? */
+int eng_key_is_rsa(const EVP_PKEY *k);
+
 /* X509_NAME as a one-line RFC 2253 string. New; OPENSSL_free(). */
 char *eng_name_str(const X509_NAME *n);
 

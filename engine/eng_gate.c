@@ -169,14 +169,6 @@ static int lexical(const struct eng_input *in, const struct eng_pem_scan *s,
 	return 1;
 }
 
-static void subject_of(const X509 *x, char *buf, size_t cap)
-{
-	char *s = eng_name_str(X509_get_subject_name(x));
-
-	snprintf(buf, cap, "%s", s ? s : "");
-	OPENSSL_free(s);
-}
-
 /* Every CERTIFICATE block of s, in order; other blocks are findings. */
 static STACK_OF(X509) * certs_of(const struct eng_input *in,
                                  const struct eng_pem_scan *s,
@@ -248,7 +240,7 @@ static void cert_rules(const struct eng_acm_req *r, X509 *x,
 	time_t at = r->at;
 	uint32_t xku;
 
-	subject_of(x, subj, sizeof(subj));
+	eng_subject_str(x, subj, sizeof(subj));
 	if (X509_get_version(x) != X509_VERSION_3)
 		ERR_("cert-not-v3", in, 0, subj, "reissue as X.509 v3",
 		     "the certificate is X.509 v%ld; ACM takes v3 only",
@@ -325,16 +317,6 @@ static EVP_PKEY *key_input(const struct eng_input *in,
 	return k;
 }
 
-static int key_is_rsa(const EVP_PKEY *k)
-{
-	BIGNUM *n = NULL;
-	int rsa = EVP_PKEY_get_bn_param(k, "n", &n);
-
-	BN_free(n);
-	ERR_clear_error();
-	return rsa;
-}
-
 static void key_rules(const struct eng_acm_req *r, EVP_PKEY *k, X509 *leaf,
                       struct eng_findings *f)
 {
@@ -343,8 +325,8 @@ static void key_rules(const struct eng_acm_req *r, EVP_PKEY *k, X509 *leaf,
 
 	eng_key_describe(k, desc, sizeof(desc));
 	if (leaf != NULL)
-		subject_of(leaf, subj, sizeof(subj));
-	if (!eng_key_algorithm_ok(r->target, key_is_rsa(k),
+		eng_subject_str(leaf, subj, sizeof(subj));
+	if (!eng_key_algorithm_ok(r->target, eng_key_is_rsa(k),
 	                          EVP_PKEY_get_bits(k)))
 		ERR_("key-algorithm", in, -1, leaf ? subj : NULL,
 		     r->target == ENG_TARGET_ACM
@@ -385,7 +367,7 @@ static void chain_rules(const struct eng_acm_req *r, X509 *leaf,
 	for (i = 0; i < n; i++) {
 		if (X509_cmp(sk_X509_value(chain, i), leaf) == 0) {
 			role[i] = 2;
-			subject_of(leaf, subj, sizeof(subj));
+			eng_subject_str(leaf, subj, sizeof(subj));
 			ERR_("chain-contains-leaf", in, i, subj,
 			     "the chain holds the issuers only",
 			     "chain certificate %d is the certificate itself",
@@ -405,11 +387,11 @@ static void chain_rules(const struct eng_acm_req *r, X509 *leaf,
 			break;
 		role[next] = 1;
 		path[npath++] = next;
-		subject_of(cur, subj, sizeof(subj));
+		eng_subject_str(cur, subj, sizeof(subj));
 		if (X509_verify(cur, X509_get0_pubkey(sk_X509_value(
 		                             chain, next))) != 1) {
-			subject_of(sk_X509_value(chain, next), isub,
-			           sizeof(isub));
+			eng_subject_str(sk_X509_value(chain, next), isub,
+			                sizeof(isub));
 			ERR_("chain-signature", in, next, subj,
 			     "the chain certificate with this name is not the "
 			     "one that signed it: get the issuer's current "
@@ -424,7 +406,7 @@ static void chain_rules(const struct eng_acm_req *r, X509 *leaf,
 	if (npath == 0) {
 		gap = 1;
 		iname = eng_name_str(X509_get_issuer_name(leaf));
-		subject_of(leaf, subj, sizeof(subj));
+		eng_subject_str(leaf, subj, sizeof(subj));
 		ERR_("chain-incomplete", in, -1, subj,
 		     "add the issuing CA certificate to the chain",
 		     "the certificate's issuer '%s' is not in the chain",
@@ -461,7 +443,7 @@ static void chain_rules(const struct eng_acm_req *r, X509 *leaf,
 			if (linked)
 				continue;
 		}
-		subject_of(c, subj, sizeof(subj));
+		eng_subject_str(c, subj, sizeof(subj));
 		ERR_("chain-unrelated", in, i, subj,
 		     "remove it (keygate bundle assemble drops it)",
 		     "chain certificate %d is not on the path from the "
@@ -471,8 +453,8 @@ static void chain_rules(const struct eng_acm_req *r, X509 *leaf,
 	/* each certificate issued by the next: path indices ascending */
 	for (i = 1; i < npath; i++) {
 		if (path[i] < path[i - 1]) {
-			subject_of(sk_X509_value(chain, path[i]), subj,
-			           sizeof(subj));
+			eng_subject_str(sk_X509_value(chain, path[i]), subj,
+			                sizeof(subj));
 			ERR_("chain-order", in, path[i], subj,
 			     "order it intermediates first, root last "
 			     "(keygate bundle assemble does this)",
@@ -533,7 +515,7 @@ static void reimport_rules(const struct eng_acm_req *r, X509 *leaf, X509 *old,
 	uint32_t kun, kuo, xn, xo;
 	int na, nb, i, j, common = 0;
 
-	subject_of(leaf, subj, sizeof(subj));
+	eng_subject_str(leaf, subj, sizeof(subj));
 	if (pn != NULL && po != NULL) {
 		eng_key_describe(pn, dn, sizeof(dn));
 		eng_key_describe(po, dold, sizeof(dold));
@@ -641,7 +623,7 @@ enum kg_code eng_acm_check(const struct eng_acm_req *r, struct eng_findings *f,
 			chain = certs_of(&r->chain, &sch, f);
 	}
 	if (leaf != NULL) {
-		subject_of(leaf, subj, sizeof(subj));
+		eng_subject_str(leaf, subj, sizeof(subj));
 		if (self_issued(leaf)) {
 			if (X509_verify(leaf, X509_get0_pubkey(leaf)) != 1)
 				ERR_("chain-signature", r->cert.name, 0, subj,

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
@@ -97,4 +99,22 @@ enum kg_code eng_pem_cert(X509 *x, char **out, size_t *len, struct kg_err *err)
 		rc = bio_take(b, out, len, err);
 	BIO_free(b);
 	return rc;
+}
+
+void eng_subject_str(const X509 *x, char *buf, size_t cap)
+{
+	char *s = eng_name_str(X509_get_subject_name(x));
+
+	snprintf(buf, cap, "%s", s ? s : "");
+	OPENSSL_free(s);
+}
+
+int eng_key_is_rsa(const EVP_PKEY *k)
+{
+	BIGNUM *n = NULL;
+	int rsa = EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_N, &n);
+
+	BN_free(n);
+	ERR_clear_error();
+	return rsa;
 }

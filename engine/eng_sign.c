@@ -204,17 +204,6 @@ static enum kg_code add_ext(X509 *x, X509V3_CTX *ctx, int nid,
 	return KG_OK;
 }
 
-/* Does this key have an RSA modulus (software or token key alike)? */
-static int key_is_rsa(EVP_PKEY *k)
-{
-	BIGNUM *n = NULL;
-	int rsa = EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_N, &n);
-
-	BN_free(n);
-	ERR_clear_error();
-	return rsa;
-}
-
 /* What a certificate is made of; built and signed by build_cert. */
 struct cert_spec {
 	const struct eng_request *r; /* subject, SAN, digest */
@@ -282,7 +271,7 @@ static enum kg_code build_cert(const struct cert_spec *c, X509 **out,
 		             ca ? "critical,CA:TRUE" : "critical,CA:FALSE",
 		             err);
 	ku = ca ? "critical,keyCertSign,cRLSign,digitalSignature"
-	     : key_is_rsa(c->subject_key)
+	     : eng_key_is_rsa(c->subject_key)
 	             ? "critical,digitalSignature,keyEncipherment"
 	             : "critical,digitalSignature";
 	if (rc == KG_OK)

@@ -132,14 +132,6 @@ const char *eng_weak_key(const X509 *x)
 
 /* ---- lint ------------------------------------------------------------ */
 
-static void subject_of(const X509 *x, char *buf, size_t cap)
-{
-	char *s = eng_name_str(X509_get_subject_name(x));
-
-	snprintf(buf, cap, "%s", s ? s : "");
-	OPENSSL_free(s);
-}
-
 /*
  * The lint works on indexes, not pairwise scans, so that a 100 000
  * certificate truststore takes seconds: certificates sorted by subject
@@ -240,7 +232,8 @@ static int ts_len(struct ts_ent *v, struct ts_ent *e, struct ts_ent **s,
 }
 
 /* the subject of x, printed on first use in this iteration */
-#define SUBJ() (subj[0] ? subj : (subject_of(x, subj, sizeof(subj)), subj))
+#define SUBJ()                                                                \
+	(subj[0] ? subj : (eng_subject_str(x, subj, sizeof(subj)), subj))
 
 void eng_ts_lint(STACK_OF(X509) * certs, const char *name, time_t at,
                  struct eng_findings *f)
@@ -291,7 +284,7 @@ void eng_ts_lint(STACK_OF(X509) * certs, const char *name, time_t at,
 			first--;
 		if (memcmp(d[first]->fp, d[k]->fp, 32) != 0)
 			continue;
-		subject_of(d[k]->x, subj, sizeof(subj));
+		eng_subject_str(d[k]->x, subj, sizeof(subj));
 		WARN_("ts-duplicate", name, d[k]->idx, subj,
 		      "keygate truststore merge removes duplicates",
 		      "the same certificate as index %d", d[first]->idx);
@@ -309,7 +302,7 @@ void eng_ts_lint(STACK_OF(X509) * certs, const char *name, time_t at,
 			    X509_NAME_cmp(X509_get_issuer_name(s[j]->x),
 			                  X509_get_issuer_name(s[k]->x)) !=
 			            0) {
-				subject_of(s[k]->x, subj, sizeof(subj));
+				eng_subject_str(s[k]->x, subj, sizeof(subj));
 				WARN_("ts-subject-conflict", name, s[k]->idx,
 				      subj,
 				      "clients may be matched to the wrong CA",
@@ -854,7 +847,7 @@ enum kg_code eng_mtls_check(STACK_OF(X509) * truststore, STACK_OF(X509) * sent,
 		if (weak != NULL) {
 			char subj[160];
 
-			subject_of(x, subj, sizeof(subj));
+			eng_subject_str(x, subj, sizeof(subj));
 			res->reason = "unsupported-algorithm";
 			snprintf(res->detail, sizeof(res->detail),
 			         "%s (path position %d) uses %s", subj, i,

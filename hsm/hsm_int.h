@@ -70,8 +70,6 @@ struct hsm_signer {
 	int curve_nid;
 	const char *label; /* for messages */
 };
-/* Loads our provider once per process; the default still autoloads. */
-enum kg_code hsm_prov_load(struct kg_err *err);
 enum kg_code hsm_prov_pkey(const struct hsm_signer *sg, EVP_PKEY **out,
                            struct kg_err *err);
 

@@ -40,29 +40,24 @@ static CK_ULONG get_ulong(struct hsm_token *t, CK_OBJECT_HANDLE h,
 	return v;
 }
 
-/* A variable-length attribute. *buf: free(); NUL-terminated for strings. */
+static CK_RV get_attrs(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                       CK_ATTRIBUTE *attrs, CK_ULONG n);
+
+/* One variable-length attribute. *buf: free(); NUL-terminated. */
 static CK_RV get_var(struct hsm_token *t, CK_OBJECT_HANDLE h,
                      CK_ATTRIBUTE_TYPE type, unsigned char **buf, size_t *len)
 {
 	CK_ATTRIBUTE a = {type, NULL, 0};
-	CK_RV rv;
+	CK_RV rv = get_attrs(t, h, &a, 1);
 
 	*buf = NULL;
 	*len = 0;
-	rv = t->f->C_GetAttributeValue(t->s, h, &a, 1);
-	if (rv != CKR_OK)
-		return rv;
-	if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION)
-		return CKR_ATTRIBUTE_SENSITIVE;
-	a.pValue = malloc(a.ulValueLen + 1);
-	if (a.pValue == NULL)
-		return CKR_HOST_MEMORY;
-	rv = t->f->C_GetAttributeValue(t->s, h, &a, 1);
 	if (rv != CKR_OK) {
 		free(a.pValue);
 		return rv;
 	}
-	((unsigned char *)a.pValue)[a.ulValueLen] = '\0';
+	if (a.pValue == NULL)
+		return CKR_ATTRIBUTE_SENSITIVE; /* withheld or unknown */
 	*buf = a.pValue;
 	*len = a.ulValueLen;
 	return CKR_OK;

@@ -577,7 +577,8 @@ static void prov_unload(void)
 	prov_ours = NULL;
 }
 
-enum kg_code hsm_prov_load(struct kg_err *err)
+/* Loads our provider once per process; the default still autoloads. */
+static enum kg_code hsm_prov_load(struct kg_err *err)
 {
 	if (prov_ours != NULL)
 		return KG_OK;
