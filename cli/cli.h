@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "common/kg_audit.h"
 #include "common/kg_err.h"
 #include "hsm/hsm.h"
 
@@ -44,6 +45,7 @@ struct cli_ctx {
 	time_t now;
 	json_t *warnings; /* array of strings, printed with the result */
 	struct hsm_conf hconf;
+	int interrupted; /* the signal that stopped a batch, or 0 */
 };
 
 struct cli_cmd;
@@ -101,6 +103,17 @@ enum kg_code cli_key_open(struct cli_ctx *c, const char *spec,
 void cli_key_close(struct cli_key *k);
 
 /*
+ * Keys for up to want worker threads: [0] borrows k itself; for a token
+ * key each other one is the key (found again by spec) on a session of its
+ * own, as many as the token allows (*got >= 1); a software key is shared.
+ * Free with cli_key_workers_free() before closing k.
+ */
+enum kg_code cli_key_workers(const struct cli_key *k, const char *spec,
+                             int want, struct cli_key **out, int *got,
+                             struct kg_err *err);
+void cli_key_workers_free(struct cli_key *w, int n);
+
+/*
  * Records a token operation in the audit log (--audit or KEYGATE_AUDIT):
  * nothing to do without a log or for software keys. Call before the
  * output is put in place; a failure means it must not be.
@@ -110,6 +123,75 @@ enum kg_code cli_audit(struct cli_ctx *c, const char *op, const char *result,
                        const X509_NAME *subject, const void *out, size_t len,
                        const char *out_path, const char *detail,
                        struct kg_err *err);
+
+/*
+ * cli_pool.c: a batch on worker threads. work(ctx, worker, i) runs on
+ * worker thread number worker (0..workers-1) for each item i in 0..n-1;
+ * commit(ctx, from, to) runs on the calling thread for items from..to-1,
+ * finished, in order. Returns 0, or the signal (SIGINT, SIGTERM, SIGHUP)
+ * that stopped the batch after *started items, each of them committed;
+ * -1 when out of memory before any item started.
+ */
+#define CLI_MAX_JOBS 64
+struct cli_pool_ops {
+	void (*work)(void *ctx, int worker, size_t i);
+	void (*commit)(void *ctx, size_t from, size_t to);
+};
+int cli_pool_run(size_t n, int workers, const struct cli_pool_ops *ops,
+                 void *ctx, size_t *started);
+/* Two per processor online, 1 to CLI_MAX_JOBS. */
+int cli_jobs_default(void);
+/* --jobs N (NULL: the default). */
+enum kg_code cli_jobs(const char *s, int *out, struct kg_err *err);
+/* Monotonic seconds. */
+double cli_now(void);
+/* A batch item's failure, one line on stderr: "keygate: WHAT: WHY". */
+void cli_batch_error(struct cli_ctx *c, const char *what, const char *why);
+/* "[####  ] done/total rate/s ETA" on a terminal's stderr, else nothing. */
+void cli_progress(struct cli_ctx *c, size_t done, size_t total, double t0);
+
+/*
+ * An audit record for a token operation, and the strings it owns; for
+ * batches that append a run of them at once. 0 (nothing filled) when k is
+ * not a token key. cli_audit_rec_clear frees the strings.
+ */
+struct cli_audit_rec {
+	struct kg_audit_rec r;
+	char *subject, *serial;
+};
+int cli_audit_fill(const struct cli_key *k, const char *op, const char *result,
+                   const X509 *cert, const X509_NAME *subject, const void *out,
+                   size_t len, const char *out_path, const char *detail,
+                   struct cli_audit_rec *ar);
+void cli_audit_rec_clear(struct cli_audit_rec *ar);
+
+/*
+ * One output of a batch on its way out (cli_pool.c): staged by a worker,
+ * committed in order by cli_staged_commit. outp is the caller's.
+ */
+struct cli_staged {
+	const char *outp; /* where it goes */
+	char *tmp;        /* staged, not yet in place */
+	char *pem;
+	size_t plen;
+	enum kg_code rc;
+	char *why; /* the failure, or NULL */
+	struct cli_audit_rec rec[2];
+	int nrec;
+};
+void cli_staged_fail(struct cli_staged *s, const struct kg_err *err);
+/*
+ * For a run of items: their audit records with one write and one fsync,
+ * one syncfs for the files staged in outd, then each file into place.
+ * An item that does not make it gets rc and why; pem, tmp and records are
+ * freed; why stays (free it with the item).
+ */
+void cli_staged_commit(struct cli_ctx *c, const char *outd, int force,
+                       struct cli_staged *const *s, size_t n);
+
+/* key gen --type T into g (cli_cmd_key.c) */
+enum kg_code cli_key_type(const char *t, struct hsm_keygen *g,
+                          struct kg_err *err);
 
 /* shared by csr create and cert selfsign (cli_cmd_csr.c) */
 enum kg_code cli_naming(const struct cli_cmd *cmd, struct cli_args *a,

@@ -232,153 +232,247 @@ static int csr_name_cmp(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static void progress(struct cli_ctx *c, size_t done, size_t total, double t0)
-{
-	struct timespec ts;
-	double now, rate;
-	int width = 30, fill;
+/* One request of a batch, from its file to its committed certificate. */
+struct sign_item {
+	char *path, *outp; /* IN/x.csr, OUT/x.pem */
+	struct cli_staged st;
+	int capped;
+};
 
-	if (c->json || c->quiet || !isatty(STDERR_FILENO) || total == 0)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-	rate = now > t0 ? (double)done / (now - t0) : 0;
-	fill = (int)(width * done / total);
-	fprintf(stderr, "\r[%.*s%*s] %zu/%zu %.1f/s ETA %.0fs ", fill,
-	        "##############################", width - fill, "", done,
-	        total, rate, rate > 0 ? (double)(total - done) / rate : 0.0);
-	if (done == total)
-		fputc('\n', stderr);
+struct sign_batch {
+	struct cli_ctx *c;
+	struct sign_item *items;
+	size_t n;
+	const struct eng_issue *tmpl; /* ca_checked, shared read-only */
+	const struct cli_key *key;    /* the CA key, for the audit record */
+	struct cli_key *wkeys;        /* one per worker */
+	const char *outd;
+	int force, capped;
+	size_t ok, nfail;
+	double t0;
+	json_t *fails, *done;
+};
+
+/* On a worker thread: read, check, issue, encode and stage one request. */
+static void sign_work(void *ctx, int worker, size_t i)
+{
+	struct sign_batch *b = ctx;
+	struct sign_item *it = &b->items[i];
+	struct cli_staged *st = &it->st;
+	struct eng_issue is = *b->tmpl;
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	X509_REQ *csr = NULL;
+	X509 *x = NULL;
+	struct kg_err err;
+	enum kg_code rc;
+
+	rc = b->force ? KG_OK : kg_file_check_writable(it->outp, 0, &err);
+	if (rc == KG_OK)
+		rc = kg_file_read(it->path, &buf, &len, &err);
+	if (rc == KG_OK)
+		rc = eng_csr_parse(buf, len, it->path, &csr, &err);
+	free(buf);
+	if (rc == KG_OK) {
+		is.csr = csr;
+		is.ca_key = b->wkeys[worker].pkey;
+		is.capped = &it->capped;
+		rc = eng_cert_issue(&is, &x, &err);
+	}
+	if (rc == KG_OK)
+		rc = eng_pem_cert(x, &st->pem, &st->plen, &err);
+	if (rc == KG_OK)
+		rc = kg_file_stage(it->outp, st->pem, st->plen, 0644, 0,
+		                   &st->tmp, &err); /* synced by the run */
+	if (rc != KG_OK)
+		cli_staged_fail(st, &err);
+	if (b->c->audit != NULL && rc == KG_OK)
+		st->nrec = cli_audit_fill(b->key, "cert-issue", "ok", x, NULL,
+		                          st->pem, st->plen, it->outp, NULL,
+		                          &st->rec[0]);
+	else if (b->c->audit != NULL && rc == KG_REFUSED && csr != NULL)
+		st->nrec =
+		        cli_audit_fill(b->key, "cert-issue", "refused", NULL,
+		                       X509_REQ_get_subject_name(csr), NULL, 0,
+		                       it->outp, st->why, &st->rec[0]);
+	X509_free(x);
+	X509_REQ_free(csr);
+}
+
+/* On the calling thread, in order: commit a run, then report it. */
+static void sign_commit(void *ctx, size_t from, size_t to)
+{
+	struct sign_batch *b = ctx;
+	struct cli_staged *run[256];
+	size_t i, k = 0;
+
+	for (i = from; i < to; i++) {
+		run[k++] = &b->items[i].st;
+		if (k == sizeof(run) / sizeof(run[0]) || i + 1 == to) {
+			cli_staged_commit(b->c, b->outd, b->force, run, k);
+			k = 0;
+		}
+	}
+	for (i = from; i < to; i++) {
+		struct sign_item *it = &b->items[i];
+
+		if (it->st.rc == KG_OK) {
+			b->ok++;
+			b->capped |= it->capped;
+			json_array_append_new(b->done, kg_json_str(it->outp));
+		} else {
+			json_t *fj = json_object();
+
+			b->nfail++;
+			json_object_set_new(fj, "file", kg_json_str(it->path));
+			json_object_set_new(fj, "reason",
+			                    kg_json_str(it->st.why));
+			json_array_append_new(b->fails, fj);
+			cli_batch_error(b->c, it->path, it->st.why);
+		}
+	}
+	cli_progress(b->c, b->ok + b->nfail, b->n, b->t0);
+}
+
+/* The requests in IN (regular files, not hidden), sorted by name. */
+static enum kg_code list_csrs(const char *in, const char *outd,
+                              struct sign_item **out, size_t *n,
+                              struct kg_err *err)
+{
+	struct dirent **names = NULL;
+	struct sign_item *items;
+	struct stat st;
+	int k, count;
+	size_t m = 0;
+
+	*out = NULL;
+	*n = 0;
+	count = scandir(in, &names, NULL, csr_name_cmp);
+	if (count < 0)
+		return kg_err_set(err, KG_E_USAGE, "cannot read '%s': %s", in,
+		                  strerror(errno));
+	items = calloc((size_t)count + 1, sizeof(*items));
+	for (k = 0; k < count; k++) {
+		char *path = NULL, *outp = NULL, *dot;
+		const char *name = names[k]->d_name;
+		int stem;
+
+		if (items == NULL || name[0] == '.' ||
+		    asprintf(&path, "%s/%s", in, name) < 0) {
+			free(names[k]);
+			continue;
+		}
+		dot = strrchr(name, '.');
+		stem = dot != NULL && dot != name ? (int)(dot - name)
+		                                  : (int)strlen(name);
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    asprintf(&outp, "%s/%.*s.pem", outd, stem, name) < 0) {
+			free(path);
+			free(names[k]);
+			continue;
+		}
+		items[m].path = path;
+		items[m].outp = outp;
+		items[m].st.outp = outp;
+		m++;
+		free(names[k]);
+	}
+	free(names);
+	if (items == NULL)
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	*out = items;
+	*n = m;
+	return KG_OK;
 }
 
 /*
  * cert sign --csr-dir IN --out-dir OUT: one certificate per request, named
- * after it (x.csr -> x.pem). A bad request is reported and the batch goes
- * on; the exit status is 1 if any failed. Each certificate is written
- * whole or not at all.
+ * after it (x.csr -> x.pem), issued by up to --jobs token sessions at once.
+ * A bad request is reported and the batch goes on; the exit status is 1
+ * if any failed. Each certificate is written whole or not at all, after
+ * its audit record.
  */
 static enum kg_code sign_batch(struct cli_ctx *c, const struct cli_cmd *cmd,
                                struct cli_args *a, struct eng_issue *tmpl,
                                const struct cli_key *key)
 {
-	const char *in = cli_opt(cmd, a, "csr-dir"),
-	           *outd = cli_opt(cmd, a, "out-dir");
-	struct dirent **names = NULL;
-	json_t *fails = json_array(), *done = json_array();
-	struct timespec ts;
-	size_t ok = 0, nfail = 0, total = 0, k;
-	double t0;
-	int n, i;
+	static const struct cli_pool_ops ops = {sign_work, sign_commit};
+	const char *outd = cli_opt(cmd, a, "out-dir");
+	struct sign_batch b;
+	struct kg_err err;
+	enum kg_code rc;
+	size_t started = 0, i;
+	int jobs = 1, nw = 0, sig, ran = 0;
 
-	n = scandir(in, &names, NULL, csr_name_cmp);
-	if (n < 0) {
-		struct kg_err err;
-
-		kg_err_set(&err, KG_E_USAGE, "cannot read '%s': %s", in,
-		           strerror(errno));
-		json_decref(fails);
-		json_decref(done);
-		return cli_fail(c, &err);
+	memset(&b, 0, sizeof(b));
+	rc = cli_jobs(cli_opt(cmd, a, "jobs"), &jobs, &err);
+	if (rc == KG_OK)
+		rc = eng_issuer_check(tmpl, &err); /* once, not per request */
+	if (rc == KG_OK)
+		rc = list_csrs(cli_opt(cmd, a, "csr-dir"), outd, &b.items,
+		               &b.n, &err);
+	if (rc == KG_OK && mkdir(outd, 0755) != 0 && errno != EEXIST)
+		rc = kg_err_set(&err, KG_E_RUNTIME, "cannot create '%s': %s",
+		                outd, strerror(errno));
+	if (rc == KG_OK && (size_t)jobs > b.n)
+		jobs = b.n > 0 ? (int)b.n : 1;
+	if (rc == KG_OK)
+		rc = cli_key_workers(key, cli_opt(cmd, a, "ca-key"), jobs,
+		                     &b.wkeys, &nw, &err);
+	if (rc != KG_OK)
+		goto out;
+	tmpl->ca_checked = 1;
+	b.c = c;
+	b.tmpl = tmpl;
+	b.key = key;
+	b.force = cli_flag(cmd, a, "force");
+	b.outd = outd;
+	b.fails = json_array();
+	b.done = json_array();
+	b.t0 = cli_now();
+	sig = cli_pool_run(b.n, nw, &ops, &b, &started);
+	if (sig < 0) {
+		rc = kg_err_set(&err, KG_E_RUNTIME, "out of memory");
+		goto out;
 	}
-	if (mkdir(outd, 0755) != 0 && errno != EEXIST) {
-		struct kg_err err;
-
-		kg_err_set(&err, KG_E_RUNTIME, "cannot create '%s': %s", outd,
-		           strerror(errno));
-		for (i = 0; i < n; i++)
-			free(names[i]);
-		free(names);
-		json_decref(fails);
-		json_decref(done);
-		return cli_fail(c, &err);
-	}
-	for (i = 0; i < n; i++)
-		total += names[i]->d_name[0] != '.';
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t0 = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-	for (i = 0; i < n; i++) {
-		char path[4096], outp[4096], base[256], *dot;
-		unsigned char *buf = NULL;
-		size_t len = 0, plen = 0;
-		struct eng_issue is = *tmpl;
-		X509_REQ *csr = NULL;
-		X509 *x = NULL;
-		char *pem = NULL;
-		struct kg_err err;
-		struct stat st;
-		enum kg_code rc;
-
-		if (names[i]->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", in, names[i]->d_name);
-		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-			continue;
-		snprintf(base, sizeof(base), "%s", names[i]->d_name);
-		if ((dot = strrchr(base, '.')) != NULL && dot != base)
-			*dot = '\0';
-		snprintf(outp, sizeof(outp), "%s/%s.pem", outd, base);
-		rc = kg_file_read(path, &buf, &len, &err);
-		if (rc == KG_OK)
-			rc = eng_csr_parse(buf, len, path, &csr, &err);
-		free(buf);
-		if (rc == KG_OK) {
-			is.csr = csr;
-			rc = eng_cert_issue(&is, &x, &err);
-		}
-		if (rc == KG_OK)
-			rc = eng_pem_cert(x, &pem, &plen, &err);
-		if (rc == KG_OK)
-			rc = cli_audit(c, "cert-issue", "ok", key, x, NULL,
-			               pem, plen, outp, NULL, &err);
-		else if (rc == KG_REFUSED && csr != NULL) {
-			struct kg_err aerr;
-
-			if (cli_audit(c, "cert-issue", "refused", key, NULL,
-			              X509_REQ_get_subject_name(csr), NULL, 0,
-			              outp, err.msg, &aerr) != KG_OK)
-				fprintf(stderr, "keygate: %s\n", aerr.msg);
-		}
-		if (rc == KG_OK)
-			rc = kg_file_write_atomic(outp, pem, plen, 0644,
-			                          cli_flag(cmd, a, "force"),
-			                          &err);
-		if (rc == KG_OK) {
-			ok++;
-			json_array_append_new(done, kg_json_str(outp));
-		} else {
-			json_t *fj = json_object();
-
-			nfail++;
-			json_object_set_new(fj, "file", kg_json_str(path));
-			json_object_set_new(fj, "reason",
-			                    kg_json_str(err.msg));
-			json_array_append_new(fails, fj);
-			if (!c->json && isatty(STDERR_FILENO))
-				fputc('\n', stderr);
-			fprintf(stderr, "keygate: %s: %s\n", path, err.msg);
-		}
-		OPENSSL_free(pem);
-		X509_free(x);
-		X509_REQ_free(csr);
-		progress(c, ok + nfail, total, t0);
-	}
-	for (k = 0; k < (size_t)n; k++)
-		free(names[k]);
-	free(names);
+	ran = 1;
+	c->interrupted = sig;
+	if (b.capped)
+		cli_warn(c, "--days ran past the CA certificate's notAfter; "
+		            "the validity is cut there");
 	if (c->json) {
 		json_t *j = json_object();
 
-		json_object_set_new(j, "issued", json_integer((long)ok));
-		json_object_set_new(j, "failed", fails);
-		json_object_set_new(j, "certificates", done);
+		json_object_set_new(j, "issued", json_integer((long)b.ok));
+		json_object_set_new(j, "failed", b.fails);
+		json_object_set_new(j, "certificates", b.done);
+		json_object_set_new(j, "jobs", json_integer(nw));
+		if (sig > 0)
+			json_object_set_new(
+			        j, "not_started",
+			        json_integer((long)(b.n - started)));
+		b.fails = b.done = NULL;
 		cli_emit(c, j);
 	} else {
-		printf("issued %zu certificate%s into %s; %zu failed\n", ok,
-		       ok == 1 ? "" : "s", outd, nfail);
-		json_decref(fails);
-		json_decref(done);
+		printf("issued %zu certificate%s into %s; %zu failed", b.ok,
+		       b.ok == 1 ? "" : "s", outd, b.nfail);
+		if (sig > 0)
+			printf("; interrupted, %zu not started",
+			       b.n - started);
+		printf("\n");
 	}
-	return nfail ? KG_REFUSED : KG_OK;
+	rc = b.nfail ? KG_REFUSED : KG_OK;
+out:
+	cli_key_workers_free(b.wkeys, nw);
+	for (i = 0; i < b.n; i++) {
+		free(b.items[i].path);
+		free(b.items[i].outp);
+		free(b.items[i].st.why);
+	}
+	free(b.items);
+	json_decref(b.fails);
+	json_decref(b.done);
+	return ran ? rc : cli_fail(c, &err);
 }
 
 enum kg_code cli_cert_sign(struct cli_ctx *c, const struct cli_cmd *cmd,

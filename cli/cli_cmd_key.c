@@ -30,8 +30,8 @@ static const struct {
         {"ec:p521", HSM_KEY_EC, 521, NID_secp521r1},
 };
 
-static enum kg_code parse_type(const char *s, struct hsm_keygen *g,
-                               struct kg_err *err)
+enum kg_code cli_key_type(const char *s, struct hsm_keygen *g,
+                          struct kg_err *err)
 {
 	size_t i;
 
@@ -174,7 +174,7 @@ enum kg_code cli_key_gen(struct cli_ctx *c, const struct cli_cmd *cmd,
 		           "keygate key gen --help)");
 		return cli_fail(c, &err);
 	}
-	rc = parse_type(type ? type : "rsa:2048", &g, &err);
+	rc = cli_key_type(type ? type : "rsa:2048", &g, &err);
 	if (rc == KG_OK && ids != NULL) {
 		rc = parse_id(ids, id, sizeof(id), &g.id_len, &err);
 		g.id = id;

@@ -1,6 +1,7 @@
 /* keygate: main(), the command table, top-level --help and --version. */
 #include "cli/cli.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +146,8 @@ static const struct cli_opt opts_cert_sign[] = {
          "validity (365; intermediate 1825), cut at the CA's notAfter"},
         {"digest", CLI_VALUE, "D", "sha256 (default), sha384 or sha512"},
         {"force", CLI_FLAG, NULL, "replace an existing --out file"},
+        {"jobs", CLI_VALUE, "N",
+         "batch: token sessions signing at once (default: processors)"},
         {"out", CLI_VALUE, "FILE", "write here (default: stdout)"},
         {"out-dir", CLI_VALUE, "OUT",
          "batch: where IN/x.csr becomes OUT/x.pem"},
@@ -418,5 +421,11 @@ int main(int argc, char **argv)
 	c.hconf.pin_source = c.pin_source;
 	rc = cmd->fn(&c, cmd, &a);
 	json_decref(c.warnings);
+	if (c.interrupted > 0) {
+		/* a batch stopped by a signal, everything cleaned: die of it
+		 */
+		signal(c.interrupted, SIG_DFL);
+		raise(c.interrupted);
+	}
 	return (int)rc;
 }

@@ -70,32 +70,17 @@ static enum kg_code last_hash(int fd, const char *path, char out[65],
 	return KG_OK;
 }
 
-enum kg_code kg_audit_append(const char *path, const struct kg_audit_rec *r,
-                             struct kg_err *err)
+/* One record as a line (with its newline) chained to prev. *len set. */
+static char *record_line(const struct kg_audit_rec *r, const char *prev,
+                         time_t now, size_t *len)
 {
-	json_t *j = json_object(), *tok;
-	char prev[65], when[32], *line = NULL;
-	time_t now = time(NULL);
-	enum kg_code rc;
-	size_t len, off = 0;
-	int fd;
+	json_t *j = json_object(), *tok = json_object();
+	char when[32], *line;
 
-	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-		rc = kg_err_set(err, KG_E_RUNTIME,
-		                "cannot open the audit log '%s': %s; nothing "
-		                "was written",
-		                path, strerror(errno));
-		goto out;
-	}
-	rc = last_hash(fd, path, prev, err);
-	if (rc != KG_OK)
-		goto out;
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	json_object_set_new(j, "time", json_string(when));
 	json_object_set_new(j, "op", kg_json_str(r->op));
 	json_object_set_new(j, "result", kg_json_str(r->result));
-	tok = json_object();
 	json_object_set_new(tok, "serial", kg_json_str(r->token_serial));
 	json_object_set_new(tok, "label", kg_json_str(r->token_label));
 	json_object_set_new(j, "token", tok);
@@ -117,14 +102,60 @@ enum kg_code kg_audit_append(const char *path, const struct kg_audit_rec *r,
 	json_object_set_new(j, "detail", kg_json_str(r->detail));
 	json_object_set_new(j, "prev", json_string(prev));
 	line = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (line == NULL) {
-		rc = kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	json_decref(j);
+	if (line == NULL)
+		return NULL;
+	*len = strlen(line);
+	line[(*len)++] =
+	        '\n'; /* json_dumps leaves room: NUL becomes newline */
+	return line;
+}
+
+enum kg_code kg_audit_append_many(const char *path,
+                                  const struct kg_audit_rec *recs, size_t n,
+                                  struct kg_err *err)
+{
+	char prev[65], *buf = NULL, *line, *nb;
+	size_t len = 0, cap = 0, ll, off = 0, i;
+	time_t now = time(NULL);
+	enum kg_code rc = KG_OK;
+	struct stat st;
+	int fd;
+
+	if (n == 0)
+		return KG_OK;
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) != 0 || fstat(fd, &st) != 0) {
+		rc = kg_err_set(err, KG_E_RUNTIME,
+		                "cannot open the audit log '%s': %s; nothing "
+		                "was written",
+		                path, strerror(errno));
 		goto out;
 	}
-	len = strlen(line);
-	line[len++] = '\n'; /* json_dumps leaves room: NUL becomes newline */
-	while (off < len) {
-		ssize_t w = write(fd, line + off, len - off);
+	rc = last_hash(fd, path, prev, err);
+	for (i = 0; rc == KG_OK && i < n; i++) {
+		line = record_line(&recs[i], prev, now, &ll);
+		if (line != NULL && len + ll > cap) {
+			nb = realloc(buf, 2 * (len + ll));
+			if (nb == NULL) {
+				free(line);
+				line = NULL;
+			} else {
+				buf = nb;
+				cap = 2 * (len + ll);
+			}
+		}
+		if (line == NULL) {
+			rc = kg_err_set(err, KG_E_RUNTIME, "out of memory");
+			break;
+		}
+		memcpy(buf + len, line, ll);
+		len += ll;
+		sha256_hex(line, ll - 1, prev); /* the next one's prev */
+		free(line);
+	}
+	while (rc == KG_OK && off < len) {
+		ssize_t w = write(fd, buf + off, len - off);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -132,20 +163,32 @@ enum kg_code kg_audit_append(const char *path, const struct kg_audit_rec *r,
 			rc = kg_err_set(err, KG_E_RUNTIME,
 			                "cannot write the audit log '%s': %s",
 			                path, strerror(errno));
-			goto out;
+			/* no half line left to break the chain */
+			if (ftruncate(fd, st.st_size) != 0)
+				rc = kg_err_set(err, KG_E_RUNTIME,
+				                "cannot write the audit log "
+				                "'%s' and cannot cut the half "
+				                "record: %s",
+				                path, strerror(errno));
+			break;
 		}
 		off += (size_t)w;
 	}
-	if (fsync(fd) != 0)
+	if (rc == KG_OK && fsync(fd) != 0)
 		rc = kg_err_set(err, KG_E_RUNTIME,
 		                "cannot sync the audit log '%s': %s", path,
 		                strerror(errno));
 out:
 	if (fd >= 0)
 		close(fd); /* drops the lock */
-	free(line);
-	json_decref(j);
+	free(buf);
 	return rc;
+}
+
+enum kg_code kg_audit_append(const char *path, const struct kg_audit_rec *r,
+                             struct kg_err *err)
+{
+	return kg_audit_append_many(path, r, 1, err);
 }
 
 enum kg_code kg_audit_verify(const char *path, size_t *lines, size_t *bad,

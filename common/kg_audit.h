@@ -31,6 +31,14 @@ enum kg_code kg_audit_append(const char *path, const struct kg_audit_rec *r,
                              struct kg_err *err);
 
 /*
+ * Appends n records, chained in order, with one write and one fsync (a
+ * batch's group commit). All of them or none: a failed write is cut back.
+ */
+enum kg_code kg_audit_append_many(const char *path,
+                                  const struct kg_audit_rec *recs, size_t n,
+                                  struct kg_err *err);
+
+/*
  * Checks the chain. On a break *bad is the 1-based line that does not
  * follow its predecessor (0 when the chain holds) and why says what is
  * wrong; *lines is the number of records read.

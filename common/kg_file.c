@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,39 +97,35 @@ enum kg_code kg_file_check_writable(const char *path, int force,
 	return rc;
 }
 
-enum kg_code kg_file_write_atomic(const char *path, const void *data,
-                                  size_t len, mode_t mode, int force,
-                                  struct kg_err *err)
+/* "cannot write" for errno e; EEXIST says what to do instead. */
+static enum kg_code write_err(const char *path, int e, struct kg_err *err)
+{
+	if (e == EEXIST)
+		return kg_err_set(err, KG_E_RUNTIME,
+		                  "'%s' exists; use --force to replace it",
+		                  path);
+	return kg_err_set(err, KG_E_RUNTIME, "cannot write '%s': %s", path,
+	                  strerror(e));
+}
+
+enum kg_code kg_file_stage(const char *path, const void *data, size_t len,
+                           mode_t mode, int sync, char **tmp_out,
+                           struct kg_err *err)
 {
 	const unsigned char *p = data;
 	char *tmp = NULL;
 	size_t off = 0;
 	ssize_t w;
-	int fd = -1, saved;
-	sigset_t hold, old;
-	enum kg_code rc;
+	int fd, saved;
 
-	rc = kg_file_check_writable(path, force, err);
-	if (rc != KG_OK)
-		return rc;
+	*tmp_out = NULL;
 	if (asprintf(&tmp, "%s.kgtmp.XXXXXX", path) < 0)
 		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
-	/*
-	 * Ctrl-C waits until the file is in place or gone: an interrupted
-	 * batch leaves whole files and no temporaries.
-	 */
-	sigemptyset(&hold);
-	sigaddset(&hold, SIGINT);
-	sigaddset(&hold, SIGTERM);
-	sigaddset(&hold, SIGHUP);
-	sigprocmask(SIG_BLOCK, &hold, &old);
 	fd = mkstemp(tmp);
 	if (fd < 0) {
-		rc = kg_err_set(err, KG_E_RUNTIME, "cannot write '%s': %s",
-		                path, strerror(errno));
-		sigprocmask(SIG_SETMASK, &old, NULL);
+		saved = errno;
 		free(tmp);
-		return rc;
+		return write_err(path, saved, err);
 	}
 	if (fchmod(fd, mode) != 0)
 		goto fail;
@@ -140,37 +137,102 @@ enum kg_code kg_file_write_atomic(const char *path, const void *data,
 			goto fail;
 		off += (size_t)w;
 	}
-	if (fsync(fd) != 0)
+	if (sync && fsync(fd) != 0)
 		goto fail;
 	if (close(fd) != 0) {
 		fd = -1;
 		goto fail;
 	}
-	fd = -1;
-	if (force) {
-		if (rename(tmp, path) != 0)
-			goto fail;
-	} else {
-		/* link() refuses to replace, closing the check-then-write race
-		 */
-		if (link(tmp, path) != 0)
-			goto fail;
-		unlink(tmp);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	free(tmp);
+	*tmp_out = tmp;
 	return KG_OK;
 fail:
 	saved = errno;
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
-	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(tmp);
-	if (saved == EEXIST)
+	return write_err(path, saved, err);
+}
+
+enum kg_code kg_file_commit(const char *tmp, const char *path, int force,
+                            struct kg_err *err)
+{
+	int r, saved;
+
+	if (force) {
+		r = rename(tmp, path);
+	} else {
+		/* refuses to replace: no check-then-write race */
+		r = renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE);
+		if (r != 0 && (errno == EINVAL || errno == ENOSYS)) {
+			r = link(tmp, path); /* a filesystem without it */
+			if (r == 0)
+				unlink(tmp);
+		}
+	}
+	if (r == 0)
+		return KG_OK;
+	saved = errno;
+	unlink(tmp);
+	return write_err(path, saved, err);
+}
+
+enum kg_code kg_file_sync_fs(const char *dir, struct kg_err *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = -1;
+
+	if (fd >= 0)
+		r = syncfs(fd);
+	if (r != 0) {
+		int saved = errno;
+
+		if (fd >= 0)
+			close(fd);
 		return kg_err_set(err, KG_E_RUNTIME,
-		                  "'%s' exists; use --force to replace it",
-		                  path);
-	return kg_err_set(err, KG_E_RUNTIME, "cannot write '%s': %s", path,
-	                  strerror(saved));
+		                  "cannot sync the files written in '%s': %s",
+		                  dir, strerror(saved));
+	}
+	close(fd);
+	return KG_OK;
+}
+
+void kg_file_discard(const char *tmp)
+{
+	if (tmp != NULL)
+		unlink(tmp);
+}
+
+void kg_file_hold_signals(sigset_t *old)
+{
+	sigset_t hold;
+
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &hold, old);
+}
+
+enum kg_code kg_file_write_atomic(const char *path, const void *data,
+                                  size_t len, mode_t mode, int force,
+                                  struct kg_err *err)
+{
+	char *tmp = NULL;
+	sigset_t old;
+	enum kg_code rc;
+
+	rc = kg_file_check_writable(path, force, err);
+	if (rc != KG_OK)
+		return rc;
+	/*
+	 * Ctrl-C waits until the file is in place or gone: an interrupted
+	 * command leaves whole files and no temporaries.
+	 */
+	kg_file_hold_signals(&old);
+	rc = kg_file_stage(path, data, len, mode, 1, &tmp, err);
+	if (rc == KG_OK)
+		rc = kg_file_commit(tmp, path, force, err);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	free(tmp);
+	return rc;
 }

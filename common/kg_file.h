@@ -2,6 +2,7 @@
 #ifndef KG_FILE_H
 #define KG_FILE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -29,6 +30,27 @@ enum kg_code kg_file_read(const char *path, unsigned char **buf, size_t *len,
 enum kg_code kg_file_write_atomic(const char *path, const void *data,
                                   size_t len, mode_t mode, int force,
                                   struct kg_err *err);
+
+/*
+ * kg_file_write_atomic in two steps, for batches that write many files
+ * and put them in place later (after an audit record is on disk):
+ * kg_file_stage writes data to a new temporary file beside path (*tmp:
+ * free()), fsync'ed if sync; kg_file_commit renames it to path, refusing
+ * to replace an existing file without force, and removes it on failure;
+ * kg_file_discard removes a staged file that will not be committed.
+ * Files staged without sync must be made durable with kg_file_sync_fs
+ * (one syncfs for a whole run) before they are committed.
+ */
+enum kg_code kg_file_stage(const char *path, const void *data, size_t len,
+                           mode_t mode, int sync, char **tmp,
+                           struct kg_err *err);
+enum kg_code kg_file_sync_fs(const char *dir, struct kg_err *err);
+enum kg_code kg_file_commit(const char *tmp, const char *path, int force,
+                            struct kg_err *err);
+void kg_file_discard(const char *tmp);
+
+/* Blocks SIGINT, SIGTERM and SIGHUP in this thread; *old restores. */
+void kg_file_hold_signals(sigset_t *old);
 
 /* Like kg_file_write_atomic, but checks only: can path be written? */
 enum kg_code kg_file_check_writable(const char *path, int force,

@@ -106,7 +106,16 @@ struct eng_issue {
 	int copy_extensions;      /* copy the request's other extensions */
 	const EVP_MD *md;
 	int *capped; /* may be NULL: set when --days met the CA's notAfter */
+	int ca_checked; /* eng_issuer_check passed: not again per request */
 };
+
+/*
+ * What does not change from one request to the next: the CA key is the CA
+ * certificate's, the CA certificate is a CA and valid at in->now, and the
+ * profile is one cert sign issues. A batch checks once and sets
+ * ca_checked; eng_cert_issue checks otherwise.
+ */
+enum kg_code eng_issuer_check(const struct eng_issue *in, struct kg_err *err);
 
 /*
  * Issues a certificate from a request, as an offline CA does: the

@@ -366,6 +366,43 @@ static int csr_wants_ca(X509_REQ *csr)
 	return ca;
 }
 
+enum kg_code eng_issuer_check(const struct eng_issue *in, struct kg_err *err)
+{
+	X509_PUBKEY *ca_pub = NULL;
+	unsigned char *a = NULL, *b = NULL;
+	enum kg_code rc = KG_OK;
+	int alen, blen;
+
+	/* the CA: its key, its CA bit, its validity now */
+	ca_pub = kg_pub_from_pkey(in->ca_key);
+	alen = ca_pub ? i2d_X509_PUBKEY(ca_pub, &a) : -1;
+	blen = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(in->ca_cert), &b);
+	if (alen <= 0 || alen != blen || memcmp(a, b, (size_t)alen) != 0)
+		rc = kg_err_set(err, KG_REFUSED,
+		                "the CA key is not the CA certificate's key");
+	else if (X509_check_ca(in->ca_cert) == 0)
+		rc = kg_err_set(err, KG_REFUSED,
+		                "the CA certificate is not a CA (no "
+		                "basicConstraints CA:TRUE with keyCertSign)");
+	else if (X509_cmp_time(X509_get0_notAfter(in->ca_cert),
+	                       (time_t *)&in->now) < 0 ||
+	         X509_cmp_time(X509_get0_notBefore(in->ca_cert),
+	                       (time_t *)&in->now) > 0)
+		rc = kg_err_set(err, KG_REFUSED,
+		                "the CA certificate is not valid now (expired "
+		                "or not yet valid); nothing issued");
+	else if (in->profile == ENG_PROFILE_CA)
+		rc = kg_err_set(err, KG_E_USAGE,
+		                "cert sign issues server, client or "
+		                "intermediate certificates; a root is "
+		                "self-signed (cert selfsign --profile ca)");
+	ERR_clear_error();
+	OPENSSL_free(a);
+	OPENSSL_free(b);
+	X509_PUBKEY_free(ca_pub);
+	return rc;
+}
+
 enum kg_code eng_cert_issue(const struct eng_issue *in, X509 **out,
                             struct kg_err *err)
 {
@@ -374,12 +411,10 @@ enum kg_code eng_cert_issue(const struct eng_issue *in, X509 **out,
 	STACK_OF(X509_EXTENSION) *exts = NULL;
 	GENERAL_NAMES *csr_san = NULL;
 	EVP_PKEY *csr_pub;
-	X509_PUBKEY *ca_pub = NULL;
-	unsigned char *a = NULL, *b = NULL;
 	time_t not_after;
 	char *who = NULL;
 	enum kg_code rc = KG_OK;
-	int alen, blen, i;
+	int i;
 
 	*out = NULL;
 	if (in->capped != NULL)
@@ -398,36 +433,10 @@ enum kg_code eng_cert_issue(const struct eng_issue *in, X509 **out,
 		                who ? who : "");
 		goto out;
 	}
-	/* the CA: its key, its CA bit, its validity now */
-	ca_pub = kg_pub_from_pkey(in->ca_key);
-	alen = ca_pub ? i2d_X509_PUBKEY(ca_pub, &a) : -1;
-	blen = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(in->ca_cert), &b);
-	if (alen <= 0 || alen != blen || memcmp(a, b, (size_t)alen) != 0) {
-		rc = kg_err_set(err, KG_REFUSED,
-		                "the CA key is not the CA certificate's key");
-		goto out;
-	}
-	if (X509_check_ca(in->ca_cert) == 0) {
-		rc = kg_err_set(err, KG_REFUSED,
-		                "the CA certificate is not a CA (no "
-		                "basicConstraints CA:TRUE with keyCertSign)");
-		goto out;
-	}
-	if (X509_cmp_time(X509_get0_notAfter(in->ca_cert),
-	                  (time_t *)&in->now) < 0 ||
-	    X509_cmp_time(X509_get0_notBefore(in->ca_cert),
-	                  (time_t *)&in->now) > 0) {
-		rc = kg_err_set(err, KG_REFUSED,
-		                "the CA certificate is not valid now (expired "
-		                "or not yet valid); nothing issued");
-		goto out;
-	}
-	if (in->profile == ENG_PROFILE_CA) {
-		rc = kg_err_set(err, KG_E_USAGE,
-		                "cert sign issues server, client or "
-		                "intermediate certificates; a root is "
-		                "self-signed (cert selfsign --profile ca)");
-		goto out;
+	if (!in->ca_checked) {
+		rc = eng_issuer_check(in, err);
+		if (rc != KG_OK)
+			goto out;
 	}
 	if (in->profile != ENG_PROFILE_INTERMEDIATE && csr_wants_ca(in->csr)) {
 		rc = kg_err_set(err, KG_REFUSED,
@@ -468,9 +477,6 @@ enum kg_code eng_cert_issue(const struct eng_issue *in, X509 **out,
 out:
 	ERR_clear_error();
 	OPENSSL_free(who);
-	OPENSSL_free(a);
-	OPENSSL_free(b);
-	X509_PUBKEY_free(ca_pub);
 	GENERAL_NAMES_free(csr_san);
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	return rc;

@@ -73,6 +73,16 @@ enum kg_code hsm_token_open(const char *uri, const struct hsm_conf *conf,
                             struct kg_err *err);
 void hsm_token_close(struct hsm_token *t); /* NULL-safe */
 
+/*
+ * Another session on t's token, for another thread: the same module and
+ * the same login (PKCS#11 logs in the application, not the session), read-
+ * write if t's is. Each session must be used by one thread at a time.
+ * Close with hsm_token_close() before t. A token that allows no more
+ * sessions gives KG_E_TOKEN (CKR_SESSION_COUNT).
+ */
+enum kg_code hsm_token_fork(struct hsm_token *t, struct hsm_token **out,
+                            struct kg_err *err);
+
 /* Borrowed, valid until hsm_token_close(). */
 const char *hsm_token_label(const struct hsm_token *t);
 const char *hsm_token_serial(const struct hsm_token *t);

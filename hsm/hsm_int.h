@@ -22,6 +22,8 @@ struct hsm_token {
 	CK_SLOT_ID slot;
 	CK_SESSION_HANDLE s;
 	int have_session;
+	int rw;     /* the session is read-write */
+	int forked; /* hsm_token_fork: mods is the parent's */
 	CK_TOKEN_INFO info;
 	char label[33], serial[17];
 	char *module_path; /* for URIs: module-path= */

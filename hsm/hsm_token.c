@@ -326,6 +326,7 @@ static enum kg_code open_session(struct hsm_token *t, int rw,
 	if (rv != CKR_OK)
 		return hsm_rv_err(err, rv, "C_OpenSession", t->label);
 	t->have_session = 1;
+	t->rw = rw;
 	return KG_OK;
 }
 
@@ -408,13 +409,47 @@ fail:
 	return rc;
 }
 
+enum kg_code hsm_token_fork(struct hsm_token *t, struct hsm_token **out,
+                            struct kg_err *err)
+{
+	struct hsm_token *n;
+	enum kg_code rc;
+
+	*out = NULL;
+	n = calloc(1, sizeof(*n));
+	if (n == NULL)
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	n->f = t->f;
+	n->slot = t->slot;
+	n->info = t->info;
+	memcpy(n->label, t->label, sizeof(n->label));
+	memcpy(n->serial, t->serial, sizeof(n->serial));
+	n->forked = 1;
+	n->module_path = t->module_path ? strdup(t->module_path) : NULL;
+	n->uri = strdup(t->uri);
+	if ((t->module_path != NULL && n->module_path == NULL) ||
+	    n->uri == NULL) {
+		hsm_token_close(n);
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	}
+	/* PKCS#11 logs in the application, not the session: no PIN again */
+	rc = open_session(n, t->rw, err);
+	if (rc != KG_OK) {
+		hsm_token_close(n);
+		return rc;
+	}
+	*out = n;
+	return KG_OK;
+}
+
 void hsm_token_close(struct hsm_token *t)
 {
 	if (t == NULL)
 		return;
 	if (t->have_session)
 		t->f->C_CloseSession(t->s);
-	hsm_modset_close(t->mods);
+	if (!t->forked)
+		hsm_modset_close(t->mods);
 	free(t->module_path);
 	free(t->uri);
 	free(t);
