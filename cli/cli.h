@@ -214,6 +214,8 @@ enum kg_code cli_key_show(struct cli_ctx *, const struct cli_cmd *,
                           struct cli_args *);
 enum kg_code cli_csr_create(struct cli_ctx *, const struct cli_cmd *,
                             struct cli_args *);
+enum kg_code cli_csr_manifest(struct cli_ctx *, const struct cli_cmd *,
+                              struct cli_args *);
 enum kg_code cli_cert_selfsign(struct cli_ctx *, const struct cli_cmd *,
                                struct cli_args *);
 enum kg_code cli_cert_show(struct cli_ctx *, const struct cli_cmd *,

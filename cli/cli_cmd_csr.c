@@ -49,6 +49,15 @@ enum kg_code cli_csr_create(struct cli_ctx *c, const struct cli_cmd *cmd,
 	struct kg_err err;
 	enum kg_code rc;
 
+	if (cli_opt(cmd, a, "manifest") != NULL)
+		return cli_csr_manifest(c, cmd, a);
+	if (cli_opt(cmd, a, "token") != NULL || cli_opt(cmd, a, "out-dir")) {
+		kg_err_set(
+		        &err, KG_E_USAGE,
+		        "--token and --out-dir go with --manifest FILE (see "
+		        "keygate csr create --help)");
+		return cli_fail(c, &err);
+	}
 	rc = cli_naming(cmd, a, &subject, &san, &r.md, &err);
 	/* check the output before the token signs anything */
 	if (rc == KG_OK && out != NULL && strcmp(out, "-") != 0)

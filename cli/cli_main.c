@@ -36,14 +36,21 @@ static const struct cli_opt opts_key_list[] = {
 static const struct cli_opt opts_none[] = {CLI_OPT_END};
 static const struct cli_opt opts_csr_create[] = {
         {"digest", CLI_VALUE, "D", "sha256 (default), sha384 or sha512"},
-        {"force", CLI_FLAG, NULL, "replace an existing --out file"},
+        {"force", CLI_FLAG, NULL,
+         "replace an existing --out file (manifest: files and keys)"},
+        {"jobs", CLI_VALUE, "N",
+         "manifest: token sessions at once (default: 2 per processor)"},
         {"key", CLI_VALUE, "KEY", "a pkcs11: key URI, or a PEM/DER key file"},
+        {"manifest", CLI_VALUE, "FILE",
+         "batch keygen+CSR: JSON Lines of label, type, subject, san"},
         {"out", CLI_VALUE, "FILE", "write here (default: stdout)"},
+        {"out-dir", CLI_VALUE, "DIR", "manifest: DIR/LABEL.csr"},
         {"passphrase-source", CLI_VALUE, "SRC",
          "passphrase of an encrypted key file: file:, env:, fd:"},
         {"san", CLI_VALUE, "LIST", "DNS:a,DNS:b,IP:10.0.0.1,email:x@y,URI:u"},
         {"subject", CLI_VALUE, "DN",
          "CN=api.example.com,O=Example or /O=../CN=.."},
+        {"token", CLI_VALUE, "URI", "manifest: the token the keys go on"},
         CLI_OPT_END};
 static const struct cli_opt opts_cert_selfsign[] = {
         {"days", CLI_VALUE, "N", "validity in days (365; ca: 3650)"},
@@ -147,7 +154,8 @@ static const struct cli_opt opts_cert_sign[] = {
         {"digest", CLI_VALUE, "D", "sha256 (default), sha384 or sha512"},
         {"force", CLI_FLAG, NULL, "replace an existing --out file"},
         {"jobs", CLI_VALUE, "N",
-         "batch: token sessions signing at once (default: processors)"},
+         "batch: token sessions signing at once (default: 2 per "
+         "processor)"},
         {"out", CLI_VALUE, "FILE", "write here (default: stdout)"},
         {"out-dir", CLI_VALUE, "OUT",
          "batch: where IN/x.csr becomes OUT/x.pem"},
@@ -202,11 +210,19 @@ const struct cli_cmd cli_cmds[] = {
          "0600.\n"},
         {"csr", "create", cli_csr_create,
          "Make a PKCS#10 request signed by KEY (on a token, or a PEM file).",
-         "--key KEY --subject DN [--san LIST] [--digest D] [--out FILE]",
+         "--key KEY --subject DN [--san LIST] [--digest D] [--out FILE]\n"
+         "       keygate csr create --token URI --manifest FILE --out-dir "
+         "DIR [--jobs N]",
          opts_csr_create, 0, 0,
          "A CN that is a domain name is copied into the SAN when --san is\n"
-         "not given. Comma DNs are RFC 4514 (most specific "
-         "first).\n" PIN_HELP},
+         "not given. Comma DNs are RFC 4514 (most specific first).\n"
+         "--manifest: one JSON object per line, e.g.\n"
+         "  {\"label\":\"dev-1\",\"type\":\"ec:p256\",\"subject\":"
+         "\"CN=dev-1.example\",\"san\":\"DNS:dev-1.example\"}\n"
+         "(type: rsa:2048 by default; san: a LIST or an array). Each key is\n"
+         "made on the token and its request written to DIR/LABEL.csr; a bad\n"
+         "line is reported and the batch goes on; exit 1 if any "
+         "failed.\n" PIN_HELP},
         {"cert", "selfsign", cli_cert_selfsign,
          "Make a self-signed X.509 v3 certificate signed by KEY.",
          "--key KEY --subject DN [--san LIST] [--days N] [--profile P] "

@@ -2,6 +2,8 @@
 #ifndef HSM_INT_H
 #define HSM_INT_H
 
+#include <pthread.h>
+
 #include <p11-kit/pkcs11.h>
 #include <p11-kit/p11-kit.h>
 #include <p11-kit/uri.h>
@@ -16,14 +18,30 @@ struct hsm_modset {
 	CK_FUNCTION_LIST *one[2];
 };
 
+/*
+ * SoftHSM's file object store is not safe when one thread creates objects
+ * while another reads the store (SoftHSMv2 issue #573: C_GenerateKeyPair
+ * then fails with CKR_GENERAL_ERROR). For such a token the sessions of one
+ * process share this lock: making objects takes it exclusively, finding
+ * keys and signing take it shared. Other tokens have none.
+ */
+struct hsm_share {
+	pthread_rwlock_t lock;
+	int refs; /* the token and its forks; changed on one thread only */
+};
+void hsm_lock_shared(struct hsm_share *sh); /* NULL-safe */
+void hsm_lock_excl(struct hsm_share *sh);   /* NULL-safe */
+void hsm_unlock(struct hsm_share *sh);      /* NULL-safe */
+
 struct hsm_token {
 	struct hsm_modset *mods;
 	CK_FUNCTION_LIST *f;
 	CK_SLOT_ID slot;
 	CK_SESSION_HANDLE s;
 	int have_session;
-	int rw;     /* the session is read-write */
-	int forked; /* hsm_token_fork: mods is the parent's */
+	struct hsm_share *sh; /* NULL: the token needs no lock */
+	int rw;               /* the session is read-write */
+	int forked;           /* hsm_token_fork: mods is the parent's */
 	CK_TOKEN_INFO info;
 	char label[33], serial[17];
 	char *module_path; /* for URIs: module-path= */
@@ -71,6 +89,7 @@ struct hsm_signer {
 	size_t pa_len, pb_len;
 	int curve_nid;
 	const char *label; /* for messages */
+	struct hsm_share *sh;
 };
 enum kg_code hsm_prov_pkey(const struct hsm_signer *sg, EVP_PKEY **out,
                            struct kg_err *err);

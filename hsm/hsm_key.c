@@ -481,9 +481,9 @@ static enum kg_code find_by_uri(struct hsm_token *t, CK_OBJECT_CLASS cls,
 	return rc;
 }
 
-enum kg_code hsm_key_list(struct hsm_token *t, const char *uri,
-                          struct hsm_key_info **out, size_t *n,
-                          struct kg_err *err)
+static enum kg_code hsm_key_list_locked(struct hsm_token *t, const char *uri,
+                                        struct hsm_key_info **out, size_t *n,
+                                        struct kg_err *err)
 {
 	CK_OBJECT_HANDLE *h = NULL;
 	struct hsm_key_info *v = NULL;
@@ -516,8 +516,21 @@ enum kg_code hsm_key_list(struct hsm_token *t, const char *uri,
 	return KG_OK;
 }
 
-enum kg_code hsm_key_find(struct hsm_token *t, const char *uri,
-                          struct hsm_key **out, struct kg_err *err)
+enum kg_code hsm_key_list(struct hsm_token *t, const char *uri,
+                          struct hsm_key_info **out, size_t *n,
+                          struct kg_err *err)
+{
+	enum kg_code rc;
+
+	hsm_lock_shared(t->sh);
+	rc = hsm_key_list_locked(t, uri, out, n, err);
+	hsm_unlock(t->sh);
+	return rc;
+}
+
+static enum kg_code hsm_key_find_locked(struct hsm_token *t, const char *uri,
+                                        struct hsm_key **out,
+                                        struct kg_err *err)
 {
 	CK_OBJECT_HANDLE *h = NULL;
 	struct hsm_key *k = NULL;
@@ -572,6 +585,17 @@ out:
 	return rc;
 }
 
+enum kg_code hsm_key_find(struct hsm_token *t, const char *uri,
+                          struct hsm_key **out, struct kg_err *err)
+{
+	enum kg_code rc;
+
+	hsm_lock_shared(t->sh);
+	rc = hsm_key_find_locked(t, uri, out, err);
+	hsm_unlock(t->sh);
+	return rc;
+}
+
 void hsm_key_free(struct hsm_key *k)
 {
 	if (k == NULL)
@@ -605,6 +629,7 @@ enum kg_code hsm_key_pkey(struct hsm_key *k, EVP_PKEY **out,
 	        .pb_len = k->pb_len,
 	        .curve_nid = k->curve_nid,
 	        .label = k->info.label,
+	        .sh = k->t->sh,
 	};
 
 	if (k->info.can_sign == 0)
@@ -674,8 +699,10 @@ static enum kg_code keys_with_label(struct hsm_token *t, const char *label,
 	return KG_OK;
 }
 
-enum kg_code hsm_key_gen(struct hsm_token *t, const struct hsm_keygen *g,
-                         struct hsm_key_info *out, struct kg_err *err)
+static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
+                                       const struct hsm_keygen *g,
+                                       struct hsm_key_info *out,
+                                       struct kg_err *err)
 {
 	static const CK_BYTE f4[] = {0x01, 0x00, 0x01};
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
@@ -819,6 +846,17 @@ out:
 	OPENSSL_free(params);
 	free(v);
 	free(old);
+	return rc;
+}
+
+enum kg_code hsm_key_gen(struct hsm_token *t, const struct hsm_keygen *g,
+                         struct hsm_key_info *out, struct kg_err *err)
+{
+	enum kg_code rc;
+
+	hsm_lock_excl(t->sh);
+	rc = hsm_key_gen_locked(t, g, out, err);
+	hsm_unlock(t->sh);
 	return rc;
 }
 

@@ -331,9 +331,11 @@ static int token_sign(struct kg_key *k, CK_MECHANISM_TYPE mt,
 	CK_MECHANISM mech = {mt, NULL, 0};
 	CK_RV rv;
 
+	hsm_lock_shared(k->sg.sh);
 	rv = k->sg.f->C_SignInit(k->sg.s, &mech, k->sg.obj);
 	if (rv == CKR_OK)
 		rv = k->sg.f->C_Sign(k->sg.s, in, inlen, out, outlen);
+	hsm_unlock(k->sg.sh);
 	if (rv != CKR_OK) {
 		const char *n = hsm_rv_name(rv);
 

@@ -309,6 +309,40 @@ static enum kg_code get_pin(P11KitUri *u, const struct hsm_conf *conf,
 	                  label);
 }
 
+/* ---- the object store lock (hsm_int.h) -------------------------------- */
+
+void hsm_lock_shared(struct hsm_share *sh)
+{
+	if (sh != NULL)
+		pthread_rwlock_rdlock(&sh->lock);
+}
+
+void hsm_lock_excl(struct hsm_share *sh)
+{
+	if (sh != NULL)
+		pthread_rwlock_wrlock(&sh->lock);
+}
+
+void hsm_unlock(struct hsm_share *sh)
+{
+	if (sh != NULL)
+		pthread_rwlock_unlock(&sh->lock);
+}
+
+/* Tokens whose object store is not safe for threads (see hsm_share). */
+static int needs_share(const CK_TOKEN_INFO *ti)
+{
+	return memcmp(ti->manufacturerID, "SoftHSM", 7) == 0;
+}
+
+static void share_drop(struct hsm_share *sh)
+{
+	if (sh != NULL && --sh->refs == 0) {
+		pthread_rwlock_destroy(&sh->lock);
+		free(sh);
+	}
+}
+
 /* ---- open / close ---------------------------------------------------- */
 
 /*
@@ -392,6 +426,17 @@ enum kg_code hsm_token_open(const char *uri, const struct hsm_conf *conf,
 	                   (CK_OBJECT_CLASS)-1, &t->uri, err);
 	if (rc != KG_OK)
 		goto fail;
+	if (needs_share(&t->info)) {
+		t->sh = calloc(1, sizeof(*t->sh));
+		if (t->sh == NULL ||
+		    pthread_rwlock_init(&t->sh->lock, NULL) != 0) {
+			free(t->sh);
+			t->sh = NULL;
+			rc = kg_err_set(err, KG_E_RUNTIME, "out of memory");
+			goto fail;
+		}
+		t->sh->refs = 1;
+	}
 	rc = open_session(t, (lg & HSM_RW) != 0, err);
 	if (rc != KG_OK)
 		goto fail;
@@ -425,6 +470,9 @@ enum kg_code hsm_token_fork(struct hsm_token *t, struct hsm_token **out,
 	memcpy(n->label, t->label, sizeof(n->label));
 	memcpy(n->serial, t->serial, sizeof(n->serial));
 	n->forked = 1;
+	n->sh = t->sh;
+	if (n->sh != NULL)
+		n->sh->refs++;
 	n->module_path = t->module_path ? strdup(t->module_path) : NULL;
 	n->uri = strdup(t->uri);
 	if ((t->module_path != NULL && n->module_path == NULL) ||
@@ -450,6 +498,7 @@ void hsm_token_close(struct hsm_token *t)
 		t->f->C_CloseSession(t->s);
 	if (!t->forked)
 		hsm_modset_close(t->mods);
+	share_drop(t->sh);
 	free(t->module_path);
 	free(t->uri);
 	free(t);

@@ -1,0 +1,472 @@
+/*
+ * csr create --token URI --manifest FILE --out-dir DIR: keygen + CSR for a
+ * fleet. One JSON object per line:
+ *
+ *   {"label": "dev-001", "type": "ec:p256", "subject": "CN=dev-001.example",
+ *    "san": "DNS:dev-001.example"}
+ *
+ * type defaults to rsa:2048; san is a LIST string or an array of entries.
+ * Every line is checked before the token makes anything; a bad line is
+ * reported (line, label, reason) and the batch goes on; exit 1 at the end
+ * if any failed. Keys are made and requests signed by up to --jobs
+ * read-write sessions at once; DIR/LABEL.csr come out in manifest order.
+ */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
+
+#include "common/kg_file.h"
+#include "common/kg_json.h"
+#include "engine/eng.h"
+
+struct mf_item {
+	size_t line; /* 1-based, in the manifest */
+	char *label, *type, *outp;
+	X509_NAME *subject;
+	GENERAL_NAMES *san;
+	struct hsm_keygen g;
+	char *uri; /* the new key's */
+	unsigned char id[64];
+	size_t id_len;
+	struct cli_staged st;
+};
+
+struct mf_batch {
+	struct cli_ctx *c;
+	struct mf_item *items;
+	size_t n;
+	struct hsm_token **tok; /* one read-write session per worker */
+	const EVP_MD *md;
+	const char *outd;
+	int force;
+	size_t ok, nfail;
+	double t0;
+	json_t *fails, *done;
+};
+
+/* A bad line: what is wrong with it, as the item's failure. */
+static void item_error(struct mf_item *it, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+static void item_error(struct mf_item *it, const char *fmt, ...)
+{
+	struct kg_err err;
+	char msg[sizeof(err.msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	kg_err_set(&err, KG_REFUSED, "%s", msg);
+	cli_staged_fail(&it->st, &err);
+}
+
+/* A label names a file too: no '/', not hidden, not empty. */
+static int label_ok(const char *l)
+{
+	return l[0] != '\0' && l[0] != '.' && strchr(l, '/') == NULL &&
+	       strlen(l) <= 128;
+}
+
+/* The "san" member: a LIST string or an array of entries, joined. */
+static char *san_string(json_t *v)
+{
+	size_t i, len = 0;
+	json_t *e;
+	char *s;
+
+	if (json_is_string(v))
+		return strdup(json_string_value(v));
+	if (!json_is_array(v))
+		return NULL;
+	json_array_foreach(v, i, e)
+	{
+		if (!json_is_string(e))
+			return NULL;
+		len += strlen(json_string_value(e)) + 1;
+	}
+	s = calloc(len + 1, 1);
+	json_array_foreach(v, i, e)
+	{
+		if (s == NULL)
+			break;
+		if (i > 0)
+			strcat(s, ",");
+		strcat(s, json_string_value(e));
+	}
+	return s;
+}
+
+/* One manifest line into it; a bad line sets it->st.rc and why. */
+static void parse_line(struct mf_item *it, const char *text, const char *outd)
+{
+	static const char *const known[] = {"label", "type", "subject", "san"};
+	json_error_t je;
+	json_t *o = json_loads(text, JSON_REJECT_DUPLICATES, &je), *v;
+	const char *key;
+	struct kg_err err;
+	char *san = NULL;
+	size_t k;
+
+	if (!json_is_object(o)) {
+		item_error(it,
+		           "not a JSON object (%s); one object per line: "
+		           "{\"label\":...,\"type\":...,\"subject\":...,"
+		           "\"san\":...}",
+		           o == NULL ? je.text : "another JSON value");
+		goto out;
+	}
+	json_object_foreach(o, key, v)
+	{
+		for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			if (strcmp(key, known[k]) == 0)
+				break;
+		if (k == sizeof(known) / sizeof(known[0])) {
+			item_error(it,
+			           "unknown member \"%s\": a line has label, "
+			           "type, subject and san",
+			           key);
+			goto out;
+		}
+	}
+	v = json_object_get(o, "label");
+	if (!json_is_string(v) || !label_ok(json_string_value(v))) {
+		item_error(
+		        it,
+		        "%s: give \"label\", a string without '/' that does "
+		        "not start with '.'",
+		        v == NULL ? "no label" : "bad label");
+		goto out;
+	}
+	it->label = strdup(json_string_value(v));
+	v = json_object_get(o, "type");
+	it->type = strdup(v == NULL           ? "rsa:2048"
+	                  : json_is_string(v) ? json_string_value(v)
+	                                      : "(not a string)");
+	v = json_object_get(o, "subject");
+	if (!json_is_string(v)) {
+		item_error(it, "%s: give \"subject\", a DN string",
+		           v == NULL ? "no subject" : "bad subject");
+		goto out;
+	}
+	if (it->label == NULL || it->type == NULL ||
+	    asprintf(&it->outp, "%s/%s.csr", outd, it->label) < 0) {
+		it->outp = NULL;
+		item_error(it, "out of memory");
+		goto out;
+	}
+	it->st.outp = it->outp;
+	if (cli_key_type(it->type, &it->g, &err) != KG_OK ||
+	    eng_dn_parse(json_string_value(v), &it->subject, &err) != KG_OK) {
+		cli_staged_fail(&it->st, &err);
+		it->st.rc = KG_REFUSED; /* a bad item, not a bad command */
+		goto out;
+	}
+	v = json_object_get(o, "san");
+	if (v != NULL && (san = san_string(v)) == NULL) {
+		item_error(
+		        it,
+		        "bad san: give a LIST string (\"DNS:a,IP:10.0.0.1\") "
+		        "or an array of entries");
+		goto out;
+	}
+	if (san != NULL && eng_san_parse(san, &it->san, &err) != KG_OK) {
+		cli_staged_fail(&it->st, &err);
+		it->st.rc = KG_REFUSED;
+	}
+	it->g.label = it->label;
+out:
+	free(san);
+	json_decref(o);
+}
+
+/* The manifest's lines (blank ones skipped), each parsed and checked. */
+static enum kg_code read_manifest(const char *path, const char *outd,
+                                  struct mf_item **out, size_t *n,
+                                  struct kg_err *err)
+{
+	unsigned char *buf = NULL;
+	struct mf_item *items;
+	size_t len = 0, lines = 1, m = 0, line = 0, i, j;
+	char *p, *nl;
+	enum kg_code rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = kg_file_read(path, &buf, &len, err);
+	if (rc != KG_OK)
+		return rc;
+	for (i = 0; i < len; i++)
+		lines += buf[i] == '\n';
+	items = calloc(lines, sizeof(*items));
+	if (items == NULL) {
+		free(buf);
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	}
+	for (p = (char *)buf; p != NULL && *p != '\0';
+	     p = nl ? nl + 1 : NULL) {
+		nl = strchr(p, '\n');
+		if (nl != NULL)
+			*nl = '\0';
+		line++;
+		if (strspn(p, " \t\r") == strlen(p))
+			continue;
+		items[m].line = line;
+		parse_line(&items[m], p, outd);
+		/* two lines for one label: the later one is the bad one */
+		for (j = 0; items[m].st.rc == KG_OK && j < m; j++)
+			if (items[j].label != NULL &&
+			    strcmp(items[j].label, items[m].label) == 0) {
+				char what[64];
+
+				snprintf(what, sizeof(what), "%zu",
+				         items[j].line);
+				item_error(&items[m],
+				           "the label is on line %s already",
+				           what);
+			}
+		m++;
+	}
+	free(buf);
+	if (m == 0) {
+		free(items);
+		return kg_err_set(err, KG_E_USAGE,
+		                  "'%s' holds no manifest line (JSON Lines: "
+		                  "label, type, subject, san)",
+		                  path);
+	}
+	*out = items;
+	*n = m;
+	return KG_OK;
+}
+
+/* On a worker thread: the key on the token, its request, staged. */
+static void mf_work(void *ctx, int worker, size_t i)
+{
+	struct mf_batch *b = ctx;
+	struct mf_item *it = &b->items[i];
+	struct cli_staged *st = &it->st;
+	struct hsm_token *t = b->tok[worker];
+	struct hsm_key_info info = {0};
+	struct hsm_key *k = NULL;
+	struct eng_request r = {0};
+	EVP_PKEY *pkey = NULL;
+	X509_REQ *req = NULL;
+	struct kg_err err;
+	enum kg_code rc;
+
+	if (st->rc != KG_OK)
+		return; /* a bad line: reported, nothing made */
+	it->g.force = b->force;
+	rc = b->force ? KG_OK : kg_file_check_writable(it->outp, 0, &err);
+	if (rc == KG_OK)
+		rc = hsm_key_gen(t, &it->g, &info, &err);
+	if (rc == KG_OK) {
+		it->uri = info.uri;
+		info.uri = NULL;
+		it->id_len = info.id_len;
+		memcpy(it->id, info.id, info.id_len);
+		rc = hsm_key_find(t, it->uri, &k, &err);
+	}
+	if (rc == KG_OK)
+		rc = hsm_key_pkey(k, &pkey, &err);
+	if (rc == KG_OK) {
+		r.subject = it->subject;
+		r.san = it->san;
+		r.md = b->md;
+		rc = eng_csr_build(&r, pkey, &req, &err);
+	}
+	if (rc == KG_OK)
+		rc = eng_pem_req(req, &st->pem, &st->plen, &err);
+	if (rc == KG_OK)
+		rc = kg_file_stage(it->outp, st->pem, st->plen, 0644, 0,
+		                   &st->tmp, &err); /* synced by the run */
+	if (rc != KG_OK && it->uri != NULL)
+		kg_err_prefix(&err,
+		              "key '%s' is on the token but its request "
+		              "is not",
+		              it->label);
+	if (rc != KG_OK)
+		cli_staged_fail(st, &err);
+	if (b->c->audit != NULL && it->uri != NULL) {
+		/* the key exists now: on record whatever became of the CSR */
+		struct kg_audit_rec *a = &st->rec[st->nrec++].r;
+
+		a->op = "key-gen";
+		a->result = "ok";
+		a->token_serial = hsm_token_serial(t);
+		a->token_label = hsm_token_label(t);
+		a->key_id = it->id;
+		a->key_id_len = it->id_len;
+		a->key = it->uri;
+		a->detail = it->type;
+	}
+	if (b->c->audit != NULL && rc == KG_OK) {
+		struct cli_audit_rec *ar = &st->rec[st->nrec++];
+		struct kg_audit_rec *a = &ar->r;
+
+		ar->subject = eng_name_str(it->subject);
+		*a = st->rec[0].r;
+		a->op = "csr";
+		a->detail = NULL;
+		a->subject = ar->subject;
+		a->out = st->pem;
+		a->out_len = st->plen;
+		a->out_path = it->outp;
+	}
+	EVP_PKEY_free(pkey);
+	hsm_key_free(k);
+	X509_REQ_free(req);
+	hsm_key_info_clear(&info);
+}
+
+static void mf_commit(void *ctx, size_t from, size_t to)
+{
+	struct mf_batch *b = ctx;
+	struct cli_staged *run[256];
+	size_t i, k = 0;
+
+	for (i = from; i < to; i++) {
+		run[k++] = &b->items[i].st;
+		if (k == sizeof(run) / sizeof(run[0]) || i + 1 == to) {
+			cli_staged_commit(b->c, b->outd, b->force, run, k);
+			k = 0;
+		}
+	}
+	for (i = from; i < to; i++) {
+		struct mf_item *it = &b->items[i];
+		json_t *j = json_object();
+		char what[200];
+
+		json_object_set_new(j, "line", json_integer((long)it->line));
+		json_object_set_new(j, "label", kg_json_str(it->label));
+		if (it->st.rc == KG_OK) {
+			b->ok++;
+			json_object_set_new(j, "uri", kg_json_str(it->uri));
+			json_object_set_new(j, "csr", kg_json_str(it->outp));
+			json_array_append_new(b->done, j);
+			continue;
+		}
+		b->nfail++;
+		json_object_set_new(j, "key", kg_json_str(it->uri));
+		json_object_set_new(j, "reason", kg_json_str(it->st.why));
+		json_array_append_new(b->fails, j);
+		snprintf(what, sizeof(what), "line %zu%s%s%s", it->line,
+		         it->label ? " ('" : "", it->label ? it->label : "",
+		         it->label ? "')" : "");
+		cli_batch_error(b->c, what, it->st.why);
+	}
+	cli_progress(b->c, b->ok + b->nfail, b->n, b->t0);
+}
+
+enum kg_code cli_csr_manifest(struct cli_ctx *c, const struct cli_cmd *cmd,
+                              struct cli_args *a)
+{
+	static const struct cli_pool_ops ops = {mf_work, mf_commit};
+	const char *tok = cli_opt(cmd, a, "token");
+	const char *outd = cli_opt(cmd, a, "out-dir");
+	struct hsm_token *t = NULL;
+	struct mf_batch b;
+	struct kg_err err;
+	enum kg_code rc = KG_OK;
+	size_t started = 0, i;
+	int jobs = 1, nw = 0, sig, ran = 0;
+
+	memset(&b, 0, sizeof(b));
+	if (tok == NULL || outd == NULL || cli_opt(cmd, a, "key") != NULL ||
+	    cli_opt(cmd, a, "subject") != NULL || cli_opt(cmd, a, "out"))
+		rc = kg_err_set(&err, KG_E_USAGE,
+		                "csr create --manifest FILE needs --token URI "
+		                "and --out-dir DIR, and takes no --key, "
+		                "--subject or --out (see keygate csr create "
+		                "--help)");
+	if (rc == KG_OK)
+		rc = cli_jobs(cli_opt(cmd, a, "jobs"), &jobs, &err);
+	if (rc == KG_OK)
+		rc = eng_digest(cli_opt(cmd, a, "digest"), &b.md, &err);
+	if (rc == KG_OK)
+		rc = read_manifest(cli_opt(cmd, a, "manifest"), outd, &b.items,
+		                   &b.n, &err);
+	if (rc == KG_OK && mkdir(outd, 0755) != 0 && errno != EEXIST)
+		rc = kg_err_set(&err, KG_E_RUNTIME, "cannot create '%s': %s",
+		                outd, strerror(errno));
+	if (rc == KG_OK)
+		rc = hsm_token_open(tok, &c->hconf, HSM_LOGIN_USER | HSM_RW,
+		                    &t, &err);
+	if (rc == KG_OK && (size_t)jobs > b.n)
+		jobs = (int)b.n;
+	if (rc == KG_OK) {
+		b.tok = calloc((size_t)jobs, sizeof(*b.tok));
+		if (b.tok == NULL)
+			rc = kg_err_set(&err, KG_E_RUNTIME, "out of memory");
+	}
+	if (rc != KG_OK)
+		goto out;
+	/* as many read-write sessions as the token gives, at least one */
+	b.tok[nw++] = t;
+	while (nw < jobs && hsm_token_fork(t, &b.tok[nw], &err) == KG_OK)
+		nw++;
+	b.c = c;
+	b.outd = outd;
+	b.force = cli_flag(cmd, a, "force");
+	b.fails = json_array();
+	b.done = json_array();
+	b.t0 = cli_now();
+	sig = cli_pool_run(b.n, nw, &ops, &b, &started);
+	if (sig < 0) {
+		rc = kg_err_set(&err, KG_E_RUNTIME, "out of memory");
+		goto out;
+	}
+	ran = 1;
+	c->interrupted = sig;
+	if (c->json) {
+		json_t *j = json_object();
+
+		json_object_set_new(j, "generated", json_integer((long)b.ok));
+		json_object_set_new(j, "failed", b.fails);
+		json_object_set_new(j, "keys", b.done);
+		json_object_set_new(j, "jobs", json_integer(nw));
+		if (sig > 0)
+			json_object_set_new(
+			        j, "not_started",
+			        json_integer((long)(b.n - started)));
+		b.fails = b.done = NULL;
+		cli_emit(c, j);
+	} else {
+		printf("generated %zu key%s and request%s on token '%s' into "
+		       "%s; %zu failed",
+		       b.ok, b.ok == 1 ? "" : "s", b.ok == 1 ? "" : "s",
+		       hsm_token_label(t), outd, b.nfail);
+		if (sig > 0)
+			printf("; interrupted, %zu not started",
+			       b.n - started);
+		printf("\n");
+	}
+	rc = b.nfail ? KG_REFUSED : KG_OK;
+out:
+	for (i = 1; i < (size_t)nw; i++)
+		hsm_token_close(b.tok[i]);
+	free(b.tok);
+	hsm_token_close(t);
+	for (i = 0; i < b.n; i++) {
+		struct mf_item *it = &b.items[i];
+
+		free(it->label);
+		free(it->type);
+		free(it->outp);
+		free(it->uri);
+		free(it->st.why);
+		X509_NAME_free(it->subject);
+		GENERAL_NAMES_free(it->san);
+	}
+	free(b.items);
+	json_decref(b.fails);
+	json_decref(b.done);
+	return ran ? rc : cli_fail(c, &err);
+}
