@@ -6,9 +6,13 @@
  * skip.
  *
  *   p11floor MODULE TOKEN_LABEL KEY_LABEL [N]
+ *   p11floor MODULE TOKEN_LABEL keygen:rsa:2048|keygen:ec:p256 N
  *
  * The PIN comes from KEYGATE_PIN. With N > 1 it prints the C_Sign rate of
  * one session (signatures per second), the yardstick of batch issuance.
+ * The keygen: form prints instead the C_GenerateKeyPair rate of one
+ * read-write session (key pairs per second: token objects, private,
+ * sensitive, labelled floor-N), the yardstick of batch keygen + CSR.
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -24,6 +28,57 @@ static void die(const char *what, CK_RV rv)
 	fprintf(stderr, "p11floor: %s failed: 0x%08lx\n", what,
 	        (unsigned long)rv);
 	exit(3);
+}
+
+static double now(void);
+
+/* N key pairs on one read-write session; prints pairs per second. */
+static void keygen(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, const char *type,
+                   long n)
+{
+	static const CK_BYTE p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
+	                               0xce, 0x3d, 0x03, 0x01, 0x07};
+	static CK_BYTE e[] = {0x01, 0x00, 0x01};
+	CK_BBOOL yes = CK_TRUE;
+	CK_ULONG bits = 2048;
+	int ec = strcmp(type, "ec:p256") == 0;
+	CK_MECHANISM mech = {
+	        ec ? CKM_EC_KEY_PAIR_GEN : CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
+	char label[32];
+	CK_ATTRIBUTE pub[] = {
+	        {CKA_TOKEN, &yes, sizeof(yes)},
+	        {CKA_VERIFY, &yes, sizeof(yes)},
+	        {CKA_LABEL, label, 0},
+	        {ec ? CKA_EC_PARAMS : CKA_MODULUS_BITS,
+	         ec ? (void *)p256 : (void *)&bits,
+	         ec ? sizeof(p256) : sizeof(bits)},
+	        {CKA_PUBLIC_EXPONENT, e, sizeof(e)},
+	};
+	CK_ATTRIBUTE priv[] = {
+	        {CKA_TOKEN, &yes, sizeof(yes)},
+	        {CKA_PRIVATE, &yes, sizeof(yes)},
+	        {CKA_SENSITIVE, &yes, sizeof(yes)},
+	        {CKA_SIGN, &yes, sizeof(yes)},
+	        {CKA_LABEL, label, 0},
+	};
+	CK_OBJECT_HANDLE hpub, hpriv;
+	double t0;
+	long k;
+
+	if (!ec && strcmp(type, "rsa:2048") != 0)
+		die("keygen: type must be rsa:2048 or ec:p256", 0);
+	t0 = now();
+	for (k = 0; k < n; k++) {
+		CK_RV rv;
+
+		snprintf(label, sizeof(label), "floor-%ld", k);
+		pub[2].ulValueLen = priv[4].ulValueLen = strlen(label);
+		rv = f->C_GenerateKeyPair(s, &mech, pub, ec ? 4 : 5, priv, 5,
+		                          &hpub, &hpriv);
+		if (rv != CKR_OK)
+			die("C_GenerateKeyPair", rv);
+	}
+	printf("%.1f\n", (double)n / (now() - t0));
 }
 
 static double now(void)
@@ -88,11 +143,22 @@ int main(int argc, char **argv)
 	}
 	if (slot < 0)
 		die("finding the token", 0);
-	if (f->C_OpenSession(slots[slot], CKF_SERIAL_SESSION, NULL, NULL,
-	                     &s) != CKR_OK)
+	if (f->C_OpenSession(slots[slot],
+	                     CKF_SERIAL_SESSION |
+	                             (strncmp(argv[3], "keygen:", 7) == 0
+	                                      ? CKF_RW_SESSION
+	                                      : 0),
+	                     NULL, NULL, &s) != CKR_OK)
 		die("C_OpenSession", 0);
 	if (f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)pin, strlen(pin)) != CKR_OK)
 		die("C_Login", 0);
+	if (strncmp(argv[3], "keygen:", 7) == 0) {
+		keygen(f, s, argv[3] + 7, n);
+		f->C_Logout(s);
+		f->C_CloseSession(s);
+		f->C_Finalize(NULL);
+		return 0;
+	}
 	tmpl[0].type = CKA_CLASS;
 	tmpl[0].pValue = &cls;
 	tmpl[0].ulValueLen = sizeof(cls);

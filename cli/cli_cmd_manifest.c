@@ -266,13 +266,12 @@ static void mf_work(void *ctx, int worker, size_t i)
 	it->g.force = b->force;
 	rc = b->force ? KG_OK : kg_file_check_writable(it->outp, 0, &err);
 	if (rc == KG_OK)
-		rc = hsm_key_gen(t, &it->g, &info, &err);
+		rc = hsm_key_gen_open(t, &it->g, &info, &k, &err);
 	if (rc == KG_OK) {
 		it->uri = info.uri;
 		info.uri = NULL;
 		it->id_len = info.id_len;
 		memcpy(it->id, info.id, info.id_len);
-		rc = hsm_key_find(t, it->uri, &k, &err);
 	}
 	if (rc == KG_OK)
 		rc = hsm_key_pkey(k, &pkey, &err);
@@ -375,7 +374,8 @@ enum kg_code cli_csr_manifest(struct cli_ctx *c, const struct cli_cmd *cmd,
 	struct mf_batch b;
 	struct kg_err err;
 	enum kg_code rc = KG_OK;
-	size_t started = 0, i;
+	struct hsm_key_info *have = NULL;
+	size_t started = 0, i, nhave = 0;
 	int jobs = 1, nw = 0, sig, ran = 0;
 
 	memset(&b, 0, sizeof(b));
@@ -408,6 +408,28 @@ enum kg_code cli_csr_manifest(struct cli_ctx *c, const struct cli_cmd *cmd,
 	}
 	if (rc != KG_OK)
 		goto out;
+	/* the labels already on the token, in one search, not one per key */
+	if (!cli_flag(cmd, a, "force") &&
+	    hsm_key_list(t, NULL, &have, &nhave, &err) == KG_OK) {
+		for (i = 0; i < b.n; i++) {
+			struct mf_item *it = &b.items[i];
+			size_t h;
+
+			for (h = 0; it->st.rc == KG_OK && h < nhave; h++)
+				if (have[h].label != NULL &&
+				    strcmp(have[h].label, it->label) == 0)
+					item_error(
+					        it,
+					        "a key labelled '%s' exists "
+					        "on token '%s': %s; choose "
+					        "another label or use --force "
+					        "to replace it",
+					        it->label, hsm_token_label(t),
+					        have[h].uri);
+			it->g.label_checked = 1;
+		}
+		hsm_key_info_free_array(have, nhave);
+	}
 	/* as many read-write sessions as the token gives, at least one */
 	b.tok[nw++] = t;
 	while (nw < jobs && hsm_token_fork(t, &b.tok[nw], &err) == KG_OK)

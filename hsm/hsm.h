@@ -124,6 +124,9 @@ struct hsm_keygen {
 	size_t id_len;
 	int exportable; /* sensitive=false, extractable=true */
 	int force;      /* replace keys already holding the label */
+	/* the caller has made sure no key holds the label (a batch checks
+	 * all its labels with one hsm_key_list): no search per key */
+	int label_checked;
 };
 
 /* A key's description, as key list / key show print it. */
@@ -147,6 +150,12 @@ void hsm_key_info_clear(struct hsm_key_info *k);
  */
 enum kg_code hsm_key_gen(struct hsm_token *t, const struct hsm_keygen *g,
                          struct hsm_key_info *out, struct kg_err *err);
+
+/* hsm_key_gen that also opens the new key (*key: hsm_key_free), without
+ * searching the token for it. */
+enum kg_code hsm_key_gen_open(struct hsm_token *t, const struct hsm_keygen *g,
+                              struct hsm_key_info *out, struct hsm_key **key,
+                              struct kg_err *err);
 
 /*
  * The private keys on t that match uri's object attributes (label, id;

@@ -279,9 +279,10 @@ enum {
  * Fills info for private key h; with k != NULL (whose info is info) also
  * the public key, which signing needs.
  */
+/* pub: the public key object if known (no search), else CK_INVALID_HANDLE */
 static enum kg_code describe(struct hsm_token *t, CK_OBJECT_HANDLE h,
                              struct hsm_key_info *info, struct hsm_key *k,
-                             struct kg_err *err)
+                             CK_OBJECT_HANDLE known_pub, struct kg_err *err)
 {
 	CK_ATTRIBUTE at[A_COUNT] = {
 	        {CKA_KEY_TYPE, NULL, 0},
@@ -338,7 +339,9 @@ static enum kg_code describe(struct hsm_token *t, CK_OBJECT_HANDLE h,
 		if (at[A_MODULUS].pValue == NULL ||
 		    at[A_EXPONENT].pValue == NULL) {
 			/* some tokens keep them on the public object only */
-			pub = public_of(t, info->id, info->id_len);
+			pub = known_pub != CK_INVALID_HANDLE
+			              ? known_pub
+			              : public_of(t, info->id, info->id_len);
 			if (pub != CK_INVALID_HANDLE) {
 				free(at[A_MODULUS].pValue);
 				free(at[A_EXPONENT].pValue);
@@ -382,7 +385,9 @@ static enum kg_code describe(struct hsm_token *t, CK_OBJECT_HANDLE h,
 	} else if (info->type == HSM_KEY_EC) {
 		pub = CK_INVALID_HANDLE;
 		if (at[A_EC_PARAMS].pValue == NULL || k != NULL)
-			pub = public_of(t, info->id, info->id_len);
+			pub = known_pub != CK_INVALID_HANDLE
+			              ? known_pub
+			              : public_of(t, info->id, info->id_len);
 		if (at[A_EC_PARAMS].pValue != NULL)
 			nid = curve_from_params(at[A_EC_PARAMS].pValue,
 			                        at[A_EC_PARAMS].ulValueLen);
@@ -503,7 +508,7 @@ static enum kg_code hsm_key_list_locked(struct hsm_token *t, const char *uri,
 		}
 	}
 	for (i = 0; i < cnt; i++) {
-		rc = describe(t, h[i], &v[i], NULL, err);
+		rc = describe(t, h[i], &v[i], NULL, CK_INVALID_HANDLE, err);
 		if (rc != KG_OK) {
 			hsm_key_info_free_array(v, cnt);
 			free(h);
@@ -554,7 +559,8 @@ static enum kg_code hsm_key_find_locked(struct hsm_token *t, const char *uri,
 		for (i = 0; i < cnt; i++) {
 			struct hsm_key_info ki;
 
-			if (describe(t, h[i], &ki, NULL, NULL) == KG_OK &&
+			if (describe(t, h[i], &ki, NULL, CK_INVALID_HANDLE,
+			             NULL) == KG_OK &&
 			    used + strlen(ki.uri) + 4 < sizeof(list))
 				used += (size_t)snprintf(
 				        list + used, sizeof(list) - used,
@@ -574,7 +580,7 @@ static enum kg_code hsm_key_find_locked(struct hsm_token *t, const char *uri,
 	}
 	k->t = t;
 	k->priv = h[0];
-	rc = describe(t, h[0], &k->info, k, err);
+	rc = describe(t, h[0], &k->info, k, CK_INVALID_HANDLE, err);
 	if (rc != KG_OK)
 		goto out;
 	*out = k;
@@ -702,6 +708,7 @@ static enum kg_code keys_with_label(struct hsm_token *t, const char *label,
 static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
                                        const struct hsm_keygen *g,
                                        struct hsm_key_info *out,
+                                       struct hsm_key **kout,
                                        struct kg_err *err)
 {
 	static const CK_BYTE f4[] = {0x01, 0x00, 0x01};
@@ -723,7 +730,11 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
 	int plen;
 
 	memset(out, 0, sizeof(*out));
-	rc = keys_with_label(t, g->label, &old, &nold, err);
+	if (kout != NULL)
+		*kout = NULL;
+	rc = g->label_checked && !g->force
+	             ? KG_OK
+	             : keys_with_label(t, g->label, &old, &nold, err);
 	if (rc != KG_OK)
 		return rc;
 	if (nold > 0 && !g->force) {
@@ -731,7 +742,8 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
 		CK_OBJECT_CLASS c = get_ulong(t, old[0], CKA_CLASS, 0);
 
 		if (c == CKO_PRIVATE_KEY &&
-		    describe(t, old[0], &ki, NULL, NULL) == KG_OK) {
+		    describe(t, old[0], &ki, NULL, CK_INVALID_HANDLE, NULL) ==
+		            KG_OK) {
 			rc = kg_err_set(err, KG_E_USAGE,
 			                "a key labelled '%s' exists on token "
 			                "'%s': %s; choose another label or "
@@ -825,14 +837,35 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
 			goto out;
 		}
 	}
-	rc = describe(t, priv, out, NULL, err);
-	if (rc != KG_OK)
+	rc = describe(t, priv, out, NULL, pub, err);
+	if (rc == KG_OK && kout != NULL) {
+		struct hsm_key *k = calloc(1, sizeof(*k));
+
+		if (k == NULL)
+			rc = kg_err_set(err, KG_E_RUNTIME, "out of memory");
+		else {
+			k->t = t;
+			k->priv = priv;
+			rc = describe(t, priv, &k->info, k, pub, err);
+			if (rc == KG_OK)
+				*kout = k;
+			else
+				hsm_key_free(k);
+		}
+	}
+	if (rc != KG_OK) {
+		hsm_key_info_clear(out);
 		goto out;
+	}
 	if (nold > 0) {
 		/* --force: the new pair is in place; now drop the old */
 		rc = destroy_all(t, old, nold, err);
 		if (rc != KG_OK) {
 			hsm_key_info_clear(out);
+			if (kout != NULL) {
+				hsm_key_free(*kout);
+				*kout = NULL;
+			}
 			goto out;
 		}
 	}
@@ -855,7 +888,19 @@ enum kg_code hsm_key_gen(struct hsm_token *t, const struct hsm_keygen *g,
 	enum kg_code rc;
 
 	hsm_lock_excl(t->sh);
-	rc = hsm_key_gen_locked(t, g, out, err);
+	rc = hsm_key_gen_locked(t, g, out, NULL, err);
+	hsm_unlock(t->sh);
+	return rc;
+}
+
+enum kg_code hsm_key_gen_open(struct hsm_token *t, const struct hsm_keygen *g,
+                              struct hsm_key_info *out, struct hsm_key **key,
+                              struct kg_err *err)
+{
+	enum kg_code rc;
+
+	hsm_lock_excl(t->sh);
+	rc = hsm_key_gen_locked(t, g, out, key, err);
 	hsm_unlock(t->sh);
 	return rc;
 }
