@@ -440,6 +440,7 @@ int main(int argc, char **argv)
 	if (c.interrupted > 0) {
 		/* a batch stopped by a signal, everything cleaned: die of it
 		 */
+		fflush(NULL); /* the report, before the signal ends us */
 		signal(c.interrupted, SIG_DFL);
 		raise(c.interrupted);
 	}

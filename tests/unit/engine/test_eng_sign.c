@@ -143,6 +143,122 @@ static void test_bad_days_and_digest(void **state)
 	X509_NAME_free(n);
 }
 
+/* A CA certificate for key, self-signed, valid from nb for days. */
+static X509 *make_ca(EVP_PKEY *key, enum eng_profile p, time_t nb, int days)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p8;
+	int len;
+	struct eng_request r = {0};
+	X509_NAME *n = NULL;
+	X509 *x = NULL;
+	struct kg_err err;
+
+	assert_int_equal(eng_dn_parse("CN=Unit CA", &n, &err), KG_OK);
+	r.subject = n;
+	r.md = EVP_sha256();
+	assert_int_equal(eng_cert_selfsign(&r, p, days, nb, key, &x, &err),
+	                 KG_OK);
+	X509_NAME_free(n);
+	/* as cert sign gets it: from a file */
+	len = i2d_X509(x, &der);
+	assert_true(len > 0);
+	X509_free(x);
+	p8 = der;
+	x = d2i_X509(NULL, &p8, len);
+	assert_non_null(x);
+	OPENSSL_free(der);
+	return x;
+}
+
+static X509_REQ *make_csr(EVP_PKEY *key, const char *cn)
+{
+	unsigned char *der = NULL;
+	int len;
+	struct eng_request r = {0};
+	X509_NAME *n = NULL;
+	X509_REQ *req = NULL;
+	struct kg_err err;
+
+	assert_int_equal(eng_dn_parse(cn, &n, &err), KG_OK);
+	r.subject = n;
+	r.md = EVP_sha256();
+	assert_int_equal(eng_csr_build(&r, key, &req, &err), KG_OK);
+	X509_NAME_free(n);
+	/* as cert sign gets it: from the wire */
+	len = i2d_X509_REQ(req, &der);
+	assert_true(len > 0);
+	X509_REQ_free(req);
+	assert_int_equal(eng_csr_parse(der, (size_t)len, "t", &req, &err),
+	                 KG_OK);
+	OPENSSL_free(der);
+	return req;
+}
+
+/* The CA-level checks a batch makes once, and the issue that relies on
+ * them: each refusal named, and ca_checked skipping only those. */
+static void test_issuer_checks(void **state)
+{
+	time_t now = 1795359600; /* 2026-11-22 */
+	X509 *ca = make_ca(ec, ENG_PROFILE_CA, now - 86400, 30);
+	X509 *leafca = make_ca(rsa, ENG_PROFILE_SERVER, now - 86400, 30);
+	X509 *old = make_ca(ec, ENG_PROFILE_CA, now - 40 * 86400, 30);
+	X509_REQ *csr = make_csr(rsa, "CN=leaf.example.com");
+	struct eng_issue in = {0};
+	struct kg_err err;
+	X509 *x = NULL;
+	int capped = 0;
+
+	in.csr = csr;
+	in.ca_cert = ca;
+	in.ca_key = ec;
+	in.profile = ENG_PROFILE_SERVER;
+	in.days = 365;
+	in.now = now;
+	in.md = EVP_sha256();
+	in.capped = &capped;
+	assert_int_equal(eng_issuer_check(&in, &err), KG_OK);
+	assert_int_equal(eng_cert_issue(&in, &x, &err), KG_OK);
+	assert_int_equal(X509_verify(x, ec), 1);
+	assert_int_equal(capped, 1); /* 365 days cut at the CA's 29 left */
+	X509_free(x);
+
+	in.ca_key = rsa; /* not the certificate's key */
+	assert_int_equal(eng_issuer_check(&in, &err), KG_REFUSED);
+	assert_non_null(strstr(err.msg, "not the CA certificate's key"));
+	assert_int_equal(eng_cert_issue(&in, &x, &err), KG_REFUSED);
+	assert_null(x);
+
+	in.ca_cert = leafca; /* CA:FALSE */
+	assert_int_equal(eng_issuer_check(&in, &err), KG_REFUSED);
+	assert_non_null(strstr(err.msg, "is not a CA"));
+
+	in.ca_cert = old; /* expired ten days ago */
+	in.ca_key = ec;
+	assert_int_equal(eng_issuer_check(&in, &err), KG_REFUSED);
+	assert_non_null(strstr(err.msg, "not valid now"));
+
+	in.ca_cert = ca;
+	in.profile = ENG_PROFILE_CA; /* roots are self-signed */
+	assert_int_equal(eng_issuer_check(&in, &err), KG_E_USAGE);
+
+	/* ca_checked: the per-request checks still run */
+	in.profile = ENG_PROFILE_SERVER;
+	in.ca_checked = 1;
+	X509_REQ_set_version(csr, 0);
+	X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(csr), "O",
+	                           MBSTRING_ASC, (unsigned char *)"changed",
+	                           -1, -1, 0); /* signature now broken */
+	assert_int_equal(eng_cert_issue(&in, &x, &err), KG_REFUSED);
+	assert_non_null(strstr(err.msg, "does not verify"));
+	assert_null(x);
+
+	X509_REQ_free(csr);
+	X509_free(old);
+	X509_free(leafca);
+	X509_free(ca);
+}
+
 static void test_export_verdict(void **state)
 {
 	assert_null(
@@ -169,6 +285,7 @@ int main(void)
 	        cmocka_unit_test(test_selfsign_profiles),
 	        cmocka_unit_test(test_bad_days_and_digest),
 	        cmocka_unit_test(test_export_verdict),
+	        cmocka_unit_test(test_issuer_checks),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
