@@ -262,7 +262,7 @@ static void sign_work(void *ctx, int worker, size_t i)
 	struct eng_issue is = *b->tmpl;
 	unsigned char *buf = NULL;
 	size_t len = 0;
-	X509_REQ *csr = NULL;
+	struct eng_csr *csr = NULL;
 	X509 *x = NULL;
 	struct kg_err err;
 	enum kg_code rc;
@@ -291,12 +291,11 @@ static void sign_work(void *ctx, int worker, size_t i)
 		                          st->pem, st->plen, it->outp, NULL,
 		                          &st->rec[0]);
 	else if (b->c->audit != NULL && rc == KG_REFUSED && csr != NULL)
-		st->nrec =
-		        cli_audit_fill(b->key, "cert-issue", "refused", NULL,
-		                       X509_REQ_get_subject_name(csr), NULL, 0,
-		                       it->outp, st->why, &st->rec[0]);
+		st->nrec = cli_audit_fill(b->key, "cert-issue", "refused",
+		                          NULL, eng_csr_subject(csr), NULL, 0,
+		                          it->outp, st->why, &st->rec[0]);
 	X509_free(x);
-	X509_REQ_free(csr);
+	eng_csr_free(csr);
 }
 
 /* On the calling thread, in order: commit a run, then report it. */
@@ -487,7 +486,7 @@ enum kg_code cli_cert_sign(struct cli_ctx *c, const struct cli_cmd *cmd,
 	X509_NAME *subject = NULL;
 	GENERAL_NAMES *san = NULL;
 	STACK_OF(X509) *cas = NULL;
-	X509_REQ *csr = NULL;
+	struct eng_csr *csr = NULL;
 	X509 *x = NULL;
 	unsigned char *buf = NULL;
 	size_t len = 0, plen = 0;
@@ -559,8 +558,8 @@ enum kg_code cli_cert_sign(struct cli_ctx *c, const struct cli_cmd *cmd,
 
 			/* a refusal is on record too */
 			if (cli_audit(c, "cert-issue", "refused", &key, NULL,
-			              X509_REQ_get_subject_name(csr), NULL, 0,
-			              out, err.msg, &aerr) != KG_OK)
+			              eng_csr_subject(csr), NULL, 0, out,
+			              err.msg, &aerr) != KG_OK)
 				fprintf(stderr, "keygate: %s\n", aerr.msg);
 		}
 	}
@@ -611,7 +610,7 @@ done:
 	OPENSSL_free(pem);
 	X509_free(x);
 	cli_key_close(&key);
-	X509_REQ_free(csr);
+	eng_csr_free(csr);
 	sk_X509_pop_free(cas, X509_free);
 	X509_NAME_free(subject);
 	GENERAL_NAMES_free(san);

@@ -93,9 +93,28 @@ enum kg_code eng_cert_selfsign(const struct eng_request *r,
                                enum eng_profile profile, int days, time_t now,
                                EVP_PKEY *key, X509 **out, struct kg_err *err);
 
+/*
+ * A PKCS#10 request as cert sign reads it (eng_csr.c): its key is kept as
+ * it came and imported, not decoded (OpenSSL 3.0's decoder set-up costs
+ * more than a token's ECDSA signature). RSA and EC keys only.
+ */
+struct eng_csr;
+/* From PEM or DER; anything else, or another key type, is KG_REFUSED. */
+enum kg_code eng_csr_parse(const unsigned char *buf, size_t len,
+                           const char *name, struct eng_csr **out,
+                           struct kg_err *err);
+void eng_csr_free(struct eng_csr *c); /* NULL-safe */
+const X509_NAME *eng_csr_subject(const struct eng_csr *c);
+const X509_PUBKEY *eng_csr_spki(const struct eng_csr *c);
+EVP_PKEY *eng_csr_pubkey(const struct eng_csr *c);
+/* Its extensionRequest, or NULL. */
+const STACK_OF(X509_EXTENSION) * eng_csr_extensions(const struct eng_csr *c);
+/* 1 if its signature verifies with its own key over the bytes received. */
+int eng_csr_verify(const struct eng_csr *c);
+
 /* What cert sign needs: a request, the CA, and the profile. */
 struct eng_issue {
-	X509_REQ *csr;
+	const struct eng_csr *csr;
 	X509 *ca_cert;
 	EVP_PKEY *ca_key;         /* a token key or a software key */
 	enum eng_profile profile; /* server, client or intermediate */
@@ -126,11 +145,6 @@ enum kg_code eng_issuer_check(const struct eng_issue *in, struct kg_err *err);
  */
 enum kg_code eng_cert_issue(const struct eng_issue *in, X509 **out,
                             struct kg_err *err);
-
-/* A PKCS#10 request from PEM or DER. *out: X509_REQ_free. */
-enum kg_code eng_csr_parse(const unsigned char *buf, size_t len,
-                           const char *name, X509_REQ **out,
-                           struct kg_err *err);
 
 /* ---- keys (eng_show.c) ----------------------------------------------- */
 

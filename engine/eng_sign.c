@@ -210,8 +210,10 @@ struct cert_spec {
 	enum eng_profile profile;
 	time_t not_before, not_after;
 	EVP_PKEY *subject_key; /* whose public key it certifies */
-	X509 *issuer;          /* NULL: self-signed */
-	EVP_PKEY *signer;      /* the issuer's (or its own) private key */
+	/* that key as a request carried it: copied as is, or NULL */
+	const X509_PUBKEY *subject_spki;
+	X509 *issuer;     /* NULL: self-signed */
+	EVP_PKEY *signer; /* the issuer's (or its own) private key */
 	const STACK_OF(X509_EXTENSION) * copy; /* more extensions, or NULL */
 };
 
@@ -259,9 +261,18 @@ static enum kg_code build_cert(const struct cert_spec *c, X509 **out,
 	rc = random_serial(x, err);
 	if (rc != KG_OK)
 		goto out;
-	rc = set_pubkey(X509_get_X509_PUBKEY(x), c->subject_key, &pub, err);
-	if (rc != KG_OK)
-		goto out;
+	if (c->subject_spki != NULL) {
+		if (!kg_pub_copy(X509_get_X509_PUBKEY(x), c->subject_spki)) {
+			rc = eng_ossl_err(err, KG_E_RUNTIME,
+			                  "cannot set the public key");
+			goto out;
+		}
+	} else {
+		rc = set_pubkey(X509_get_X509_PUBKEY(x), c->subject_key, &pub,
+		                err);
+		if (rc != KG_OK)
+			goto out;
+	}
 	X509V3_set_ctx(&ctx, c->issuer ? c->issuer : x, x, NULL, NULL, 0);
 	if (c->profile == ENG_PROFILE_INTERMEDIATE)
 		rc = add_ext(x, &ctx, NID_basic_constraints,
@@ -335,8 +346,9 @@ enum kg_code eng_cert_selfsign(const struct eng_request *r,
                                enum eng_profile profile, int days, time_t now,
                                EVP_PKEY *key, X509 **out, struct kg_err *err)
 {
-	struct cert_spec c = {r,   profile, now, now + (time_t)days * 86400,
-	                      key, NULL,    key, NULL};
+	struct cert_spec c = {r,   profile, now,  now + (time_t)days * 86400,
+	                      key, NULL,    NULL, key,
+	                      NULL};
 
 	*out = NULL;
 	if (days < 1 || days > 36500)
@@ -351,18 +363,16 @@ enum kg_code eng_cert_selfsign(const struct eng_request *r,
 }
 
 /* Does the request ask for a CA certificate? */
-static int csr_wants_ca(X509_REQ *csr)
+static int csr_wants_ca(const STACK_OF(X509_EXTENSION) * exts)
 {
-	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(csr);
 	BASIC_CONSTRAINTS *bc = NULL;
-	int i, ca = 0;
+	int i, ca;
 
 	i = exts ? X509v3_get_ext_by_NID(exts, NID_basic_constraints, -1) : -1;
 	if (i >= 0)
 		bc = X509V3_EXT_d2i(X509v3_get_ext(exts, i));
 	ca = bc != NULL && bc->ca;
 	BASIC_CONSTRAINTS_free(bc);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	return ca;
 }
 
@@ -408,9 +418,8 @@ enum kg_code eng_cert_issue(const struct eng_issue *in, X509 **out,
 {
 	struct eng_request r = {0};
 	struct cert_spec c = {0};
-	STACK_OF(X509_EXTENSION) *exts = NULL;
+	const STACK_OF(X509_EXTENSION) *exts = eng_csr_extensions(in->csr);
 	GENERAL_NAMES *csr_san = NULL;
-	EVP_PKEY *csr_pub;
 	time_t not_after;
 	char *who = NULL;
 	enum kg_code rc = KG_OK;
@@ -422,10 +431,9 @@ enum kg_code eng_cert_issue(const struct eng_issue *in, X509 **out,
 	if (in->days < 1 || in->days > 36500)
 		return kg_err_set(err, KG_E_USAGE,
 		                  "--days must be from 1 to 36500");
-	csr_pub = X509_REQ_get0_pubkey(in->csr);
-	who = eng_name_str(X509_REQ_get_subject_name(in->csr));
+	who = eng_name_str(eng_csr_subject(in->csr));
 	/* the request's own signature first */
-	if (csr_pub == NULL || X509_REQ_verify(in->csr, csr_pub) != 1) {
+	if (!eng_csr_verify(in->csr)) {
 		rc = kg_err_set(err, KG_REFUSED,
 		                "the request for '%s' has a signature that "
 		                "does not verify: it was altered, or not made "
@@ -438,7 +446,7 @@ enum kg_code eng_cert_issue(const struct eng_issue *in, X509 **out,
 		if (rc != KG_OK)
 			goto out;
 	}
-	if (in->profile != ENG_PROFILE_INTERMEDIATE && csr_wants_ca(in->csr)) {
+	if (in->profile != ENG_PROFILE_INTERMEDIATE && csr_wants_ca(exts)) {
 		rc = kg_err_set(err, KG_REFUSED,
 		                "the request for '%s' asks for CA:TRUE, which "
 		                "a %s certificate cannot be (use --profile "
@@ -447,12 +455,10 @@ enum kg_code eng_cert_issue(const struct eng_issue *in, X509 **out,
 		goto out;
 	}
 	/* the names: overrides, else the request's */
-	exts = X509_REQ_get_extensions(in->csr);
 	i = exts ? X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1) : -1;
 	if (i >= 0)
 		csr_san = X509V3_EXT_d2i(X509v3_get_ext(exts, i));
-	r.subject =
-	        in->subject ? in->subject : X509_REQ_get_subject_name(in->csr);
+	r.subject = in->subject ? in->subject : eng_csr_subject(in->csr);
 	r.san = in->san ? in->san : csr_san;
 	r.md = in->md;
 	/* no longer than the issuer */
@@ -469,7 +475,8 @@ enum kg_code eng_cert_issue(const struct eng_issue *in, X509 **out,
 	c.profile = in->profile;
 	c.not_before = in->now;
 	c.not_after = not_after;
-	c.subject_key = csr_pub;
+	c.subject_key = eng_csr_pubkey(in->csr);
+	c.subject_spki = eng_csr_spki(in->csr);
 	c.issuer = in->ca_cert;
 	c.signer = in->ca_key;
 	c.copy = in->copy_extensions ? exts : NULL;
@@ -478,33 +485,5 @@ out:
 	ERR_clear_error();
 	OPENSSL_free(who);
 	GENERAL_NAMES_free(csr_san);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	return rc;
-}
-
-enum kg_code eng_csr_parse(const unsigned char *buf, size_t len,
-                           const char *name, X509_REQ **out,
-                           struct kg_err *err)
-{
-	BIO *b = BIO_new_mem_buf(buf, (int)len);
-	const unsigned char *p = buf;
-
-	*out = NULL;
-	if (b != NULL)
-		*out = PEM_read_bio_X509_REQ(b, NULL, NULL, NULL);
-	BIO_free(b);
-	if (*out == NULL) {
-		*out = d2i_X509_REQ(NULL, &p, (long)len);
-		if (*out != NULL && p != buf + len) {
-			X509_REQ_free(*out);
-			*out = NULL;
-		}
-	}
-	ERR_clear_error();
-	if (*out == NULL)
-		return kg_err_set(err, KG_REFUSED,
-		                  "'%s' holds no certificate request (PEM or "
-		                  "DER PKCS#10)",
-		                  name);
-	return KG_OK;
 }

@@ -171,8 +171,10 @@ static X509 *make_ca(EVP_PKEY *key, enum eng_profile p, time_t nb, int days)
 	return x;
 }
 
-static X509_REQ *make_csr(EVP_PKEY *key, const char *cn)
+/* A request for key; with flip, one byte of its subject changed. */
+static struct eng_csr *make_csr(EVP_PKEY *key, const char *cn, int flip)
 {
+	struct eng_csr *c = NULL;
 	unsigned char *der = NULL;
 	int len;
 	struct eng_request r = {0};
@@ -189,10 +191,16 @@ static X509_REQ *make_csr(EVP_PKEY *key, const char *cn)
 	len = i2d_X509_REQ(req, &der);
 	assert_true(len > 0);
 	X509_REQ_free(req);
-	assert_int_equal(eng_csr_parse(der, (size_t)len, "t", &req, &err),
+	if (flip) {
+		unsigned char *at = memmem(der, (size_t)len, "leaf", 4);
+
+		assert_non_null(at);
+		at[0] = 'l' ^ 'L' ^ at[0]; /* "Leaf": signature now broken */
+	}
+	assert_int_equal(eng_csr_parse(der, (size_t)len, "t", &c, &err),
 	                 KG_OK);
 	OPENSSL_free(der);
-	return req;
+	return c;
 }
 
 /* The CA-level checks a batch makes once, and the issue that relies on
@@ -203,7 +211,8 @@ static void test_issuer_checks(void **state)
 	X509 *ca = make_ca(ec, ENG_PROFILE_CA, now - 86400, 30);
 	X509 *leafca = make_ca(rsa, ENG_PROFILE_SERVER, now - 86400, 30);
 	X509 *old = make_ca(ec, ENG_PROFILE_CA, now - 40 * 86400, 30);
-	X509_REQ *csr = make_csr(rsa, "CN=leaf.example.com");
+	struct eng_csr *csr = make_csr(rsa, "CN=leaf.example.com", 0);
+	struct eng_csr *broken = make_csr(rsa, "CN=leaf.example.com", 1);
 	struct eng_issue in = {0};
 	struct kg_err err;
 	X509 *x = NULL;
@@ -245,15 +254,13 @@ static void test_issuer_checks(void **state)
 	/* ca_checked: the per-request checks still run */
 	in.profile = ENG_PROFILE_SERVER;
 	in.ca_checked = 1;
-	X509_REQ_set_version(csr, 0);
-	X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(csr), "O",
-	                           MBSTRING_ASC, (unsigned char *)"changed",
-	                           -1, -1, 0); /* signature now broken */
+	in.csr = broken;
 	assert_int_equal(eng_cert_issue(&in, &x, &err), KG_REFUSED);
 	assert_non_null(strstr(err.msg, "does not verify"));
 	assert_null(x);
 
-	X509_REQ_free(csr);
+	eng_csr_free(csr);
+	eng_csr_free(broken);
 	X509_free(old);
 	X509_free(leafca);
 	X509_free(ca);
