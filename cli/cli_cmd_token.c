@@ -121,8 +121,9 @@ enum kg_code cli_token_init(struct cli_ctx *c, const struct cli_cmd *cmd,
 		return cli_fail(c, &err);
 	}
 	if (tok != NULL && !hsm_is_uri(tok)) {
-		if (asprintf(&tokuri, "pkcs11:token=%s", tok) < 0)
-			return KG_E_RUNTIME;
+		/* a bare label: the token of that label */
+		if (hsm_uri_for_label(tok, &tokuri, &err) != KG_OK)
+			return cli_fail(c, &err);
 		tok = tokuri;
 	}
 	if (dir != NULL) {

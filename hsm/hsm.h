@@ -223,6 +223,10 @@ void hsm_cert_free_array(struct hsm_cert *c, size_t n);
 enum kg_code hsm_uri_normalize(const char *uri, char **out,
                                struct kg_err *err);
 
+/* pkcs11:token=LABEL, percent-encoded as RFC 7512 wants. *out: free(). */
+enum kg_code hsm_uri_for_label(const char *label, char **out,
+                               struct kg_err *err);
+
 /* 1 if s is a pkcs11: URI (the scheme, case-insensitive), else 0. */
 int hsm_is_uri(const char *s);
 

@@ -44,6 +44,31 @@ static enum kg_code format(P11KitUri *u, char **out, struct kg_err *err)
 	return KG_OK;
 }
 
+enum kg_code hsm_uri_for_label(const char *label, char **out,
+                               struct kg_err *err)
+{
+	P11KitUri *u;
+	CK_TOKEN_INFO *ti;
+	size_t n = strlen(label);
+	enum kg_code rc;
+
+	*out = NULL;
+	if (n == 0 || n > sizeof(ti->label))
+		return kg_err_set(err, KG_E_USAGE,
+		                  "bad token label '%s': 1 to %zu bytes",
+		                  label, sizeof(ti->label));
+	u = p11_kit_uri_new();
+	if (u == NULL)
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	/* p11-kit percent-encodes what needs it (';', '/', ' ', ...) */
+	ti = p11_kit_uri_get_token_info(u);
+	memset(ti->label, ' ', sizeof(ti->label));
+	memcpy(ti->label, label, n);
+	rc = format(u, out, err);
+	p11_kit_uri_free(u);
+	return rc;
+}
+
 enum kg_code hsm_uri_normalize(const char *s, char **out, struct kg_err *err)
 {
 	P11KitUri *u;

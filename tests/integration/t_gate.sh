@@ -144,6 +144,12 @@ PY
 q openssl x509 -req -in good.csr -CA int.pem -CAkey int.key -CAcreateserial -out big.pem -days 365 -extfile big.ext
 [ "$(wc -c <big.pem)" -gt 32768 ] && ok || bad "big.pem is over 32768 bytes"
 case_ "size-limit: certificate" 1 "size-limit" --cert big.pem --key good.key --chain chain.pem
+# a key over 5120 bytes: RSA-4096 (valid, allowed under acm) with its
+# base64 one character a line, which PEM readers take as the same key
+{ echo "-----BEGIN PRIVATE KEY-----"; grep -v -- ----- r4096.key | tr -d '\n' | fold -w 1
+	echo; echo "-----END PRIVATE KEY-----"; } >tall.key
+check "tall.key is the same key" test "$(openssl pkey -in tall.key -pubout | md5sum)" = "$(openssl pkey -in r4096.key -pubout | md5sum)"
+case_ "size-limit: private key over 5120 bytes" 1 "size-limit" --for acm --cert r4096.pem --key tall.key --chain chain.pem
 for _ in $(seq 2000); do cat int.pem; done >huge-chain.pem
 kg --json bundle check --cert good.pem --key good.key --chain huge-chain.pem
 check "size-limit: chain over 2 MiB" jq -e '[.findings[].code] | index("size-limit") != null' "$T/out"

@@ -89,11 +89,45 @@ static void test_build(void **state)
 	assert_false(hsm_is_uri(NULL));
 }
 
+/* token init --token LABEL: a bare label becomes a token URI, encoded */
+static void test_for_label(void **state)
+{
+	static const struct {
+		const char *label;
+		enum kg_code want;
+		const char *uri;
+	} cases[] = {
+	        {"ci", KG_OK, "pkcs11:token=ci"},
+	        {"a;b c", KG_OK, "pkcs11:token=a%3Bb%20c"},
+	        {"x/y?z", KG_OK, "pkcs11:token=x%2Fy%3Fz"},
+	        {"", KG_E_USAGE, NULL},
+	        {"123456789012345678901234567890123", KG_E_USAGE, NULL},
+	};
+	struct kg_err err;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *uri = NULL, *back = NULL;
+
+		assert_int_equal(hsm_uri_for_label(cases[i].label, &uri, &err),
+		                 cases[i].want);
+		if (cases[i].want != KG_OK)
+			continue;
+		assert_string_equal(uri, cases[i].uri);
+		/* and it parses back to the same label */
+		assert_int_equal(hsm_uri_normalize(uri, &back, &err), KG_OK);
+		assert_string_equal(back, uri);
+		free(back);
+		free(uri);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_round_trip),
 	        cmocka_unit_test(test_build),
+	        cmocka_unit_test(test_for_label),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The PIN prompt: only on a terminal, without echo, and the PIN works.
+# script(1) gives keygate a pseudo-terminal; the PIN is typed after the
+# prompt is up (a terminal drops what was typed before echo went off).
+. "$(dirname "$0")/lib.sh"
+command -v script >/dev/null || { echo "SKIP: no script(1)"; exit 77; }
+new_token ci
+cd "$T"
+# a second token whose PIN occurs nowhere else in the output
+KG_ENV="KEYGATE_PIN=zqpinzq" expect 0 "" token init --label tty
+KG_ENV="KEYGATE_PIN=zqpinzq" expect 0 "" key gen --token pkcs11:token=tty --label k --type ec:p256
+
+typed() { # typed INPUT CMD...: runs CMD on a terminal, types INPUT later
+	local input=$1
+	shift
+	{ sleep 2; printf '%s\n' "$input"; sleep 2; } |
+		env -u KEYGATE_PIN timeout 30 script -qefc "$*" tty.log >/dev/null 2>&1
+}
+set +e
+typed zqpinzq "$KEYGATE" key list --token pkcs11:token=tty
+rc=$?
+set -e
+equal "prompt: the command succeeds" "$rc" 0
+check "prompt: asks for the PIN on the terminal" grep -q "PIN for token 'tty'" tty.log
+check "prompt: lists the key" grep -q "key 'k'" tty.log
+equal "prompt: the PIN is not echoed" "$(grep -c zqpinzq tty.log)" 0
+set +e
+typed wrongpin "$KEYGATE" key list --token pkcs11:token=tty
+rc=$?
+set -e
+equal "prompt: a wrong PIN is a token error" "$rc" 3
+check "prompt: says the PIN is wrong" grep -q "PIN incorrect for token 'tty'" tty.log
+equal "prompt: the wrong PIN is not echoed" "$(grep -c wrongpin tty.log)" 0
+# no terminal, no PIN source: one clear line, never a hang
+KG_ENV="-u KEYGATE_PIN" expect 2 "no PIN for token 'tty'" key list --token pkcs11:token=tty
+equal "no sanitizer report on the terminal" "$(grep -c Sanitizer tty.log)" 0
