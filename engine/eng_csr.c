@@ -173,12 +173,12 @@ enum kg_code eng_csr_parse(const unsigned char *buf, size_t len,
 		const KG_SPKI *k = c->req->info->pubkey;
 		X509_ALGOR *alg = X509_ALGOR_dup(k->algor);
 		unsigned char *bits = NULL;
-		int nbits = ASN1_STRING_length(k->public_key);
+		int nbytes = ASN1_STRING_length(k->public_key);
 
-		if (alg != NULL && nbits >= 0 &&
+		if (alg != NULL && nbytes > 0 &&
 		    (bits = OPENSSL_memdup(
 		             ASN1_STRING_get0_data(k->public_key),
-		             (size_t)nbits + 1)) != NULL) {
+		             (size_t)nbytes)) != NULL) {
 			ASN1_OBJECT *o = NULL;
 			int pt;
 			const void *pv;
@@ -197,7 +197,7 @@ enum kg_code eng_csr_parse(const unsigned char *buf, size_t len,
 				ok = (pt != V_ASN1_OBJECT || curve != NULL) &&
 				     X509_PUBKEY_set0_param(
 				             c->spki, OBJ_dup(o), pt, curve,
-				             bits, nbits);
+				             bits, nbytes);
 				if (!ok)
 					ASN1_OBJECT_free(curve);
 			}

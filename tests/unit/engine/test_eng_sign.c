@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "engine/eng.h"
@@ -266,6 +267,83 @@ static void test_issuer_checks(void **state)
 	X509_free(ca);
 }
 
+/* eng_csr_parse: PEM (both labels) and DER in, everything else out. */
+static void test_csr_forms(void **state)
+{
+	EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	X509_REQ *req = X509_REQ_new();
+	X509_NAME *n = X509_NAME_new();
+	unsigned char *der = NULL, *der2;
+	struct eng_csr *c = NULL;
+	struct kg_err err;
+	char *pem;
+	BIO *b = BIO_new(BIO_s_mem());
+	size_t plen;
+	int len;
+
+	/* a well-formed Ed25519 request: parsed, refused for its key */
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	                           (unsigned char *)"ed.example", -1, -1, 0);
+	X509_REQ_set_subject_name(req, n);
+	X509_REQ_set_pubkey(req, ed);
+	assert_true(X509_REQ_sign(req, ed, NULL) > 0);
+	len = i2d_X509_REQ(req, &der);
+	assert_true(len > 0);
+	assert_int_equal(eng_csr_parse(der, (size_t)len, "ed.der", &c, &err),
+	                 KG_REFUSED);
+	assert_null(c);
+	assert_non_null(strstr(err.msg, "RSA and EC"));
+	OPENSSL_free(der);
+	der = NULL;
+
+	/* an EC one: DER, PEM, the old PEM label; trailing bytes refused */
+	X509_REQ_set_pubkey(req, ec);
+	assert_true(X509_REQ_sign(req, ec, EVP_sha256()) > 0);
+	len = i2d_X509_REQ(req, &der);
+	assert_int_equal(eng_csr_parse(der, (size_t)len, "r.der", &c, &err),
+	                 KG_OK);
+	assert_true(eng_csr_verify(c));
+	assert_int_equal(X509_NAME_cmp(eng_csr_subject(c), n), 0);
+	assert_null(eng_csr_extensions(c));
+	eng_csr_free(c);
+	der2 = OPENSSL_malloc((size_t)len + 1);
+	memcpy(der2, der, (size_t)len);
+	der2[len] = 0;
+	assert_int_equal(
+	        eng_csr_parse(der2, (size_t)len + 1, "r.der", &c, &err),
+	        KG_REFUSED);
+	OPENSSL_free(der2);
+	PEM_write_bio_X509_REQ(b, req);
+	pem = eng_bio_str(b, &plen);
+	assert_int_equal(
+	        eng_csr_parse((unsigned char *)pem, plen, "r.pem", &c, &err),
+	        KG_OK);
+	eng_csr_free(c);
+	BIO_reset(b);
+	PEM_write_bio_X509_REQ_NEW(b, req);
+	OPENSSL_free(pem);
+	pem = eng_bio_str(b, &plen);
+	assert_non_null(strstr(pem, "NEW CERTIFICATE REQUEST"));
+	assert_int_equal(
+	        eng_csr_parse((unsigned char *)pem, plen, "new.pem", &c, &err),
+	        KG_OK);
+	eng_csr_free(c);
+	assert_int_equal(
+	        eng_csr_parse((unsigned char *)"garbage", 7, "g", &c, &err),
+	        KG_REFUSED);
+	assert_non_null(strstr(err.msg, "holds no certificate request"));
+	/* a certificate is not a request */
+	assert_int_equal(
+	        eng_csr_parse((unsigned char *)"", 0, "empty", &c, &err),
+	        KG_REFUSED);
+	OPENSSL_free(pem);
+	OPENSSL_free(der);
+	BIO_free(b);
+	X509_NAME_free(n);
+	X509_REQ_free(req);
+	EVP_PKEY_free(ed);
+}
+
 static void test_export_verdict(void **state)
 {
 	assert_null(
@@ -293,6 +371,7 @@ int main(void)
 	        cmocka_unit_test(test_bad_days_and_digest),
 	        cmocka_unit_test(test_export_verdict),
 	        cmocka_unit_test(test_issuer_checks),
+	        cmocka_unit_test(test_csr_forms),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
