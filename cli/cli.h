@@ -147,7 +147,10 @@ enum kg_code cli_jobs(const char *s, int *out, struct kg_err *err);
 double cli_now(void);
 /* A batch item's failure, one line on stderr: "keygate: WHAT: WHY". */
 void cli_batch_error(struct cli_ctx *c, const char *what, const char *why);
-/* "[####  ] done/total rate/s ETA" on a terminal's stderr, else nothing. */
+/* Is a progress bar wanted: stdout and stderr terminals, no --json or
+ * --quiet? */
+int cli_progress_on(const struct cli_ctx *c);
+/* "[####  ] done/total rate/s ETA" on stderr when cli_progress_on. */
 void cli_progress(struct cli_ctx *c, size_t done, size_t total, double t0);
 
 /*

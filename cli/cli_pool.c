@@ -252,6 +252,13 @@ enum kg_code cli_jobs(const char *s, int *out, struct kg_err *err)
 	return KG_OK;
 }
 
+int cli_progress_on(const struct cli_ctx *c)
+{
+	/* a person watching: both outputs on a terminal, no --json */
+	return !c->json && !c->quiet && isatty(STDOUT_FILENO) &&
+	       isatty(STDERR_FILENO);
+}
+
 double cli_now(void)
 {
 	struct timespec ts;
@@ -265,7 +272,7 @@ void cli_progress(struct cli_ctx *c, size_t done, size_t total, double t0)
 	double now, rate;
 	int width = 30, fill;
 
-	if (c->json || c->quiet || !isatty(STDERR_FILENO) || total == 0)
+	if (!cli_progress_on(c) || total == 0)
 		return;
 	now = cli_now();
 	rate = now > t0 ? (double)done / (now - t0) : 0;
@@ -333,7 +340,7 @@ void cli_staged_commit(struct cli_ctx *c, const char *outd, int force,
 
 void cli_batch_error(struct cli_ctx *c, const char *what, const char *why)
 {
-	if (!c->json && !c->quiet && isatty(STDERR_FILENO))
+	if (cli_progress_on(c))
 		fputc('\n', stderr); /* off the progress bar's line */
 	fprintf(stderr, "keygate: %s: %s\n", what, why ? why : "failed");
 }

@@ -34,3 +34,26 @@ equal "prompt: the wrong PIN is not echoed" "$(grep -c wrongpin tty.log)" 0
 # no terminal, no PIN source: one clear line, never a hang
 KG_ENV="-u KEYGATE_PIN" expect 2 "no PIN for token 'tty'" key list --token pkcs11:token=tty
 equal "no sanitizer report on the terminal" "$(grep -c Sanitizer tty.log)" 0
+
+# the progress bar: on a terminal; not with stdout redirected or --json
+expect 0 "" key gen --token pkcs11:token=ci --label ca --type ec:p256
+expect 0 "" cert selfsign --key "pkcs11:token=ci;object=ca" --subject "CN=TTY CA" --profile ca --out ca.pem
+mkdir in
+for i in 1 2 3; do
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+		-out in/r$i.csr -subj "/CN=r$i.example.com" 2>/dev/null
+done
+onterm() { # onterm CMD...: runs CMD on a terminal, nothing typed
+	timeout 30 script -qefc "$*" tty.log </dev/null >/dev/null 2>&1 || true
+}
+SIGN="$KEYGATE cert sign --ca-key pkcs11:token=ci\;object=ca --ca-cert ca.pem --csr-dir in"
+onterm "$SIGN" --out-dir o1
+check "progress: a bar on a terminal" grep -q "3/3" tty.log
+check "progress: then the summary" grep -q "issued 3 certificates into o1" tty.log
+onterm "$SIGN" --out-dir o2 ">o2.out"
+equal "progress: none with stdout redirected" "$(grep -c "3/3" tty.log)" 0
+check "progress: the summary went to the file" grep -q "issued 3 certificates" o2.out
+onterm "$KEYGATE" --json cert sign --ca-key "pkcs11:token=ci\;object=ca" --ca-cert ca.pem --csr-dir in --out-dir o3
+equal "progress: none with --json" "$(grep -c "3/3" tty.log)" 0
+check "progress: --json still reports" grep -q '"issued": 3' tty.log
+equal "no sanitizer report on the terminal" "$(grep -c Sanitizer tty.log)" 0
