@@ -143,15 +143,6 @@ int cli_pool_run(size_t n, int workers, const struct cli_pool_ops *ops,
 int cli_jobs_default(void);
 /* --jobs N (NULL: the default). */
 enum kg_code cli_jobs(const char *s, int *out, struct kg_err *err);
-/* Monotonic seconds. */
-double cli_now(void);
-/* A batch item's failure, one line on stderr: "keygate: WHAT: WHY". */
-void cli_batch_error(struct cli_ctx *c, const char *what, const char *why);
-/* Is a progress bar wanted: stdout and stderr terminals, no --json or
- * --quiet? */
-int cli_progress_on(const struct cli_ctx *c);
-/* "[####  ] done/total rate/s ETA" on stderr when cli_progress_on. */
-void cli_progress(struct cli_ctx *c, size_t done, size_t total, double t0);
 
 /*
  * An audit record for a token operation, and the strings it owns; for
@@ -170,11 +161,11 @@ void cli_audit_rec_clear(struct cli_audit_rec *ar);
 
 /*
  * One output of a batch on its way out (cli_pool.c): staged by a worker,
- * committed in order by cli_staged_commit. outp is the caller's.
+ * committed in order by cli_batch_commit.
  */
 struct cli_staged {
-	const char *outp; /* where it goes */
-	char *tmp;        /* staged, not yet in place */
+	char *outp; /* where it goes (owned) */
+	char *tmp;  /* staged, not yet in place */
 	char *pem;
 	size_t plen;
 	enum kg_code rc;
@@ -183,14 +174,51 @@ struct cli_staged {
 	int nrec;
 };
 void cli_staged_fail(struct cli_staged *s, const struct kg_err *err);
+/* Frees what s holds (a staged file that was never committed goes too). */
+void cli_staged_clear(struct cli_staged *s);
+
 /*
- * For a run of items: their audit records with one write and one fsync,
- * one syncfs for the files staged in outd, then each file into place.
- * An item that does not make it gets rc and why; pem, tmp and records are
- * freed; why stays (free it with the item).
+ * What cert sign --csr-dir and csr create --manifest share: items worked
+ * on b->jobs worker threads (cli_pool_run), then committed in item order,
+ * a run at a time (cli_batch_run), counted and reported.
  */
-void cli_staged_commit(struct cli_ctx *c, const char *outd, int force,
-                       struct cli_staged *const *s, size_t n);
+struct cli_batch {
+	struct cli_ctx *c;
+	const char *outd; /* where every output goes */
+	int force;
+	int jobs; /* workers */
+	size_t n; /* items */
+	size_t ok, nfail, started;
+	int sig; /* the signal that stopped it, or 0 */
+	double t0;
+	json_t *fails, *done;
+	void *ctx; /* the caller's, for the three below */
+	struct cli_staged *(*at)(void *ctx, size_t i);
+	void (*work)(void *ctx, int worker, size_t i); /* on a worker */
+	/* after item i is committed: count it with cli_batch_item */
+	void (*report)(struct cli_batch *b, size_t i);
+};
+/*
+ * Runs the batch. Each run of finished items gets its audit records with
+ * one write and one fsync, one syncfs for the files staged in outd, then
+ * each file into place; an item that does not make it gets rc and why.
+ * Sets started, sig and c->interrupted. Out of memory before any item is
+ * KG_E_RUNTIME.
+ */
+enum kg_code cli_batch_run(struct cli_batch *b, struct kg_err *err);
+/*
+ * Counts one committed item: entry (new reference) joins done, or, with
+ * "reason" set when it is an object, fails, with one line on stderr
+ * naming what.
+ */
+void cli_batch_item(struct cli_batch *b, const struct cli_staged *s,
+                    json_t *entry, const char *what);
+/*
+ * The end of the report: with --json, j (the caller's counts) gets
+ * "failed", list (done), "jobs" and, if interrupted, "not_started", and is
+ * printed; else the human line the caller began is finished.
+ */
+void cli_batch_report(struct cli_batch *b, json_t *j, const char *list);
 
 /* key gen --type T into g (cli_cmd_key.c) */
 enum kg_code cli_key_type(const char *t, struct hsm_keygen *g,

@@ -234,32 +234,32 @@ static int csr_name_cmp(const struct dirent **a, const struct dirent **b)
 
 /* One request of a batch, from its file to its committed certificate. */
 struct sign_item {
-	char *path, *outp; /* IN/x.csr, OUT/x.pem */
-	struct cli_staged st;
+	char *path;           /* IN/x.csr */
+	struct cli_staged st; /* OUT/x.pem on its way */
 	int capped;
 };
 
 struct sign_batch {
-	struct cli_ctx *c;
+	struct cli_batch b;
 	struct sign_item *items;
-	size_t n;
 	const struct eng_issue *tmpl; /* ca_checked, shared read-only */
 	const struct cli_key *key;    /* the CA key, for the audit record */
 	struct cli_key *wkeys;        /* one per worker */
-	const char *outd;
-	int force, capped;
-	size_t ok, nfail;
-	double t0;
-	json_t *fails, *done;
+	int capped;
 };
+
+static struct cli_staged *sign_at(void *ctx, size_t i)
+{
+	return &((struct sign_batch *)ctx)->items[i].st;
+}
 
 /* On a worker thread: read, check, issue, encode and stage one request. */
 static void sign_work(void *ctx, int worker, size_t i)
 {
-	struct sign_batch *b = ctx;
-	struct sign_item *it = &b->items[i];
+	struct sign_batch *sb = ctx;
+	struct sign_item *it = &sb->items[i];
 	struct cli_staged *st = &it->st;
-	struct eng_issue is = *b->tmpl;
+	struct eng_issue is = *sb->tmpl;
 	unsigned char *buf = NULL;
 	size_t len = 0;
 	struct eng_csr *csr = NULL;
@@ -267,7 +267,7 @@ static void sign_work(void *ctx, int worker, size_t i)
 	struct kg_err err;
 	enum kg_code rc;
 
-	rc = b->force ? KG_OK : kg_file_check_writable(it->outp, 0, &err);
+	rc = sb->b.force ? KG_OK : kg_file_check_writable(st->outp, 0, &err);
 	if (rc == KG_OK)
 		rc = kg_file_read(it->path, &buf, &len, &err);
 	if (rc == KG_OK)
@@ -275,62 +275,44 @@ static void sign_work(void *ctx, int worker, size_t i)
 	free(buf);
 	if (rc == KG_OK) {
 		is.csr = csr;
-		is.ca_key = b->wkeys[worker].pkey;
+		is.ca_key = sb->wkeys[worker].pkey;
 		is.capped = &it->capped;
 		rc = eng_cert_issue(&is, &x, &err);
 	}
 	if (rc == KG_OK)
 		rc = eng_pem_cert(x, &st->pem, &st->plen, &err);
 	if (rc == KG_OK)
-		rc = kg_file_stage(it->outp, st->pem, st->plen, 0644, 0,
+		rc = kg_file_stage(st->outp, st->pem, st->plen, 0644, 0,
 		                   &st->tmp, &err); /* synced by the run */
 	if (rc != KG_OK)
 		cli_staged_fail(st, &err);
-	if (b->c->audit != NULL && rc == KG_OK)
-		st->nrec = cli_audit_fill(b->key, "cert-issue", "ok", x, NULL,
-		                          st->pem, st->plen, it->outp, NULL,
+	if (sb->b.c->audit != NULL && rc == KG_OK)
+		st->nrec = cli_audit_fill(sb->key, "cert-issue", "ok", x, NULL,
+		                          st->pem, st->plen, st->outp, NULL,
 		                          &st->rec[0]);
-	else if (b->c->audit != NULL && rc == KG_REFUSED && csr != NULL)
-		st->nrec = cli_audit_fill(b->key, "cert-issue", "refused",
+	else if (sb->b.c->audit != NULL && rc == KG_REFUSED && csr != NULL)
+		st->nrec = cli_audit_fill(sb->key, "cert-issue", "refused",
 		                          NULL, eng_csr_subject(csr), NULL, 0,
-		                          it->outp, st->why, &st->rec[0]);
+		                          st->outp, st->why, &st->rec[0]);
 	X509_free(x);
 	eng_csr_free(csr);
 }
 
-/* On the calling thread, in order: commit a run, then report it. */
-static void sign_commit(void *ctx, size_t from, size_t to)
+/* After its commit: the certificate's file, or the request's and why. */
+static void sign_report(struct cli_batch *b, size_t i)
 {
-	struct sign_batch *b = ctx;
-	struct cli_staged *run[256];
-	size_t i, k = 0;
+	struct sign_batch *sb = b->ctx;
+	struct sign_item *it = &sb->items[i];
+	json_t *entry;
 
-	for (i = from; i < to; i++) {
-		run[k++] = &b->items[i].st;
-		if (k == sizeof(run) / sizeof(run[0]) || i + 1 == to) {
-			cli_staged_commit(b->c, b->outd, b->force, run, k);
-			k = 0;
-		}
+	if (it->st.rc == KG_OK) {
+		sb->capped |= it->capped;
+		entry = kg_json_str(it->st.outp);
+	} else {
+		entry = json_object();
+		json_object_set_new(entry, "file", kg_json_str(it->path));
 	}
-	for (i = from; i < to; i++) {
-		struct sign_item *it = &b->items[i];
-
-		if (it->st.rc == KG_OK) {
-			b->ok++;
-			b->capped |= it->capped;
-			json_array_append_new(b->done, kg_json_str(it->outp));
-		} else {
-			json_t *fj = json_object();
-
-			b->nfail++;
-			json_object_set_new(fj, "file", kg_json_str(it->path));
-			json_object_set_new(fj, "reason",
-			                    kg_json_str(it->st.why));
-			json_array_append_new(b->fails, fj);
-			cli_batch_error(b->c, it->path, it->st.why);
-		}
-	}
-	cli_progress(b->c, b->ok + b->nfail, b->n, b->t0);
+	cli_batch_item(b, &it->st, entry, it->path);
 }
 
 /* The requests in IN (regular files, not hidden), sorted by name. */
@@ -371,7 +353,6 @@ static enum kg_code list_csrs(const char *in, const char *outd,
 			continue;
 		}
 		items[m].path = path;
-		items[m].outp = outp;
 		items[m].st.outp = outp;
 		m++;
 		free(names[k]);
@@ -395,83 +376,66 @@ static enum kg_code sign_batch(struct cli_ctx *c, const struct cli_cmd *cmd,
                                struct cli_args *a, struct eng_issue *tmpl,
                                const struct cli_key *key)
 {
-	static const struct cli_pool_ops ops = {sign_work, sign_commit};
 	const char *outd = cli_opt(cmd, a, "out-dir");
-	struct sign_batch b;
+	struct sign_batch sb;
+	struct cli_batch *b = &sb.b;
 	struct kg_err err;
 	enum kg_code rc;
-	size_t started = 0, i;
-	int jobs = 1, nw = 0, sig, ran = 0;
+	size_t i;
+	int jobs = 1;
 
-	memset(&b, 0, sizeof(b));
+	memset(&sb, 0, sizeof(sb));
 	rc = cli_jobs(cli_opt(cmd, a, "jobs"), &jobs, &err);
 	if (rc == KG_OK)
 		rc = eng_issuer_check(tmpl, &err); /* once, not per request */
 	if (rc == KG_OK)
-		rc = list_csrs(cli_opt(cmd, a, "csr-dir"), outd, &b.items,
-		               &b.n, &err);
+		rc = list_csrs(cli_opt(cmd, a, "csr-dir"), outd, &sb.items,
+		               &b->n, &err);
 	if (rc == KG_OK && mkdir(outd, 0755) != 0 && errno != EEXIST)
 		rc = kg_err_set(&err, KG_E_RUNTIME, "cannot create '%s': %s",
 		                outd, strerror(errno));
-	if (rc == KG_OK && (size_t)jobs > b.n)
-		jobs = b.n > 0 ? (int)b.n : 1;
+	if (rc == KG_OK && (size_t)jobs > b->n)
+		jobs = b->n > 0 ? (int)b->n : 1;
 	if (rc == KG_OK)
 		rc = cli_key_workers(key, cli_opt(cmd, a, "ca-key"), jobs,
-		                     &b.wkeys, &nw, &err);
-	if (rc != KG_OK)
-		goto out;
+		                     &sb.wkeys, &b->jobs, &err);
 	tmpl->ca_checked = 1;
-	b.c = c;
-	b.tmpl = tmpl;
-	b.key = key;
-	b.force = cli_flag(cmd, a, "force");
-	b.outd = outd;
-	b.fails = json_array();
-	b.done = json_array();
-	b.t0 = cli_now();
-	sig = cli_pool_run(b.n, nw, &ops, &b, &started);
-	if (sig < 0) {
-		rc = kg_err_set(&err, KG_E_RUNTIME, "out of memory");
-		goto out;
-	}
-	ran = 1;
-	c->interrupted = sig;
-	if (b.capped)
-		cli_warn(c, "--days ran past the CA certificate's notAfter; "
-		            "the validity is cut there");
-	if (c->json) {
-		json_t *j = json_object();
+	sb.tmpl = tmpl;
+	sb.key = key;
+	b->c = c;
+	b->outd = outd;
+	b->force = cli_flag(cmd, a, "force");
+	b->ctx = &sb;
+	b->at = sign_at;
+	b->work = sign_work;
+	b->report = sign_report;
+	if (rc == KG_OK)
+		rc = cli_batch_run(b, &err);
+	if (rc == KG_OK) {
+		json_t *j = NULL;
 
-		json_object_set_new(j, "issued", json_integer((long)b.ok));
-		json_object_set_new(j, "failed", b.fails);
-		json_object_set_new(j, "certificates", b.done);
-		json_object_set_new(j, "jobs", json_integer(nw));
-		if (sig > 0)
-			json_object_set_new(
-			        j, "not_started",
-			        json_integer((long)(b.n - started)));
-		b.fails = b.done = NULL;
-		cli_emit(c, j);
-	} else {
-		printf("issued %zu certificate%s into %s; %zu failed", b.ok,
-		       b.ok == 1 ? "" : "s", outd, b.nfail);
-		if (sig > 0)
-			printf("; interrupted, %zu not started",
-			       b.n - started);
-		printf("\n");
+		if (sb.capped)
+			cli_warn(c, "--days ran past the CA certificate's "
+			            "notAfter; the validity is cut there");
+		if (c->json)
+			json_object_set_new(j = json_object(), "issued",
+			                    json_integer((long)b->ok));
+		else
+			printf("issued %zu certificate%s into %s", b->ok,
+			       b->ok == 1 ? "" : "s", outd);
+		cli_batch_report(b, j, "certificates");
 	}
-	rc = b.nfail ? KG_REFUSED : KG_OK;
-out:
-	cli_key_workers_free(b.wkeys, nw);
-	for (i = 0; i < b.n; i++) {
-		free(b.items[i].path);
-		free(b.items[i].outp);
-		free(b.items[i].st.why);
+	cli_key_workers_free(sb.wkeys, b->jobs);
+	for (i = 0; sb.items != NULL && i < b->n; i++) {
+		free(sb.items[i].path);
+		cli_staged_clear(&sb.items[i].st);
 	}
-	free(b.items);
-	json_decref(b.fails);
-	json_decref(b.done);
-	return ran ? rc : cli_fail(c, &err);
+	free(sb.items);
+	json_decref(b->fails);
+	json_decref(b->done);
+	if (rc != KG_OK)
+		return cli_fail(c, &err);
+	return b->nfail ? KG_REFUSED : KG_OK;
 }
 
 enum kg_code cli_cert_sign(struct cli_ctx *c, const struct cli_cmd *cmd,

@@ -28,27 +28,21 @@
 
 struct mf_item {
 	size_t line; /* 1-based, in the manifest */
-	char *label, *type, *outp;
+	char *label, *type;
 	X509_NAME *subject;
 	GENERAL_NAMES *san;
 	struct hsm_keygen g;
 	char *uri; /* the new key's */
 	unsigned char id[64];
 	size_t id_len;
-	struct cli_staged st;
+	struct cli_staged st; /* DIR/LABEL.csr on its way */
 };
 
 struct mf_batch {
-	struct cli_ctx *c;
+	struct cli_batch b;
 	struct mf_item *items;
-	size_t n;
 	struct hsm_token **tok; /* one read-write session per worker */
 	const EVP_MD *md;
-	const char *outd;
-	int force;
-	size_t ok, nfail;
-	double t0;
-	json_t *fails, *done;
 };
 
 /* A bad line: what is wrong with it, as the item's failure. */
@@ -156,12 +150,11 @@ static void parse_line(struct mf_item *it, const char *text, const char *outd)
 		goto out;
 	}
 	if (it->label == NULL || it->type == NULL ||
-	    asprintf(&it->outp, "%s/%s.csr", outd, it->label) < 0) {
-		it->outp = NULL;
+	    asprintf(&it->st.outp, "%s/%s.csr", outd, it->label) < 0) {
+		it->st.outp = NULL;
 		item_error(it, "out of memory");
 		goto out;
 	}
-	it->st.outp = it->outp;
 	if (cli_key_type(it->type, &it->g, &err) != KG_OK ||
 	    eng_dn_parse(json_string_value(v), &it->subject, &err) != KG_OK) {
 		cli_staged_fail(&it->st, &err);
@@ -249,10 +242,10 @@ static enum kg_code read_manifest(const char *path, const char *outd,
 /* On a worker thread: the key on the token, its request, staged. */
 static void mf_work(void *ctx, int worker, size_t i)
 {
-	struct mf_batch *b = ctx;
-	struct mf_item *it = &b->items[i];
+	struct mf_batch *mb = ctx;
+	struct mf_item *it = &mb->items[i];
 	struct cli_staged *st = &it->st;
-	struct hsm_token *t = b->tok[worker];
+	struct hsm_token *t = mb->tok[worker];
 	struct hsm_key_info info = {0};
 	struct hsm_key *k = NULL;
 	struct eng_request r = {0};
@@ -263,8 +256,8 @@ static void mf_work(void *ctx, int worker, size_t i)
 
 	if (st->rc != KG_OK)
 		return; /* a bad line: reported, nothing made */
-	it->g.force = b->force;
-	rc = b->force ? KG_OK : kg_file_check_writable(it->outp, 0, &err);
+	it->g.force = mb->b.force;
+	rc = mb->b.force ? KG_OK : kg_file_check_writable(st->outp, 0, &err);
 	if (rc == KG_OK)
 		rc = hsm_key_gen_open(t, &it->g, &info, &k, &err);
 	if (rc == KG_OK) {
@@ -278,13 +271,13 @@ static void mf_work(void *ctx, int worker, size_t i)
 	if (rc == KG_OK) {
 		r.subject = it->subject;
 		r.san = it->san;
-		r.md = b->md;
+		r.md = mb->md;
 		rc = eng_csr_build(&r, pkey, &req, &err);
 	}
 	if (rc == KG_OK)
 		rc = eng_pem_req(req, &st->pem, &st->plen, &err);
 	if (rc == KG_OK)
-		rc = kg_file_stage(it->outp, st->pem, st->plen, 0644, 0,
+		rc = kg_file_stage(st->outp, st->pem, st->plen, 0644, 0,
 		                   &st->tmp, &err); /* synced by the run */
 	if (rc != KG_OK && it->uri != NULL)
 		kg_err_prefix(&err,
@@ -293,7 +286,7 @@ static void mf_work(void *ctx, int worker, size_t i)
 		              it->label);
 	if (rc != KG_OK)
 		cli_staged_fail(st, &err);
-	if (b->c->audit != NULL && it->uri != NULL) {
+	if (mb->b.c->audit != NULL && it->uri != NULL) {
 		/* the key exists now: on record whatever became of the CSR */
 		struct kg_audit_rec *a = &st->rec[st->nrec++].r;
 
@@ -306,7 +299,7 @@ static void mf_work(void *ctx, int worker, size_t i)
 		a->key = it->uri;
 		a->detail = it->type;
 	}
-	if (b->c->audit != NULL && rc == KG_OK) {
+	if (mb->b.c->audit != NULL && rc == KG_OK) {
 		struct cli_audit_rec *ar = &st->rec[st->nrec++];
 		struct kg_audit_rec *a = &ar->r;
 
@@ -317,7 +310,7 @@ static void mf_work(void *ctx, int worker, size_t i)
 		a->subject = ar->subject;
 		a->out = st->pem;
 		a->out_len = st->plen;
-		a->out_path = it->outp;
+		a->out_path = st->outp;
 	}
 	EVP_PKEY_free(pkey);
 	hsm_key_free(k);
@@ -325,60 +318,47 @@ static void mf_work(void *ctx, int worker, size_t i)
 	hsm_key_info_clear(&info);
 }
 
-static void mf_commit(void *ctx, size_t from, size_t to)
+static struct cli_staged *mf_at(void *ctx, size_t i)
 {
-	struct mf_batch *b = ctx;
-	struct cli_staged *run[256];
-	size_t i, k = 0;
+	return &((struct mf_batch *)ctx)->items[i].st;
+}
 
-	for (i = from; i < to; i++) {
-		run[k++] = &b->items[i].st;
-		if (k == sizeof(run) / sizeof(run[0]) || i + 1 == to) {
-			cli_staged_commit(b->c, b->outd, b->force, run, k);
-			k = 0;
-		}
-	}
-	for (i = from; i < to; i++) {
-		struct mf_item *it = &b->items[i];
-		json_t *j = json_object();
-		char what[200];
+/* After its commit: the key and its request, or the line and why. */
+static void mf_report(struct cli_batch *b, size_t i)
+{
+	struct mf_item *it = &((struct mf_batch *)b->ctx)->items[i];
+	json_t *j = json_object();
+	char what[200];
 
-		json_object_set_new(j, "line", json_integer((long)it->line));
-		json_object_set_new(j, "label", kg_json_str(it->label));
-		if (it->st.rc == KG_OK) {
-			b->ok++;
-			json_object_set_new(j, "uri", kg_json_str(it->uri));
-			json_object_set_new(j, "csr", kg_json_str(it->outp));
-			json_array_append_new(b->done, j);
-			continue;
-		}
-		b->nfail++;
+	json_object_set_new(j, "line", json_integer((long)it->line));
+	json_object_set_new(j, "label", kg_json_str(it->label));
+	if (it->st.rc == KG_OK) {
+		json_object_set_new(j, "uri", kg_json_str(it->uri));
+		json_object_set_new(j, "csr", kg_json_str(it->st.outp));
+	} else {
 		json_object_set_new(j, "key", kg_json_str(it->uri));
-		json_object_set_new(j, "reason", kg_json_str(it->st.why));
-		json_array_append_new(b->fails, j);
-		snprintf(what, sizeof(what), "line %zu%s%s%s", it->line,
-		         it->label ? " ('" : "", it->label ? it->label : "",
-		         it->label ? "')" : "");
-		cli_batch_error(b->c, what, it->st.why);
 	}
-	cli_progress(b->c, b->ok + b->nfail, b->n, b->t0);
+	snprintf(what, sizeof(what), "line %zu%s%s%s", it->line,
+	         it->label ? " ('" : "", it->label ? it->label : "",
+	         it->label ? "')" : "");
+	cli_batch_item(b, &it->st, j, what);
 }
 
 enum kg_code cli_csr_manifest(struct cli_ctx *c, const struct cli_cmd *cmd,
                               struct cli_args *a)
 {
-	static const struct cli_pool_ops ops = {mf_work, mf_commit};
 	const char *tok = cli_opt(cmd, a, "token");
 	const char *outd = cli_opt(cmd, a, "out-dir");
 	struct hsm_token *t = NULL;
-	struct mf_batch b;
+	struct mf_batch mb;
+	struct cli_batch *b = &mb.b;
 	struct kg_err err;
 	enum kg_code rc = KG_OK;
 	struct hsm_key_info *have = NULL;
-	size_t started = 0, i, nhave = 0;
-	int jobs = 1, nw = 0, sig, ran = 0;
+	size_t i, nhave = 0;
+	int jobs = 1;
 
-	memset(&b, 0, sizeof(b));
+	memset(&mb, 0, sizeof(mb));
 	if (tok == NULL || outd == NULL || cli_opt(cmd, a, "key") != NULL ||
 	    cli_opt(cmd, a, "subject") != NULL || cli_opt(cmd, a, "out"))
 		rc = kg_err_set(&err, KG_E_USAGE,
@@ -389,21 +369,21 @@ enum kg_code cli_csr_manifest(struct cli_ctx *c, const struct cli_cmd *cmd,
 	if (rc == KG_OK)
 		rc = cli_jobs(cli_opt(cmd, a, "jobs"), &jobs, &err);
 	if (rc == KG_OK)
-		rc = eng_digest(cli_opt(cmd, a, "digest"), &b.md, &err);
+		rc = eng_digest(cli_opt(cmd, a, "digest"), &mb.md, &err);
 	if (rc == KG_OK)
-		rc = read_manifest(cli_opt(cmd, a, "manifest"), outd, &b.items,
-		                   &b.n, &err);
+		rc = read_manifest(cli_opt(cmd, a, "manifest"), outd,
+		                   &mb.items, &b->n, &err);
 	if (rc == KG_OK && mkdir(outd, 0755) != 0 && errno != EEXIST)
 		rc = kg_err_set(&err, KG_E_RUNTIME, "cannot create '%s': %s",
 		                outd, strerror(errno));
 	if (rc == KG_OK)
 		rc = hsm_token_open(tok, &c->hconf, HSM_LOGIN_USER | HSM_RW,
 		                    &t, &err);
-	if (rc == KG_OK && (size_t)jobs > b.n)
-		jobs = (int)b.n;
+	if (rc == KG_OK && (size_t)jobs > b->n)
+		jobs = (int)b->n;
 	if (rc == KG_OK) {
-		b.tok = calloc((size_t)jobs, sizeof(*b.tok));
-		if (b.tok == NULL)
+		mb.tok = calloc((size_t)jobs, sizeof(*mb.tok));
+		if (mb.tok == NULL)
 			rc = kg_err_set(&err, KG_E_RUNTIME, "out of memory");
 	}
 	if (rc != KG_OK)
@@ -411,8 +391,8 @@ enum kg_code cli_csr_manifest(struct cli_ctx *c, const struct cli_cmd *cmd,
 	/* the labels already on the token, in one search, not one per key */
 	if (!cli_flag(cmd, a, "force") &&
 	    hsm_key_list(t, NULL, &have, &nhave, &err) == KG_OK) {
-		for (i = 0; i < b.n; i++) {
-			struct mf_item *it = &b.items[i];
+		for (i = 0; i < b->n; i++) {
+			struct mf_item *it = &mb.items[i];
 			size_t h;
 
 			for (h = 0; it->st.rc == KG_OK && h < nhave; h++)
@@ -431,64 +411,51 @@ enum kg_code cli_csr_manifest(struct cli_ctx *c, const struct cli_cmd *cmd,
 		hsm_key_info_free_array(have, nhave);
 	}
 	/* as many read-write sessions as the token gives, at least one */
-	b.tok[nw++] = t;
-	while (nw < jobs && hsm_token_fork(t, &b.tok[nw], &err) == KG_OK)
-		nw++;
-	b.c = c;
-	b.outd = outd;
-	b.force = cli_flag(cmd, a, "force");
-	b.fails = json_array();
-	b.done = json_array();
-	b.t0 = cli_now();
-	sig = cli_pool_run(b.n, nw, &ops, &b, &started);
-	if (sig < 0) {
-		rc = kg_err_set(&err, KG_E_RUNTIME, "out of memory");
-		goto out;
-	}
-	ran = 1;
-	c->interrupted = sig;
-	if (c->json) {
-		json_t *j = json_object();
+	mb.tok[b->jobs++] = t;
+	while (b->jobs < jobs &&
+	       hsm_token_fork(t, &mb.tok[b->jobs], &err) == KG_OK)
+		b->jobs++;
+	b->c = c;
+	b->outd = outd;
+	b->force = cli_flag(cmd, a, "force");
+	b->ctx = &mb;
+	b->at = mf_at;
+	b->work = mf_work;
+	b->report = mf_report;
+	rc = cli_batch_run(b, &err);
+	if (rc == KG_OK) {
+		json_t *j = NULL;
 
-		json_object_set_new(j, "generated", json_integer((long)b.ok));
-		json_object_set_new(j, "failed", b.fails);
-		json_object_set_new(j, "keys", b.done);
-		json_object_set_new(j, "jobs", json_integer(nw));
-		if (sig > 0)
-			json_object_set_new(
-			        j, "not_started",
-			        json_integer((long)(b.n - started)));
-		b.fails = b.done = NULL;
-		cli_emit(c, j);
-	} else {
-		printf("generated %zu key%s and request%s on token '%s' into "
-		       "%s; %zu failed",
-		       b.ok, b.ok == 1 ? "" : "s", b.ok == 1 ? "" : "s",
-		       hsm_token_label(t), outd, b.nfail);
-		if (sig > 0)
-			printf("; interrupted, %zu not started",
-			       b.n - started);
-		printf("\n");
+		if (c->json)
+			json_object_set_new(j = json_object(), "generated",
+			                    json_integer((long)b->ok));
+		else
+			printf("generated %zu key%s and request%s on token "
+			       "'%s' into %s",
+			       b->ok, b->ok == 1 ? "" : "s",
+			       b->ok == 1 ? "" : "s", hsm_token_label(t),
+			       outd);
+		cli_batch_report(b, j, "keys");
 	}
-	rc = b.nfail ? KG_REFUSED : KG_OK;
 out:
-	for (i = 1; i < (size_t)nw; i++)
-		hsm_token_close(b.tok[i]);
-	free(b.tok);
+	for (i = 1; i < (size_t)b->jobs; i++)
+		hsm_token_close(mb.tok[i]);
+	free(mb.tok);
 	hsm_token_close(t);
-	for (i = 0; i < b.n; i++) {
-		struct mf_item *it = &b.items[i];
+	for (i = 0; mb.items != NULL && i < b->n; i++) {
+		struct mf_item *it = &mb.items[i];
 
 		free(it->label);
 		free(it->type);
-		free(it->outp);
 		free(it->uri);
-		free(it->st.why);
+		cli_staged_clear(&it->st);
 		X509_NAME_free(it->subject);
 		GENERAL_NAMES_free(it->san);
 	}
-	free(b.items);
-	json_decref(b.fails);
-	json_decref(b.done);
-	return ran ? rc : cli_fail(c, &err);
+	free(mb.items);
+	json_decref(b->fails);
+	json_decref(b->done);
+	if (rc != KG_OK)
+		return cli_fail(c, &err);
+	return b->nfail ? KG_REFUSED : KG_OK;
 }

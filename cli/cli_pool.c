@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 
 #include "common/kg_file.h"
+#include "common/kg_json.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -31,6 +32,43 @@
 /* A run waits to grow to this many items, for this long at most. */
 #define POOL_GROUP_MIN 64
 #define POOL_LINGER_MS 20
+
+/* Monotonic seconds. */
+static double cli_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Is a progress bar wanted: stdout and stderr terminals, no --json or
+ * --quiet? */
+static int cli_progress_on(const struct cli_ctx *c)
+{
+	/* a person watching: both outputs on a terminal, no --json */
+	return !c->json && !c->quiet && isatty(STDOUT_FILENO) &&
+	       isatty(STDERR_FILENO);
+}
+
+/* "[####  ] done/total rate/s ETA" on stderr when wanted. */
+static void cli_progress(struct cli_ctx *c, size_t done, size_t total,
+                         double t0)
+{
+	double now, rate;
+	int width = 30, fill;
+
+	if (!cli_progress_on(c) || total == 0)
+		return;
+	now = cli_now();
+	rate = now > t0 ? (double)done / (now - t0) : 0;
+	fill = (int)(width * done / total);
+	fprintf(stderr, "\r[%.*s%*s] %zu/%zu %.1f/s ETA %.0fs ", fill,
+	        "##############################", width - fill, "", done,
+	        total, rate, rate > 0 ? (double)(total - done) / rate : 0.0);
+	if (done == total)
+		fputc('\n', stderr);
+}
 
 static volatile sig_atomic_t pool_signal;
 
@@ -252,38 +290,6 @@ enum kg_code cli_jobs(const char *s, int *out, struct kg_err *err)
 	return KG_OK;
 }
 
-int cli_progress_on(const struct cli_ctx *c)
-{
-	/* a person watching: both outputs on a terminal, no --json */
-	return !c->json && !c->quiet && isatty(STDOUT_FILENO) &&
-	       isatty(STDERR_FILENO);
-}
-
-double cli_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void cli_progress(struct cli_ctx *c, size_t done, size_t total, double t0)
-{
-	double now, rate;
-	int width = 30, fill;
-
-	if (!cli_progress_on(c) || total == 0)
-		return;
-	now = cli_now();
-	rate = now > t0 ? (double)done / (now - t0) : 0;
-	fill = (int)(width * done / total);
-	fprintf(stderr, "\r[%.*s%*s] %zu/%zu %.1f/s ETA %.0fs ", fill,
-	        "##############################", width - fill, "", done,
-	        total, rate, rate > 0 ? (double)(total - done) / rate : 0.0);
-	if (done == total)
-		fputc('\n', stderr);
-}
-
 void cli_staged_fail(struct cli_staged *s, const struct kg_err *err)
 {
 	s->rc = err->code;
@@ -291,56 +297,143 @@ void cli_staged_fail(struct cli_staged *s, const struct kg_err *err)
 	s->why = strdup(err->msg);
 }
 
-void cli_staged_commit(struct cli_ctx *c, const char *outd, int force,
-                       struct cli_staged *const *s, size_t n)
+void cli_staged_clear(struct cli_staged *s)
 {
+	int k;
+
+	kg_file_discard(s->tmp);
+	free(s->tmp);
+	OPENSSL_free(s->pem);
+	for (k = 0; k < s->nrec; k++)
+		cli_audit_rec_clear(&s->rec[k]);
+	free(s->outp);
+	free(s->why);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Fails every item of the run that is still on its way. */
+static void fail_run(struct cli_batch *b, size_t from, size_t to,
+                     const struct kg_err *err)
+{
+	size_t i;
+
+	for (i = from; i < to; i++)
+		if (b->at(b->ctx, i)->rc == KG_OK)
+			cli_staged_fail(b->at(b->ctx, i), err);
+}
+
+static void batch_work(void *ctx, int worker, size_t i)
+{
+	struct cli_batch *b = ctx;
+
+	b->work(b->ctx, worker, i);
+}
+
+static void batch_commit(void *ctx, size_t from, size_t to)
+{
+	struct cli_batch *b = ctx;
 	struct kg_audit_rec *recs = NULL;
+	struct cli_staged *s;
 	struct kg_err err;
 	size_t i, nrec = 0, staged = 0;
 	int k;
 
-	if (c->audit != NULL) {
-		recs = calloc(2 * n + 1, sizeof(*recs));
+	if (b->c->audit != NULL) {
+		recs = calloc(2 * (to - from) + 1, sizeof(*recs));
 		if (recs == NULL)
 			kg_err_set(&err, KG_E_RUNTIME, "out of memory");
-		for (i = 0; recs != NULL && i < n; i++)
-			for (k = 0; k < s[i]->nrec; k++)
-				recs[nrec++] = s[i]->rec[k].r;
+		for (i = from; recs != NULL && i < to; i++)
+			for (k = 0, s = b->at(b->ctx, i); k < s->nrec; k++)
+				recs[nrec++] = s->rec[k].r;
+		/* not on record: nothing of this run goes in place */
 		if (recs == NULL ||
-		    (nrec > 0 && kg_audit_append_many(c->audit, recs, nrec,
+		    (nrec > 0 && kg_audit_append_many(b->c->audit, recs, nrec,
 		                                      &err) != KG_OK))
-			/* not on record: nothing of this run goes in place */
-			for (i = 0; i < n; i++)
-				if (s[i]->rc == KG_OK)
-					cli_staged_fail(s[i], &err);
+			fail_run(b, from, to, &err);
 		free(recs);
 	}
-	for (i = 0; i < n; i++)
-		staged += s[i]->rc == KG_OK;
+	for (i = from; i < to; i++)
+		staged += b->at(b->ctx, i)->rc == KG_OK;
 	/* the run's files on disk in one go, before any is in place */
-	if (staged > 0 && kg_file_sync_fs(outd, &err) != KG_OK)
-		for (i = 0; i < n; i++)
-			if (s[i]->rc == KG_OK)
-				cli_staged_fail(s[i], &err);
-	for (i = 0; i < n; i++) {
-		if (s[i]->rc == KG_OK && kg_file_commit(s[i]->tmp, s[i]->outp,
-		                                        force, &err) != KG_OK)
-			cli_staged_fail(s[i], &err);
-		else if (s[i]->rc != KG_OK)
-			kg_file_discard(s[i]->tmp);
-		free(s[i]->tmp);
-		s[i]->tmp = NULL;
-		OPENSSL_free(s[i]->pem);
-		s[i]->pem = NULL;
-		for (k = 0; k < s[i]->nrec; k++)
-			cli_audit_rec_clear(&s[i]->rec[k]);
-		s[i]->nrec = 0;
+	if (staged > 0 && kg_file_sync_fs(b->outd, &err) != KG_OK)
+		fail_run(b, from, to, &err);
+	for (i = from; i < to; i++) {
+		s = b->at(b->ctx, i);
+		if (s->rc == KG_OK &&
+		    kg_file_commit(s->tmp, s->outp, b->force, &err) != KG_OK)
+			cli_staged_fail(s, &err);
+		else if (s->rc != KG_OK)
+			kg_file_discard(s->tmp);
+		free(s->tmp);
+		s->tmp = NULL;
+		OPENSSL_free(s->pem);
+		s->pem = NULL;
+		for (k = 0; k < s->nrec; k++)
+			cli_audit_rec_clear(&s->rec[k]);
+		s->nrec = 0;
+		b->report(b, i);
 	}
+	cli_progress(b->c, b->ok + b->nfail, b->n, b->t0);
 }
 
-void cli_batch_error(struct cli_ctx *c, const char *what, const char *why)
+enum kg_code cli_batch_run(struct cli_batch *b, struct kg_err *err)
+{
+	static const struct cli_pool_ops ops = {batch_work, batch_commit};
+
+	b->fails = json_array();
+	b->done = json_array();
+	b->t0 = cli_now();
+	b->sig = cli_pool_run(b->n, b->jobs, &ops, b, &b->started);
+	if (b->sig < 0) {
+		b->sig = 0;
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	}
+	b->c->interrupted = b->sig;
+	return KG_OK;
+}
+
+/* A batch item's failure, one line on stderr: "keygate: WHAT: WHY". */
+static void cli_batch_error(struct cli_ctx *c, const char *what,
+                            const char *why)
 {
 	if (cli_progress_on(c))
 		fputc('\n', stderr); /* off the progress bar's line */
 	fprintf(stderr, "keygate: %s: %s\n", what, why ? why : "failed");
+}
+
+void cli_batch_item(struct cli_batch *b, const struct cli_staged *s,
+                    json_t *entry, const char *what)
+{
+	if (s->rc == KG_OK) {
+		b->ok++;
+		json_array_append_new(b->done, entry);
+	} else {
+		b->nfail++;
+		if (json_is_object(entry))
+			json_object_set_new(entry, "reason",
+			                    kg_json_str(s->why));
+		json_array_append_new(b->fails, entry);
+		cli_batch_error(b->c, what, s->why);
+	}
+}
+
+void cli_batch_report(struct cli_batch *b, json_t *j, const char *list)
+{
+	if (b->c->json) {
+		json_object_set_new(j, "failed", b->fails);
+		json_object_set_new(j, list, b->done);
+		json_object_set_new(j, "jobs", json_integer(b->jobs));
+		if (b->sig > 0)
+			json_object_set_new(
+			        j, "not_started",
+			        json_integer((long)(b->n - b->started)));
+		b->fails = b->done = NULL;
+		cli_emit(b->c, j);
+		return;
+	}
+	json_decref(j);
+	printf("; %zu failed", b->nfail);
+	if (b->sig > 0)
+		printf("; interrupted, %zu not started", b->n - b->started);
+	printf("\n");
 }
