@@ -193,9 +193,9 @@ static enum kg_code write_bundle(const char *dir, const struct out_file *fs,
 	size_t i, k;
 	enum kg_code rc;
 
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return kg_err_set(err, KG_E_RUNTIME, "cannot create '%s': %s",
-		                  dir, strerror(errno));
+	rc = kg_file_out_dir(dir, 0700, err);
+	if (rc != KG_OK)
+		return rc;
 	for (i = 0; i < n; i++) {
 		snprintf(paths[i], 4096, "%s/%s", dir, fs[i].name);
 		rc = kg_file_check_writable(paths[i], force, err);

@@ -391,9 +391,8 @@ static enum kg_code sign_batch(struct cli_ctx *c, const struct cli_cmd *cmd,
 	if (rc == KG_OK)
 		rc = list_csrs(cli_opt(cmd, a, "csr-dir"), outd, &sb.items,
 		               &b->n, &err);
-	if (rc == KG_OK && mkdir(outd, 0755) != 0 && errno != EEXIST)
-		rc = kg_err_set(&err, KG_E_RUNTIME, "cannot create '%s': %s",
-		                outd, strerror(errno));
+	if (rc == KG_OK)
+		rc = kg_file_out_dir(outd, 0755, &err);
 	if (rc == KG_OK && (size_t)jobs > b->n)
 		jobs = b->n > 0 ? (int)b->n : 1;
 	if (rc == KG_OK)

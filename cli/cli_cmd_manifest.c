@@ -13,12 +13,10 @@
  */
 #include "cli/cli.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <openssl/crypto.h>
 
@@ -373,9 +371,8 @@ enum kg_code cli_csr_manifest(struct cli_ctx *c, const struct cli_cmd *cmd,
 	if (rc == KG_OK)
 		rc = read_manifest(cli_opt(cmd, a, "manifest"), outd,
 		                   &mb.items, &b->n, &err);
-	if (rc == KG_OK && mkdir(outd, 0755) != 0 && errno != EEXIST)
-		rc = kg_err_set(&err, KG_E_RUNTIME, "cannot create '%s': %s",
-		                outd, strerror(errno));
+	if (rc == KG_OK)
+		rc = kg_file_out_dir(outd, 0755, &err);
 	if (rc == KG_OK)
 		rc = hsm_token_open(tok, &c->hconf, HSM_LOGIN_USER | HSM_RW,
 		                    &t, &err);

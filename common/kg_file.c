@@ -75,6 +75,25 @@ out:
 	return rc;
 }
 
+enum kg_code kg_file_out_dir(const char *dir, mode_t mode, struct kg_err *err)
+{
+	struct stat st;
+
+	if (mkdir(dir, mode) != 0 && errno != EEXIST)
+		return kg_err_set(err, KG_E_RUNTIME, "cannot create '%s': %s",
+		                  dir, strerror(errno));
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return kg_err_set(err, KG_E_RUNTIME,
+		                  "'%s' is not a directory; give a directory "
+		                  "for the output",
+		                  dir);
+	if (access(dir, W_OK | X_OK) != 0)
+		return kg_err_set(err, KG_E_RUNTIME,
+		                  "cannot write into '%s': %s", dir,
+		                  strerror(errno));
+	return KG_OK;
+}
+
 enum kg_code kg_file_check_writable(const char *path, int force,
                                     struct kg_err *err)
 {

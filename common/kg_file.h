@@ -52,6 +52,13 @@ void kg_file_discard(const char *tmp);
 /* Blocks SIGINT, SIGTERM and SIGHUP in this thread; *old restores. */
 void kg_file_hold_signals(sigset_t *old);
 
+/*
+ * An output directory: made with mode if missing; an existing one must be
+ * a directory this process can write into. KG_E_RUNTIME, one message,
+ * otherwise.
+ */
+enum kg_code kg_file_out_dir(const char *dir, mode_t mode, struct kg_err *err);
+
 /* Like kg_file_write_atomic, but checks only: can path be written? */
 enum kg_code kg_file_check_writable(const char *path, int force,
                                     struct kg_err *err);

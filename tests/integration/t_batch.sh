@@ -48,6 +48,12 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout oth
 	-out other.pem -subj /CN=other -days 2 2>/dev/null
 expect 1 "not the CA certificate's key" cert sign --ca-key "$CA" --ca-cert other.pem --csr-dir in --out-dir y
 equal "nothing issued for a wrong CA" "$(ls y 2>/dev/null | wc -l)" 0
+# an --out-dir that is a file: one line before anything is signed
+: >afile
+: >audit.jsonl
+expect 4 "'afile' is not a directory" cert sign --ca-key "$CA" --ca-cert ca.pem --csr-dir in --out-dir afile
+equal "out-dir a file: one line" "$(wc -l <"$T/err")" 1
+equal "out-dir a file: nothing signed" "$(wc -c <audit.jsonl)" 0
 
 # ---- Ctrl-C: whole certificates, each on record --------------------------
 mkdir many
@@ -127,6 +133,11 @@ expect 0 "" csr create --force --token pkcs11:token=ca --manifest one.jsonl --ou
 check "--force: a new key" test "$(openssl req -in reqs/dev-01.csr -noout -pubkey | md5sum)" != "$old"
 # key show refuses a URI that matches two keys
 expect 0 "" key show "pkcs11:token=ca;object=dev-01"
+
+# an --out-dir that is a file: refused before any key is made
+expect 4 "'afile' is not a directory" csr create --token pkcs11:token=ca --manifest fleet.jsonl --out-dir afile
+expect 0 "" --json key list --token pkcs11:token=ca
+equal "out-dir a file: no key made" "$(jq '.keys | length' "$T/out")" 5
 
 # usage
 expect 2 "needs --token URI and --out-dir DIR" csr create --manifest one.jsonl --token pkcs11:token=ca

@@ -45,6 +45,8 @@ equal "the modulus matches" "$(openssl rsa -in out-open/private_key.pem -noout -
 	"$(openssl x509 -in out-open/certificate.pem -noout -modulus)"
 expect 0 "" bundle check --cert out-open/certificate.pem --key out-open/private_key.pem --chain out-open/certificate_chain.pem
 expect 4 "exists; use --force" bundle export --key "$TOK;object=open" --cert open.pem --chain chain.pem --out out-open
+: >not-a-dir
+expect 4 "'not-a-dir' is not a directory" bundle export --key "$TOK;object=open" --cert open.pem --chain chain.pem --out not-a-dir
 expect 0 "" bundle export --key "$TOK;object=open" --cert open.pem --chain chain.pem --out out-open --force
 
 # an exportable EC key: refused for integrated services, fine for ACM
