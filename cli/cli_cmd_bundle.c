@@ -1,5 +1,6 @@
 /* bundle check, bundle export, bundle fallback, bundle assemble */
 #include "cli/cli.h"
+#include "common/kg_time.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -163,9 +164,9 @@ static enum kg_code gate_options(struct cli_ctx *c, const struct cli_cmd *cmd,
 static json_t *gate_json(const struct eng_acm_req *r)
 {
 	json_t *j = json_object();
-	char when[32];
+	char when[KG_TIME_LEN];
 
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&r->at));
+	kg_time_str(r->at, when);
 	json_object_set_new(j, "target",
 	                    json_string(eng_target_name(r->target)));
 	json_object_set_new(j, "at", json_string(when));
@@ -292,8 +293,9 @@ enum kg_code cli_bundle_export(struct cli_ctx *c, const struct cli_cmd *cmd,
 		goto fail;
 	/* the gate reads the key's attributes before anything else */
 	ki = hsm_key_describe(key.k);
-	why = eng_export_refusal(r.target, ki->type == HSM_KEY_RSA, ki->bits,
-	                         ki->sensitive, ki->extractable);
+	why = eng_export_refusal(r.target,
+	                         ki->type == HSM_KEY_RSA ? "RSA" : ki->curve,
+	                         ki->bits, ki->sensitive, ki->extractable);
 	if (why != NULL && strncmp(why, "key-not-exportable", 18) == 0)
 		eng_finding_add(&f, "key-not-exportable", ENG_SEV_ERROR,
 		                key.desc, -1, NULL, FALLBACK_HINT,
@@ -417,11 +419,8 @@ enum kg_code cli_bundle_fallback(struct cli_ctx *c, const struct cli_cmd *cmd,
 			rc = kg_err_set(&err, KG_E_USAGE,
 			                "unsupported key type '%s'", type);
 	}
-	if (rc == KG_OK && !eng_key_algorithm_ok(target, rsa_bits != 0,
-	                                         rsa_bits ? rsa_bits
-	                                         : strcmp(curve, "P-521") == 0
-	                                                 ? 521
-	                                                 : atoi(curve + 2)))
+	if (rc == KG_OK &&
+	    !eng_key_algorithm_ok(target, rsa_bits ? "RSA" : curve, rsa_bits))
 		rc = kg_err_set(
 		        &err, KG_E_USAGE,
 		        "%s keys are not accepted for %s (it takes RSA "

@@ -98,9 +98,10 @@ static json_t *tri_json(int v)
 static json_t *key_json(const struct hsm_key_info *k)
 {
 	json_t *o = json_object();
-	const char *why = eng_export_refusal(ENG_TARGET_ACM_INTEGRATED,
-	                                     k->type == HSM_KEY_RSA, k->bits,
-	                                     k->sensitive, k->extractable);
+	const char *why =
+	        eng_export_refusal(ENG_TARGET_ACM_INTEGRATED,
+	                           k->type == HSM_KEY_RSA ? "RSA" : k->curve,
+	                           k->bits, k->sensitive, k->extractable);
 
 	json_object_set_new(o, "uri", kg_json_str(k->uri));
 	json_object_set_new(o, "label", kg_json_str(k->label));
@@ -129,9 +130,10 @@ static json_t *key_json(const struct hsm_key_info *k)
 static void key_print(const struct hsm_key_info *k)
 {
 	char idhex[sizeof(k->id) * 2 + 1];
-	const char *why = eng_export_refusal(ENG_TARGET_ACM_INTEGRATED,
-	                                     k->type == HSM_KEY_RSA, k->bits,
-	                                     k->sensitive, k->extractable);
+	const char *why =
+	        eng_export_refusal(ENG_TARGET_ACM_INTEGRATED,
+	                           k->type == HSM_KEY_RSA ? "RSA" : k->curve,
+	                           k->bits, k->sensitive, k->extractable);
 
 	kg_hex(k->id, k->id_len, idhex);
 	printf("key '%s'\n", k->label ? k->label : "");

@@ -1,5 +1,6 @@
 /* truststore lint, mtls check, chain verify */
 #include "cli/cli.h"
+#include "common/kg_time.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -582,13 +583,12 @@ enum kg_code cli_cert_expiry(struct cli_ctx *c, const struct cli_cmd *cmd,
 		long days =
 		        left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
 		int soon = left <= window; /* the window is inclusive */
-		char when[32],
+		char when[KG_TIME_LEN],
 		        *subj = eng_name_str(X509_get_subject_name(e->x));
 		json_t *o = json_object();
 
 		expiring += soon;
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ",
-		         gmtime(&e->not_after));
+		kg_time_str(e->not_after, when);
 		json_object_set_new(o, "subject", kg_json_str(subj));
 		json_object_set_new(o, "not_after", json_string(when));
 		json_object_set_new(o, "days_left", json_integer(days));

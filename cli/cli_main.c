@@ -1,5 +1,6 @@
 /* keygate: main(), the command table, top-level --help and --version. */
 #include "cli/cli.h"
+#include "common/kg_harden.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -352,6 +353,9 @@ int main(int argc, char **argv)
 	int i, want_help = 0, rest;
 	enum kg_code rc;
 
+	/* before anything that could hold a secret */
+	const char *unhardened = kg_harden_process();
+
 	memset(&c, 0, sizeof(c));
 	c.now = time(NULL);
 	c.hconf.warn = cli_warn;
@@ -390,6 +394,8 @@ int main(int argc, char **argv)
 		break;
 	}
 	rest = i;
+	if (unhardened != NULL)
+		cli_warn(&c, unhardened);
 	if (group == NULL) {
 		usage(want_help ? stdout : stderr);
 		return want_help ? 0 : KG_E_USAGE;

@@ -1,6 +1,8 @@
 /* Option parsing and --help, from each command's table. */
 #include "cli/cli.h"
 
+#include "common/kg_time.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -56,6 +58,8 @@ enum kg_code cli_parse_time(const char *s, time_t *out, struct kg_err *err)
 		v = strtoll(s + 1, &end, 10);
 		if (s[1] == '\0' || *end != '\0' || errno != 0)
 			goto bad;
+		if (v < KG_TIME_MIN || v > KG_TIME_MAX)
+			goto range;
 		*out = (time_t)v;
 		return KG_OK;
 	}
@@ -92,9 +96,17 @@ enum kg_code cli_parse_time(const char *s, time_t *out, struct kg_err *err)
 
 		days = era * 146097 + (long long)doe - 719468;
 	}
-	*out = (time_t)(days * 86400 + h * 3600 + m * 60 + sec -
-	                sign * (oh * 3600 + om * 60));
+	days = days * 86400 + h * 3600 + m * 60 + sec -
+	       sign * (oh * 3600 + om * 60);
+	if (days < KG_TIME_MIN || days > KG_TIME_MAX)
+		goto range;
+	*out = (time_t)days;
 	return KG_OK;
+range:
+	return kg_err_set(err, KG_E_USAGE,
+	                  "time '%s' is outside what X.509 can hold "
+	                  "(0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z)",
+	                  s);
 bad:
 	return kg_err_set(err, KG_E_USAGE,
 	                  "bad time '%s': use RFC 3339 "

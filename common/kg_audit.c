@@ -1,4 +1,6 @@
 #include "common/kg_audit.h"
+#include "common/kg_redact.h"
+#include "common/kg_time.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,9 +77,9 @@ static char *record_line(const struct kg_audit_rec *r, const char *prev,
                          time_t now, size_t *len)
 {
 	json_t *j = json_object(), *tok = json_object();
-	char when[32], *line;
+	char when[KG_TIME_LEN], *line;
 
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	kg_time_str(now, when);
 	json_object_set_new(j, "time", json_string(when));
 	json_object_set_new(j, "op", kg_json_str(r->op));
 	json_object_set_new(j, "result", kg_json_str(r->result));
@@ -87,7 +89,17 @@ static char *record_line(const struct kg_audit_rec *r, const char *prev,
 	json_object_set_new(j, "key_id",
 	                    r->key_id ? kg_json_hex(r->key_id, r->key_id_len)
 	                              : json_null());
-	json_object_set_new(j, "key", kg_json_str(r->key));
+	if (r->key != NULL) {
+		/* a URI given by the user may carry its PIN: never recorded */
+		char *k = strdup(r->key);
+
+		json_object_set_new(j, "key",
+		                    k ? kg_json_str(kg_redact_pin(k))
+		                      : json_null());
+		free(k);
+	} else {
+		json_object_set_new(j, "key", json_null());
+	}
 	json_object_set_new(j, "subject", kg_json_str(r->subject));
 	json_object_set_new(j, "serial", kg_json_str(r->serial));
 	if (r->out != NULL) {

@@ -1,5 +1,7 @@
 #include "common/kg_err.h"
 
+#include "common/kg_redact.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +17,7 @@ enum kg_code kg_err_set(struct kg_err *err, enum kg_code code, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
+	kg_redact_pin(err->msg); /* no message carries a PIN */
 	return code;
 }
 
@@ -35,6 +38,7 @@ enum kg_code kg_err_prefix(struct kg_err *err, const char *fmt, ...)
 		old[sizeof(old) - 1 - n] = '\0'; /* what still fits */
 		memcpy(err->msg + n, old, strlen(old) + 1);
 	}
+	kg_redact_pin(err->msg);
 	return err->code;
 }
 

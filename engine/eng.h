@@ -43,6 +43,18 @@ enum kg_code eng_san_parse(const char *list, GENERAL_NAMES **out,
 int eng_is_dns_name(const char *s, int allow_wildcard);
 /* A domain name: a DNS name of two labels or more. */
 int eng_is_domain(const char *s);
+
+/*
+ * 1 if s[0..n) is well-formed UTF-8 with no NUL and no C0 or C1 control
+ * character (what a DN value or SAN entry may hold), else 0.
+ */
+int eng_text_ok(const char *s, size_t n);
+
+/*
+ * s made safe to echo in a message: control bytes, backslashes and invalid
+ * UTF-8 as \xNN, cut with "..." to fit cap. Returns out.
+ */
+const char *eng_text_shown(const char *s, char *out, size_t cap);
 /* An IPv4 or IPv6 address literal. */
 int eng_is_ip(const char *s);
 

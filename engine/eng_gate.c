@@ -1,5 +1,6 @@
 /* The ACM import gate and the export verdict. */
 #include "engine/eng_gate.h"
+#include "common/kg_time.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,6 +8,8 @@
 #include <strings.h>
 
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -39,16 +42,43 @@ const char *eng_target_name(enum eng_target t)
 	return t == ENG_TARGET_ACM ? "acm" : "acm-integrated";
 }
 
-int eng_key_algorithm_ok(enum eng_target t, int is_rsa, int bits)
+const char *eng_key_acm_alg(const EVP_PKEY *k)
 {
-	if (is_rsa)
+	static const char *const nist[] = {"P-256", "P-384", "P-521"};
+	char group[64];
+	size_t glen = 0, i;
+	const char *name;
+	int nid;
+
+	if (EVP_PKEY_is_a(k, "RSA") || EVP_PKEY_is_a(k, "KG-RSA"))
+		return "RSA";
+	if (!(EVP_PKEY_is_a(k, "EC") || EVP_PKEY_is_a(k, "KG-EC")) ||
+	    !EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME,
+	                                    group, sizeof(group), &glen)) {
+		ERR_clear_error();
+		return NULL;
+	}
+	nid = OBJ_sn2nid(group);
+	name = nid != NID_undef ? EC_curve_nid2nist(nid) : NULL;
+	for (i = 0; name != NULL && i < sizeof(nist) / sizeof(nist[0]); i++)
+		if (strcmp(name, nist[i]) == 0)
+			return nist[i];
+	return NULL;
+}
+
+int eng_key_algorithm_ok(enum eng_target t, const char *alg, int bits)
+{
+	if (alg == NULL)
+		return 0;
+	if (strcmp(alg, "RSA") == 0)
 		return bits == 1024 || bits == 2048 ||
 		       (t == ENG_TARGET_ACM && (bits == 3072 || bits == 4096));
 	return t == ENG_TARGET_ACM &&
-	       (bits == 256 || bits == 384 || bits == 521);
+	       (strcmp(alg, "P-256") == 0 || strcmp(alg, "P-384") == 0 ||
+	        strcmp(alg, "P-521") == 0);
 }
 
-const char *eng_export_refusal(enum eng_target t, int is_rsa, int bits,
+const char *eng_export_refusal(enum eng_target t, const char *alg, int bits,
                                int sensitive, int extractable)
 {
 	if (sensitive != 0 && extractable != 1)
@@ -58,7 +88,7 @@ const char *eng_export_refusal(enum eng_target t, int is_rsa, int bits,
 		return "key-not-exportable: the key is sensitive";
 	if (extractable != 1)
 		return "key-not-exportable: the key is not extractable";
-	if (!eng_key_algorithm_ok(t, is_rsa, bits))
+	if (!eng_key_algorithm_ok(t, alg, bits))
 		return t == ENG_TARGET_ACM
 		               ? "key-algorithm: ACM takes RSA 1024-4096 and "
 		                 "EC "
@@ -203,9 +233,17 @@ static STACK_OF(X509) * certs_of(const struct eng_input *in,
 	return sk;
 }
 
+/*
+ * Self-signed as ACM means it: its own names and key, whatever its key
+ * usage says. X509_check_issued(x, x) would also demand keyCertSign, and
+ * so call a self-signed server or client certificate chain-missing.
+ */
 static int self_issued(X509 *x)
 {
-	return X509_check_issued(x, x) == X509_V_OK;
+	int r = X509_self_signed(x, 1);
+
+	ERR_clear_error();
+	return r == 1;
 }
 
 /* ---- certificate rules ----------------------------------------------- */
@@ -245,7 +283,7 @@ static void cert_rules(const struct eng_acm_req *r, X509 *x,
 		ERR_("cert-not-v3", in, 0, subj, "reissue as X.509 v3",
 		     "the certificate is X.509 v%ld; ACM takes v3 only",
 		     X509_get_version(x) + 1);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&at));
+	kg_time_str(at, when);
 	if (X509_cmp_time(X509_get0_notAfter(x), &at) < 0)
 		ERR_("cert-expired", in, 0, subj, "renew the certificate",
 		     "the certificate expired before %s", when);
@@ -326,7 +364,7 @@ static void key_rules(const struct eng_acm_req *r, EVP_PKEY *k, X509 *leaf,
 	eng_key_describe(k, desc, sizeof(desc));
 	if (leaf != NULL)
 		eng_subject_str(leaf, subj, sizeof(subj));
-	if (!eng_key_algorithm_ok(r->target, eng_key_is_rsa(k),
+	if (!eng_key_algorithm_ok(r->target, eng_key_acm_alg(k),
 	                          EVP_PKEY_get_bits(k)))
 		ERR_("key-algorithm", in, -1, leaf ? subj : NULL,
 		     r->target == ENG_TARGET_ACM

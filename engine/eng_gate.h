@@ -20,15 +20,26 @@ enum kg_code eng_target_parse(const char *s, enum eng_target *out,
                               struct kg_err *err);
 const char *eng_target_name(enum eng_target t);
 
-/* Is this key type and size allowed for the target? */
-int eng_key_algorithm_ok(enum eng_target t, int is_rsa, int bits);
+/*
+ * A key's algorithm as ACM names what it takes: "RSA", or the NIST curve
+ * "P-256", "P-384", "P-521" of an EC key on a named curve; NULL for
+ * anything else (Ed25519, secp256k1, RSA-PSS, ...). Static string.
+ */
+const char *eng_key_acm_alg(const EVP_PKEY *k);
+
+/*
+ * Is this key allowed for the target? alg as eng_key_acm_alg gives it
+ * (NULL: never); bits is the RSA modulus size (ignored for EC, whose
+ * curve says it all).
+ */
+int eng_key_algorithm_ok(enum eng_target t, const char *alg, int bits);
 
 /*
  * Why bundle export would refuse a token key, or NULL if it would accept
- * it. sensitive/extractable: 1, 0 or -1 (unknown, treated as refusing).
- * Static string.
+ * it. alg and bits as for eng_key_algorithm_ok; sensitive/extractable: 1,
+ * 0 or -1 (unknown, treated as refusing). Static string.
  */
-const char *eng_export_refusal(enum eng_target t, int is_rsa, int bits,
+const char *eng_export_refusal(enum eng_target t, const char *alg, int bits,
                                int sensitive, int extractable);
 
 /* ---- findings -------------------------------------------------------- */

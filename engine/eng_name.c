@@ -2,6 +2,7 @@
 #include "engine/eng.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -74,9 +75,11 @@ static int hexval(char c)
 
 /*
  * Copies s[0..n) into a new string, resolving escapes and trimming
- * unescaped blanks at both ends. Returns NULL on a dangling backslash.
+ * unescaped blanks at both ends; *outlen is its length, which is more than
+ * strlen() when an escape made a NUL. Returns NULL on a dangling
+ * backslash.
  */
-static char *unescape(const char *s, size_t n)
+static char *unescape(const char *s, size_t n, size_t *outlen)
 {
 	char *o = malloc(n + 1);
 	size_t i, j = 0, keep = 0; /* keep: length up to last escaped char */
@@ -107,7 +110,88 @@ static char *unescape(const char *s, size_t n)
 	while (j > keep && (o[j - 1] == ' ' || o[j - 1] == '\t'))
 		j--;
 	o[j] = '\0';
+	*outlen = j;
 	return o;
+}
+
+/*
+ * Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0:
+ * no overlong forms, no surrogates, nothing above U+10FFFF.
+ */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	unsigned long cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+int eng_text_ok(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, k;
+
+	while (i < n) {
+		k = utf8_seq(u + i, n - i);
+		if (k == 0)
+			return 0;
+		/* C0 controls and NUL, DEL, C1 controls (U+0080..U+009F) */
+		if ((k == 1 && (u[i] < 0x20 || u[i] == 0x7f)) ||
+		    (k == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0))
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
+const char *eng_text_shown(const char *s, char *out, size_t cap)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, j = 0, n = strlen(s), k;
+
+	if (cap == 0)
+		return "";
+	while (i < n && j + 5 < cap) {
+		k = utf8_seq(u + i, n - i);
+		if (k == 1 && u[i] >= 0x20 && u[i] != 0x7f && u[i] != '\\') {
+			out[j++] = (char)u[i++];
+		} else if (k > 1 &&
+		           !(k == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0)) {
+			if (j + k >= cap)
+				break;
+			memcpy(out + j, u + i, k);
+			j += k;
+			i += k;
+		} else {
+			/* a control byte, a backslash or invalid UTF-8 */
+			j += (size_t)snprintf(out + j, cap - j, "\\x%02x",
+			                      u[i++]);
+		}
+	}
+	if (i < n && j + 4 < cap)
+		j += (size_t)snprintf(out + j, cap - j, "...");
+	out[j < cap ? j : cap - 1] = '\0';
+	return out;
 }
 
 /* Index of the next unescaped c in s[0..n), or n. */
@@ -185,6 +269,14 @@ enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err)
 	if (len == 0)
 		return kg_err_set(err, KG_E_USAGE,
 		                  "empty subject " DN_EXAMPLE);
+	if (!eng_text_ok(s, len)) {
+		char shown[256];
+
+		return kg_err_set(err, KG_E_USAGE,
+		                  "bad subject '%s': control characters and "
+		                  "invalid UTF-8 are not allowed",
+		                  eng_text_shown(s, shown, sizeof(shown)));
+	}
 	slash = s[0] == '/';
 	if (slash)
 		pos = 1;
@@ -193,6 +285,7 @@ enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err)
 		             next_sep(s + pos, len - pos, slash ? "/+" : ",+");
 		size_t eq = next_sep(s + pos, end - pos, "=");
 		char *key = NULL, *val = NULL;
+		size_t klen = 0, vlen = 0;
 		int nid;
 
 		if (eq == end - pos) {
@@ -202,8 +295,8 @@ enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err)
 			                dn, (int)(end - pos), s + pos);
 			goto out;
 		}
-		key = unescape(s + pos, eq);
-		val = unescape(s + pos + eq + 1, end - pos - eq - 1);
+		key = unescape(s + pos, eq, &klen);
+		val = unescape(s + pos + eq + 1, end - pos - eq - 1, &vlen);
 		if (key == NULL || val == NULL) {
 			free(key);
 			free(val);
@@ -211,6 +304,20 @@ enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err)
 			                "bad subject '%s': dangling '\\' in "
 			                "'%.*s'",
 			                dn, (int)(end - pos), s + pos);
+			goto out;
+		}
+		if (!eng_text_ok(key, klen) || !eng_text_ok(val, vlen)) {
+			char shown[128];
+
+			rc = kg_err_set(
+			        err, KG_E_USAGE,
+			        "bad subject: %s holds a NUL, a "
+			        "control character or invalid UTF-8 "
+			        "(from an escape such as \\00); such "
+			        "names are refused",
+			        eng_text_shown(key, shown, sizeof(shown)));
+			free(key);
+			free(val);
 			goto out;
 		}
 		nid = attr_nid(key);
@@ -394,14 +501,36 @@ enum kg_code eng_san_parse(const char *list, GENERAL_NAMES **out,
 	if (list == NULL || *list == '\0')
 		return kg_err_set(err, KG_E_USAGE, "empty --san " SAN_EXAMPLE);
 	len = strlen(list);
+	if (!eng_text_ok(list, len)) {
+		char shown[256];
+
+		return kg_err_set(err, KG_E_USAGE,
+		                  "bad --san '%s': control characters and "
+		                  "invalid UTF-8 are not allowed",
+		                  eng_text_shown(list, shown, sizeof(shown)));
+	}
 	names = GENERAL_NAMES_new();
 	if (names == NULL)
 		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
 	while (pos <= len) {
 		size_t end = pos + next_sep(list + pos, len - pos, ",");
-		char *item = unescape(list + pos, end - pos), *v;
+		size_t ilen = 0;
+		char *item = unescape(list + pos, end - pos, &ilen), *v;
 		GENERAL_NAME *gn = NULL;
 		const char *what = NULL;
+
+		if (item != NULL && !eng_text_ok(item, ilen)) {
+			char shown[256];
+
+			rc = kg_err_set(
+			        err, KG_E_USAGE,
+			        "bad --san entry '%s': NUL, control "
+			        "characters and invalid UTF-8 are not "
+			        "allowed",
+			        eng_text_shown(item, shown, sizeof(shown)));
+			free(item);
+			goto out;
+		}
 
 		if (item == NULL || *item == '\0') {
 			rc = kg_err_set(

@@ -49,15 +49,19 @@ static int no_passphrase(char *buf, size_t size, size_t *len,
 }
 
 /* Is this PEM text an encrypted private key? */
+/* 1 if the len bytes at buf hold needle; buf need not end in a NUL. */
+static int has(const unsigned char *buf, size_t len, const char *needle)
+{
+	return memmem(buf, len, needle, strlen(needle)) != NULL;
+}
+
 static int pem_encrypted(const unsigned char *buf, size_t len)
 {
-	const char *s = (const char *)buf;
-
 	if (memchr(buf, '\0', len) != NULL)
 		return 0;
-	return strstr(s, "-----BEGIN ENCRYPTED PRIVATE KEY-----") != NULL ||
-	       (strstr(s, "PRIVATE KEY-----") != NULL &&
-	        strstr(s, "Proc-Type: 4,ENCRYPTED") != NULL);
+	return has(buf, len, "-----BEGIN ENCRYPTED PRIVATE KEY-----") ||
+	       (has(buf, len, "PRIVATE KEY-----") &&
+	        has(buf, len, "Proc-Type: 4,ENCRYPTED"));
 }
 
 int eng_key_encrypted(const unsigned char *buf, size_t len)
@@ -350,7 +354,7 @@ enum kg_code eng_decode_all(const unsigned char *buf, size_t len,
 	long dlen = 0;
 	BIO *b;
 	int is_pem = len > 0 && memchr(buf, '\0', len) == NULL &&
-	             strstr((const char *)buf, "-----BEGIN ") != NULL;
+	             has(buf, len, "-----BEGIN ");
 
 	*out = NULL;
 	*n = 0;

@@ -1,5 +1,6 @@
 /* Truststores, path validation and the mTLS decision. */
 #include "engine/eng_trust.h"
+#include "common/kg_time.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -72,8 +73,17 @@ enum kg_code eng_certs_parse(const unsigned char *buf, size_t len,
 			                      : d2i_X509_AUX(
 			                                NULL, &p,
 			                                (long)b->der_len));
+		if (x != NULL && p != b->der + b->der_len) {
+			/* bytes after the certificate inside its block */
+			X509_free(x);
+			x = NULL;
+		}
 		if (x == NULL) {
 			if (f == NULL) {
+				/* b points into s: read it before s is freed
+				 */
+				int line = b->begin_line;
+
 				eng_pem_scan_free(&s);
 				sk_X509_pop_free(sk, X509_free);
 				ERR_clear_error();
@@ -81,7 +91,7 @@ enum kg_code eng_certs_parse(const unsigned char *buf, size_t len,
 				        err, KG_REFUSED,
 				        "'%s' block %zu (line %d) is "
 				        "not a valid certificate",
-				        name, i, b->begin_line);
+				        name, i, line);
 			}
 			ERR_("pem-invalid", name, (int)i, NULL, NULL,
 			     "%s block %zu (line %d) is not a valid "
@@ -241,10 +251,10 @@ void eng_ts_lint(STACK_OF(X509) * certs, const char *name, time_t at,
 	int n = sk_X509_num(certs), i;
 	struct ts_ent *v = NULL, **s = NULL, **d = NULL;
 	EVP_MD *sha256 = NULL;
-	char subj[512], when[32];
+	char subj[512], when[KG_TIME_LEN];
 	size_t k;
 
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&at));
+	kg_time_str(at, when);
 	if (n == 0) {
 		ERR_("ts-empty", name, -1, NULL,
 		     "a truststore holds the CA certificates, issuing CA to "

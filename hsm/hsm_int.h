@@ -67,6 +67,8 @@ void hsm_pad_copy(char *dst, const CK_UTF8CHAR *src, size_t n);
 /* Parses a pkcs11: URI; bad syntax is KG_E_USAGE. Free with p11_kit_uri_free.
  */
 enum kg_code hsm_uri_parse(const char *s, P11KitUri **out, struct kg_err *err);
+/* p11_kit_uri_free that first wipes the URI's pin-value. NULL-safe. */
+void hsm_uri_free(P11KitUri *u);
 /*
  * Formats a URI for a token (ti), optionally an object (label, id, class;
  * cls == (CK_OBJECT_CLASS)-1 for none) and module path. *out: free().

@@ -482,7 +482,7 @@ static enum kg_code find_by_uri(struct hsm_token *t, CK_OBJECT_CLASS cls,
 			tmpl[nt++] = *a;
 	}
 	rc = find_objects(t, tmpl, nt, out, n, err);
-	p11_kit_uri_free(u);
+	hsm_uri_free(u);
 	return rc;
 }
 

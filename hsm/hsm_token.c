@@ -407,7 +407,7 @@ enum kg_code hsm_token_open(const char *uri, const struct hsm_conf *conf,
 		return rc;
 	t = calloc(1, sizeof(*t));
 	if (t == NULL) {
-		p11_kit_uri_free(u);
+		hsm_uri_free(u);
 		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
 	}
 	rc = hsm_modset_open(u, conf, &t->mods, err);
@@ -445,11 +445,11 @@ enum kg_code hsm_token_open(const char *uri, const struct hsm_conf *conf,
 		if (rc != KG_OK)
 			goto fail;
 	}
-	p11_kit_uri_free(u);
+	hsm_uri_free(u);
 	*out = t;
 	return KG_OK;
 fail:
-	p11_kit_uri_free(u);
+	hsm_uri_free(u);
 	hsm_token_close(t);
 	return rc;
 }
@@ -584,7 +584,7 @@ enum kg_code hsm_token_init(const char *uri, const char *label,
 
 		memcpy(p11_kit_uri_get_token_info(dup)->label, lab, 32);
 		others = count_tokens(m, dup);
-		p11_kit_uri_free(dup);
+		hsm_uri_free(dup);
 		if (others > 0) {
 			rc = kg_err_set(
 			        err, KG_E_USAGE,
@@ -613,7 +613,7 @@ enum kg_code hsm_token_init(const char *uri, const char *label,
 		rc = hsm_modset_open(u, conf, &m, err);
 		if (rc == KG_OK)
 			rc = find_token(m, again, label, 0, &mt, err);
-		p11_kit_uri_free(again);
+		hsm_uri_free(again);
 		if (rc != KG_OK)
 			goto out;
 	}
@@ -643,7 +643,7 @@ out:
 	kg_secret_free(so);
 	kg_secret_free(pin);
 	free(path);
-	p11_kit_uri_free(u);
+	hsm_uri_free(u);
 	hsm_modset_close(m);
 	return rc;
 }

@@ -1,27 +1,85 @@
 /* RFC 7512 URIs, through p11-kit's P11KitUri. */
 #include "hsm/hsm_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <openssl/crypto.h>
 
 int hsm_is_uri(const char *s)
 {
 	return s != NULL && strncasecmp(s, "pkcs11:", 7) == 0;
 }
 
+void hsm_uri_free(P11KitUri *u)
+{
+	const char *pv;
+
+	if (u == NULL)
+		return;
+	/* p11-kit frees its copy of a pin-value without wiping it */
+	pv = p11_kit_uri_get_pin_value(u);
+	if (pv != NULL)
+		OPENSSL_cleanse((char *)pv, strlen(pv));
+	p11_kit_uri_free(u);
+}
+
+/*
+ * RFC 7512 2.3: an attribute may appear in the path at most once; p11-kit
+ * would take the last value silently. The repeated name is set in dup.
+ */
+static int path_repeats(const char *s, char *dup, size_t cap)
+{
+	const char *p = s + 7, *end = p + strcspn(p, "?#"), *a, *b;
+
+	for (a = p; a < end; a = b + 1) {
+		const char *q, *qe;
+		size_t alen;
+
+		b = memchr(a, ';', (size_t)(end - a));
+		if (b == NULL)
+			b = end;
+		alen = strcspn(a, "=;?#");
+		if (a + alen > b)
+			alen = (size_t)(b - a);
+		for (q = b + 1; q < end; q = qe + 1) {
+			qe = memchr(q, ';', (size_t)(end - q));
+			if (qe == NULL)
+				qe = end;
+			if (alen > 0 && (size_t)(qe - q) > alen &&
+			    q[alen] == '=' && strncmp(q, a, alen) == 0) {
+				snprintf(dup, cap, "%.*s", (int)alen, a);
+				return 1;
+			}
+		}
+		if (b == end)
+			break;
+	}
+	return 0;
+}
+
 enum kg_code hsm_uri_parse(const char *s, P11KitUri **out, struct kg_err *err)
 {
 	P11KitUri *u;
+	char dup[64];
 	int r;
 
 	*out = NULL;
+	if (hsm_is_uri(s) && path_repeats(s, dup, sizeof(dup)))
+		return kg_err_set(
+		        err, KG_E_USAGE,
+		        "bad PKCS#11 URI '%s': '%s' appears twice in "
+		        "its path (RFC 7512 allows each attribute "
+		        "once)",
+		        s, dup);
 	u = p11_kit_uri_new();
 	if (u == NULL)
 		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
 	r = p11_kit_uri_parse(s, P11_KIT_URI_FOR_ANY, u);
 	if (r != P11_KIT_URI_OK) {
-		p11_kit_uri_free(u);
+		hsm_uri_free(u);
 		return kg_err_set(err, KG_E_USAGE,
 		                  "bad PKCS#11 URI '%s': %s (RFC 7512 form: "
 		                  "pkcs11:token=NAME;object=LABEL)",
@@ -65,7 +123,7 @@ enum kg_code hsm_uri_for_label(const char *label, char **out,
 	memset(ti->label, ' ', sizeof(ti->label));
 	memcpy(ti->label, label, n);
 	rc = format(u, out, err);
-	p11_kit_uri_free(u);
+	hsm_uri_free(u);
 	return rc;
 }
 
@@ -79,7 +137,7 @@ enum kg_code hsm_uri_normalize(const char *s, char **out, struct kg_err *err)
 	if (rc != KG_OK)
 		return rc;
 	rc = format(u, out, err);
-	p11_kit_uri_free(u);
+	hsm_uri_free(u);
 	return rc;
 }
 
@@ -124,6 +182,6 @@ enum kg_code hsm_uri_build(const CK_TOKEN_INFO *ti, const char *module_path,
 	if (module_path != NULL)
 		p11_kit_uri_set_module_path(u, module_path);
 	rc = format(u, out, err);
-	p11_kit_uri_free(u);
+	hsm_uri_free(u);
 	return rc;
 }

@@ -45,6 +45,25 @@ static void test_dn(void **state)
 	        {"C=USA", KG_E_USAGE, NULL}, /* countryName is 2 letters */
 	        {"/", KG_E_USAGE, NULL},
 	        {",,", KG_E_USAGE, NULL},
+	        /* issue 9 #6: a NUL or control character is refused, not cut
+	         */
+	        {"CN=api.example.com\\00.evil.com", KG_E_USAGE, NULL},
+	        {"CN=a\\0ab", KG_E_USAGE, NULL},
+	        {"CN=a\\7fb", KG_E_USAGE, NULL},
+	        {"CN=a\\c2\\85b", KG_E_USAGE, NULL}, /* U+0085, C1 */
+	        {"CN=a\nb", KG_E_USAGE, NULL},
+	        {"CN=a\xff"
+	         "b",
+	         KG_E_USAGE, NULL}, /* invalid UTF-8 */
+	        {"CN=a\xc0\xaf"
+	         "b",
+	         KG_E_USAGE, NULL}, /* overlong */
+	        {"CN=a\xed\xa0\x80"
+	         "b",
+	         KG_E_USAGE, NULL},              /* surrogate */
+	        {"CN=a\\ffb", KG_E_USAGE, NULL}, /* escaped invalid UTF-8 */
+	        {"CN=x\\00", KG_E_USAGE, NULL},
+	        {"O=\\00,CN=x", KG_E_USAGE, NULL},
 	};
 	size_t i;
 
@@ -105,6 +124,12 @@ static void test_san(void **state)
 	         "aaaa"
 	         ".example",
 	         KG_E_USAGE, 0}, /* label of 64 */
+	        /* issue 9 #6 */
+	        {"DNS:a.example.com\\00.evil.com", KG_E_USAGE, 0},
+	        {"email:a@b.example\\00x", KG_E_USAGE, 0},
+	        {"URI:https://x.example/\\00", KG_E_USAGE, 0},
+	        {"URI:https://x.example/\x01", KG_E_USAGE, 0},
+	        {"DNS:a.example\n", KG_E_USAGE, 0},
 	};
 	size_t i;
 
@@ -123,6 +148,31 @@ static void test_san(void **state)
 			assert_null(g);
 		GENERAL_NAMES_free(g);
 	}
+}
+
+static void test_text_shown(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+	        {"plain", "plain"},
+	        {"caf\xc3\xa9", "caf\xc3\xa9"},
+	        {"a\xff\x01"
+	         "b",
+	         "a\\xff\\x01b"},
+	        {"back\\slash", "back\\x5cslash"},
+	        {"nl\n", "nl\\x0a"},
+	};
+	size_t i;
+	char out[64];
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_string_equal(
+		        eng_text_shown(cases[i].in, out, sizeof(out)),
+		        cases[i].want);
+	/* cut to fit, never past the buffer */
+	assert_true(strlen(eng_text_shown("\xff\xff\xff\xff\xff\xff", out,
+	                                  12)) < 12);
 }
 
 static void test_domain_and_cn(void **state)
@@ -165,6 +215,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_dn),
 	        cmocka_unit_test(test_san),
+	        cmocka_unit_test(test_text_shown),
 	        cmocka_unit_test(test_domain_and_cn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -346,27 +346,75 @@ static void test_csr_forms(void **state)
 
 static void test_export_verdict(void **state)
 {
-	assert_null(
-	        eng_export_refusal(ENG_TARGET_ACM_INTEGRATED, 1, 2048, 0, 1));
-	assert_null(
-	        eng_export_refusal(ENG_TARGET_ACM_INTEGRATED, 1, 1024, 0, 1));
-	assert_non_null(strstr(
-	        eng_export_refusal(ENG_TARGET_ACM_INTEGRATED, 1, 2048, 1, 0),
-	        "key-not-exportable"));
-	assert_non_null(strstr(
-	        eng_export_refusal(ENG_TARGET_ACM_INTEGRATED, 1, 2048, -1, 1),
-	        "key-not-exportable"));
-	assert_non_null(strstr(
-	        eng_export_refusal(ENG_TARGET_ACM_INTEGRATED, 0, 256, 0, 1),
-	        "key-algorithm"));
-	assert_null(eng_export_refusal(ENG_TARGET_ACM, 0, 256, 0, 1));
-	assert_non_null(eng_export_refusal(ENG_TARGET_ACM, 1, 8192, 0, 1));
+	assert_null(eng_export_refusal(ENG_TARGET_ACM_INTEGRATED, "RSA", 2048,
+	                               0, 1));
+	assert_null(eng_export_refusal(ENG_TARGET_ACM_INTEGRATED, "RSA", 1024,
+	                               0, 1));
+	assert_non_null(strstr(eng_export_refusal(ENG_TARGET_ACM_INTEGRATED,
+	                                          "RSA", 2048, 1, 0),
+	                       "key-not-exportable"));
+	assert_non_null(strstr(eng_export_refusal(ENG_TARGET_ACM_INTEGRATED,
+	                                          "RSA", 2048, -1, 1),
+	                       "key-not-exportable"));
+	assert_non_null(strstr(eng_export_refusal(ENG_TARGET_ACM_INTEGRATED,
+	                                          "P-256", 256, 0, 1),
+	                       "key-algorithm"));
+	assert_null(eng_export_refusal(ENG_TARGET_ACM, "P-256", 256, 0, 1));
+	assert_non_null(eng_export_refusal(ENG_TARGET_ACM, "RSA", 8192, 0, 1));
+}
+
+/* issue 9 #18: ACM takes P-256/384/521 by curve, not by bit count */
+static void test_acm_alg_by_curve(void **state)
+{
+	static const struct {
+		const char *alg, *param; /* EVP_PKEY_Q_keygen's */
+		size_t bits;
+		const char *want_alg;
+		int ok_acm, ok_integrated;
+	} cases[] = {
+	        {"RSA", NULL, 2048, "RSA", 1, 1},
+	        {"EC", "P-256", 0, "P-256", 1, 0},
+	        {"EC", "P-384", 0, "P-384", 1, 0},
+	        {"EC", "secp256k1", 0, NULL, 0, 0},
+	        {"EC", "brainpoolP256r1", 0, NULL, 0, 0},
+	        {"ED25519", NULL, 0, NULL, 0, 0},
+	        {"X25519", NULL, 0, NULL, 0, 0},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		EVP_PKEY *k =
+		        cases[i].param
+		                ? EVP_PKEY_Q_keygen(NULL, NULL, cases[i].alg,
+		                                    cases[i].param)
+		        : cases[i].bits
+		                ? EVP_PKEY_Q_keygen(NULL, NULL, cases[i].alg,
+		                                    cases[i].bits)
+		                : EVP_PKEY_Q_keygen(NULL, NULL, cases[i].alg);
+		const char *alg;
+
+		assert_non_null(k);
+		alg = eng_key_acm_alg(k);
+		if (cases[i].want_alg == NULL)
+			assert_null(alg);
+		else
+			assert_string_equal(alg, cases[i].want_alg);
+		assert_int_equal(eng_key_algorithm_ok(ENG_TARGET_ACM, alg,
+		                                      EVP_PKEY_get_bits(k)),
+		                 cases[i].ok_acm);
+		assert_int_equal(
+		        eng_key_algorithm_ok(ENG_TARGET_ACM_INTEGRATED, alg,
+		                             EVP_PKEY_get_bits(k)),
+		        cases[i].ok_integrated);
+		EVP_PKEY_free(k);
+	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_csr_copies_cn),
+	        cmocka_unit_test(test_acm_alg_by_curve),
 	        cmocka_unit_test(test_selfsign_profiles),
 	        cmocka_unit_test(test_bad_days_and_digest),
 	        cmocka_unit_test(test_export_verdict),

@@ -30,6 +30,14 @@ static void test_round_trip(void **state)
 	        {"http://example.com", KG_E_USAGE, NULL},
 	        {"pkcs11:token=%zz", KG_E_USAGE, NULL},
 	        {"pkcs11:id=%0", KG_E_USAGE, NULL},
+	        /* issue 9 #16: RFC 7512 allows a path attribute once */
+	        {"pkcs11:token=a;token=b", KG_E_USAGE, NULL},
+	        {"pkcs11:token=a;object=k;token=a", KG_E_USAGE, NULL},
+	        {"pkcs11:object=k;id=%01;id=%02?module-path=/x.so", KG_E_USAGE,
+	         NULL},
+	        {"pkcs11:token=a;tok=b", KG_OK, "pkcs11:token=a"},
+	        {"pkcs11:token=a?module-name=x&pin-source=/p", KG_OK,
+	         "pkcs11:token=a?pin-source=%2Fp&module-name=x"},
 	};
 	size_t i;
 
