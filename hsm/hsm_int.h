@@ -96,4 +96,61 @@ struct hsm_signer {
 enum kg_code hsm_prov_pkey(const struct hsm_signer *sg, EVP_PKEY **out,
                            struct kg_err *err);
 
+/* hsm_key.c: a private key on an open token */
+struct hsm_key {
+	struct hsm_token *t; /* borrowed */
+	CK_OBJECT_HANDLE priv;
+	struct hsm_key_info info;
+	unsigned char *spki; /* SubjectPublicKeyInfo DER */
+	size_t spki_len;
+	unsigned char *pa, *pb; /* RSA n and e, or the EC point */
+	size_t pa_len, pb_len;
+	int curve_nid;
+};
+
+/*
+ * Describes private key h: info always; with k (whose info is info) also
+ * the public key that signing needs. known_pub: the public key object if
+ * known (no search), else CK_INVALID_HANDLE.
+ */
+enum kg_code hsm_key_describe_obj(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                                  struct hsm_key_info *info, struct hsm_key *k,
+                                  CK_OBJECT_HANDLE known_pub,
+                                  struct kg_err *err);
+
+/* hsm_obj.c: attributes and searches */
+/*
+ * Reads attrs in two calls however many there are (lengths, then values).
+ * Every pValue is allocated (free() each, NUL-terminated); one the token
+ * withholds or does not know is NULL with ulValueLen
+ * CK_UNAVAILABLE_INFORMATION.
+ */
+CK_RV hsm_obj_attrs(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                    CK_ATTRIBUTE *attrs, CK_ULONG n);
+/* One CK_ULONG attribute, or dflt. */
+CK_ULONG hsm_obj_ulong(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                       CK_ATTRIBUTE_TYPE type, CK_ULONG dflt);
+/* One variable-length attribute. *buf: free(); NUL-terminated. */
+CK_RV hsm_obj_var(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                  CK_ATTRIBUTE_TYPE type, unsigned char **buf, size_t *len);
+/* A CK_BBOOL attribute read by hsm_obj_attrs: 1, 0, or -1 unknown. */
+int hsm_attr_bool(const CK_ATTRIBUTE *a);
+/* All objects matching tmpl. *out: free(). */
+enum kg_code hsm_obj_find(struct hsm_token *t, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                          CK_OBJECT_HANDLE **out, size_t *count,
+                          struct kg_err *err);
+/* Objects of class cls matching the object part of uri (label, id). */
+enum kg_code hsm_obj_find_uri(struct hsm_token *t, CK_OBJECT_CLASS cls,
+                              const char *uri, CK_OBJECT_HANDLE **out,
+                              size_t *n, struct kg_err *err);
+
+/* hsm_ec.c */
+/* The point in a CKA_EC_POINT value (DER OCTET STRING, or raw). */
+int hsm_ec_point(const unsigned char *v, size_t len, size_t want,
+                 const unsigned char **pt, size_t *ptlen);
+/* The curve NID of CKA_EC_PARAMS (a named curve), or NID_undef. */
+int hsm_ec_curve(const unsigned char *der, size_t len);
+/* The field size of a curve keygate supports, or 0. */
+int hsm_ec_bits(int nid);
+
 #endif

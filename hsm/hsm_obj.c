@@ -1,0 +1,146 @@
+/* Objects on a token: attributes read in few calls, searches. */
+#include "hsm/hsm_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Reads attrs in two calls however many there are (lengths, then values);
+ * a token re-reads its object store on every call, so this is what keeps
+ * a CSR near the raw floor. Every pValue is allocated (free() each); one
+ * the token withholds or does not know is NULL with ulValueLen
+ * CK_UNAVAILABLE_INFORMATION.
+ */
+CK_RV hsm_obj_attrs(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                    CK_ATTRIBUTE *attrs, CK_ULONG n)
+{
+	CK_ULONG i;
+	CK_RV rv;
+
+	for (i = 0; i < n; i++)
+		attrs[i].pValue = NULL;
+	rv = t->f->C_GetAttributeValue(t->s, h, attrs, n);
+	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_SENSITIVE &&
+	    rv != CKR_ATTRIBUTE_TYPE_INVALID)
+		return rv;
+	for (i = 0; i < n; i++) {
+		if (attrs[i].ulValueLen == CK_UNAVAILABLE_INFORMATION)
+			continue;
+		attrs[i].pValue = calloc(1, attrs[i].ulValueLen + 1);
+		if (attrs[i].pValue == NULL)
+			return CKR_HOST_MEMORY;
+	}
+	rv = t->f->C_GetAttributeValue(t->s, h, attrs, n);
+	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_SENSITIVE &&
+	    rv != CKR_ATTRIBUTE_TYPE_INVALID)
+		return rv;
+	for (i = 0; i < n; i++) {
+		if (attrs[i].ulValueLen == CK_UNAVAILABLE_INFORMATION) {
+			free(attrs[i].pValue);
+			attrs[i].pValue = NULL;
+		}
+	}
+	return CKR_OK;
+}
+
+CK_ULONG hsm_obj_ulong(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                       CK_ATTRIBUTE_TYPE type, CK_ULONG dflt)
+{
+	CK_ULONG v = 0;
+	CK_ATTRIBUTE a = {type, &v, sizeof(v)};
+
+	if (t->f->C_GetAttributeValue(t->s, h, &a, 1) != CKR_OK ||
+	    a.ulValueLen != sizeof(v))
+		return dflt;
+	return v;
+}
+
+/* One variable-length attribute. *buf: free(); NUL-terminated. */
+CK_RV hsm_obj_var(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                  CK_ATTRIBUTE_TYPE type, unsigned char **buf, size_t *len)
+{
+	CK_ATTRIBUTE a = {type, NULL, 0};
+	CK_RV rv = hsm_obj_attrs(t, h, &a, 1);
+
+	*buf = NULL;
+	*len = 0;
+	if (rv != CKR_OK) {
+		free(a.pValue);
+		return rv;
+	}
+	if (a.pValue == NULL)
+		return CKR_ATTRIBUTE_SENSITIVE; /* withheld or unknown */
+	*buf = a.pValue;
+	*len = a.ulValueLen;
+	return CKR_OK;
+}
+
+int hsm_attr_bool(const CK_ATTRIBUTE *a)
+{
+	if (a->pValue == NULL || a->ulValueLen != sizeof(CK_BBOOL))
+		return -1;
+	return *(CK_BBOOL *)a->pValue ? 1 : 0;
+}
+
+/* All objects matching tmpl. *out: free(). */
+enum kg_code hsm_obj_find(struct hsm_token *t, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                          CK_OBJECT_HANDLE **out, size_t *count,
+                          struct kg_err *err)
+{
+	CK_OBJECT_HANDLE *v = NULL, *nv, batch[32];
+	CK_ULONG got;
+	size_t cnt = 0;
+	CK_RV rv;
+
+	*out = NULL;
+	*count = 0;
+	rv = t->f->C_FindObjectsInit(t->s, tmpl, n);
+	if (rv != CKR_OK)
+		return hsm_rv_err(err, rv, "C_FindObjectsInit", t->label);
+	for (;;) {
+		rv = t->f->C_FindObjects(t->s, batch, 32, &got);
+		if (rv != CKR_OK || got == 0)
+			break;
+		nv = realloc(v, (cnt + got) * sizeof(*v));
+		if (nv == NULL) {
+			rv = CKR_HOST_MEMORY;
+			break;
+		}
+		v = nv;
+		memcpy(v + cnt, batch, got * sizeof(*v));
+		cnt += got;
+	}
+	t->f->C_FindObjectsFinal(t->s);
+	if (rv != CKR_OK) {
+		free(v);
+		return hsm_rv_err(err, rv, "C_FindObjects", t->label);
+	}
+	*out = v;
+	*count = cnt;
+	return KG_OK;
+}
+
+/* Objects of class cls matching the object part of uri (label, id). */
+enum kg_code hsm_obj_find_uri(struct hsm_token *t, CK_OBJECT_CLASS cls,
+                              const char *uri, CK_OBJECT_HANDLE **out,
+                              size_t *n, struct kg_err *err)
+{
+	CK_ATTRIBUTE tmpl[3] = {{CKA_CLASS, &cls, sizeof(cls)}};
+	CK_ATTRIBUTE *a;
+	CK_ULONG nt = 1;
+	P11KitUri *u = NULL;
+	enum kg_code rc;
+
+	if (uri != NULL) {
+		rc = hsm_uri_parse(uri, &u, err);
+		if (rc != KG_OK)
+			return rc;
+		if ((a = p11_kit_uri_get_attribute(u, CKA_LABEL)) != NULL)
+			tmpl[nt++] = *a;
+		if ((a = p11_kit_uri_get_attribute(u, CKA_ID)) != NULL)
+			tmpl[nt++] = *a;
+	}
+	rc = hsm_obj_find(t, tmpl, nt, out, n, err);
+	hsm_uri_free(u);
+	return rc;
+}
