@@ -53,6 +53,32 @@ const char *hsm_rv_name(CK_RV rv);
 /* Sets err from a failed PKCS#11 call: "fn on token 'x': CKR_... (hint)". */
 enum kg_code hsm_rv_err(struct kg_err *err, CK_RV rv, const char *fn,
                         const char *label);
+/* The same where no token is open yet: where says what was asked ("slot 3
+ * of libsofthsm2.so"); label names the token for PIN messages. */
+enum kg_code hsm_rv_err_at(struct kg_err *err, CK_RV rv, const char *fn,
+                           const char *where, const char *label);
+
+/*
+ * Retrying. Some failures pass if the call is made again: SoftHSM2's
+ * file store, read while another process writes it, fails a read now and
+ * then (CKR_GENERAL_ERROR); pkcs11-tool fails the same way. A call that is
+ * safe to repeat (enumeration, search, attribute reads, signing, session
+ * open, login) loops:
+ *
+ *	int tries = 0;
+ *	do
+ *		rv = f->C_GetTokenInfo(slot, &ti);
+ *	while (hsm_again(rv, &tries));
+ *
+ * hsm_again is 1 (after a short, growing, jittered sleep) while rv is
+ * transient and tries are left: HSM_RETRIES, or KEYGATE_RETRIES (0-9).
+ * Key generation is retried only where keygate proves nothing was made.
+ */
+#define HSM_RETRIES 9
+/* Rescans for a token that read as blank (hsm_token.c): at most this. */
+#define HSM_RESCANS 6
+int hsm_rv_transient(CK_RV rv);
+int hsm_again(CK_RV rv, int *tries);
 
 /* hsm_module.c */
 enum kg_code hsm_modset_open(P11KitUri *uri, const struct hsm_conf *conf,
@@ -91,6 +117,7 @@ struct hsm_signer {
 	size_t pa_len, pb_len;
 	int curve_nid;
 	const char *label; /* for messages */
+	const char *token; /* the token's label, for messages */
 	struct hsm_share *sh;
 };
 enum kg_code hsm_prov_pkey(const struct hsm_signer *sg, EVP_PKEY **out,
@@ -123,13 +150,14 @@ enum kg_code hsm_key_describe_obj(struct hsm_token *t, CK_OBJECT_HANDLE h,
  * Reads attrs in two calls however many there are (lengths, then values).
  * Every pValue is allocated (free() each, NUL-terminated); one the token
  * withholds or does not know is NULL with ulValueLen
- * CK_UNAVAILABLE_INFORMATION.
+ * CK_UNAVAILABLE_INFORMATION. Transient failures are retried; on failure
+ * every pValue is NULL.
  */
 CK_RV hsm_obj_attrs(struct hsm_token *t, CK_OBJECT_HANDLE h,
                     CK_ATTRIBUTE *attrs, CK_ULONG n);
-/* One CK_ULONG attribute, or dflt. */
-CK_ULONG hsm_obj_ulong(struct hsm_token *t, CK_OBJECT_HANDLE h,
-                       CK_ATTRIBUTE_TYPE type, CK_ULONG dflt);
+/* One CK_ULONG attribute (a missing one: CKR_ATTRIBUTE_TYPE_INVALID). */
+CK_RV hsm_obj_ulong(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                    CK_ATTRIBUTE_TYPE type, CK_ULONG *out);
 /* One variable-length attribute. *buf: free(); NUL-terminated. */
 CK_RV hsm_obj_var(struct hsm_token *t, CK_OBJECT_HANDLE h,
                   CK_ATTRIBUTE_TYPE type, unsigned char **buf, size_t *len);

@@ -58,22 +58,42 @@ static enum kg_code set_public(struct hsm_key *k, const unsigned char *a,
 	return KG_OK;
 }
 
-/* The public key object paired with a private key (same CKA_ID). */
-static CK_OBJECT_HANDLE public_of(struct hsm_token *t, const unsigned char *id,
-                                  size_t id_len)
+/*
+ * The public key object paired with a private key (same CKA_ID): *pub, or
+ * CK_INVALID_HANDLE when there is none. A failed search is an error.
+ */
+static enum kg_code public_of(struct hsm_token *t, const unsigned char *id,
+                              size_t id_len, CK_OBJECT_HANDLE *pub,
+                              struct kg_err *err)
 {
 	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
 	CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &cls, sizeof(cls)},
 	                       {CKA_ID, (void *)id, id_len}};
-	CK_OBJECT_HANDLE *h = NULL, r = CK_INVALID_HANDLE;
+	CK_OBJECT_HANDLE *h = NULL;
 	size_t n = 0;
+	enum kg_code rc;
 
+	*pub = CK_INVALID_HANDLE;
 	if (id_len == 0)
-		return CK_INVALID_HANDLE;
-	if (hsm_obj_find(t, tmpl, 2, &h, &n, NULL) == KG_OK && n >= 1)
-		r = h[0];
+		return KG_OK;
+	rc = hsm_obj_find(t, tmpl, 2, &h, &n, err);
+	if (rc == KG_OK && n >= 1)
+		*pub = h[0];
 	free(h);
-	return r;
+	return rc;
+}
+
+/* A read of one public attribute: withheld or absent is not a failure. */
+static enum kg_code pub_var(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                            CK_ATTRIBUTE_TYPE type, unsigned char **buf,
+                            size_t *len, struct kg_err *err)
+{
+	CK_RV rv = hsm_obj_var(t, h, type, buf, len);
+
+	if (rv == CKR_OK || rv == CKR_ATTRIBUTE_SENSITIVE ||
+	    rv == CKR_ATTRIBUTE_TYPE_INVALID)
+		return KG_OK;
+	return hsm_rv_err(err, rv, "C_GetAttributeValue", t->label);
 }
 
 enum {
@@ -157,27 +177,31 @@ enum kg_code hsm_key_describe_obj(struct hsm_token *t, CK_OBJECT_HANDLE h,
 		if (at[A_MODULUS].pValue == NULL ||
 		    at[A_EXPONENT].pValue == NULL) {
 			/* some tokens keep them on the public object only */
-			pub = known_pub != CK_INVALID_HANDLE
-			              ? known_pub
-			              : public_of(t, info->id, info->id_len);
-			if (pub != CK_INVALID_HANDLE) {
+			pub = known_pub;
+			if (pub == CK_INVALID_HANDLE)
+				rc = public_of(t, info->id, info->id_len, &pub,
+				               err);
+			if (rc == KG_OK && pub != CK_INVALID_HANDLE) {
 				free(at[A_MODULUS].pValue);
 				free(at[A_EXPONENT].pValue);
 				at[A_MODULUS].pValue = at[A_EXPONENT].pValue =
 				        NULL;
-				if (hsm_obj_var(
-				            t, pub, CKA_MODULUS,
-				            (unsigned char **)&at[A_MODULUS]
-				                    .pValue,
-				            &palen) == CKR_OK)
-					at[A_MODULUS].ulValueLen = palen;
-				if (hsm_obj_var(
-				            t, pub, CKA_PUBLIC_EXPONENT,
-				            (unsigned char **)&at[A_EXPONENT]
-				                    .pValue,
-				            &pblen) == CKR_OK)
-					at[A_EXPONENT].ulValueLen = pblen;
+				rc = pub_var(t, pub, CKA_MODULUS,
+				             (unsigned char **)&at[A_MODULUS]
+				                     .pValue,
+				             &palen, err);
+				at[A_MODULUS].ulValueLen = palen;
+				if (rc == KG_OK)
+					rc = pub_var(t, pub,
+					             CKA_PUBLIC_EXPONENT,
+					             (unsigned char *
+					                      *)&at[A_EXPONENT]
+					                     .pValue,
+					             &pblen, err);
+				at[A_EXPONENT].ulValueLen = pblen;
 			}
+			if (rc != KG_OK)
+				goto out;
 		}
 		if (at[A_MODULUS].pValue != NULL) {
 			BIGNUM *n =
@@ -203,18 +227,20 @@ enum kg_code hsm_key_describe_obj(struct hsm_token *t, CK_OBJECT_HANDLE h,
 				                err);
 		}
 	} else if (info->type == HSM_KEY_EC) {
-		pub = CK_INVALID_HANDLE;
-		if (at[A_EC_PARAMS].pValue == NULL || k != NULL)
-			pub = known_pub != CK_INVALID_HANDLE
-			              ? known_pub
-			              : public_of(t, info->id, info->id_len);
-		if (at[A_EC_PARAMS].pValue != NULL)
+		pub = known_pub;
+		if (pub == CK_INVALID_HANDLE &&
+		    (at[A_EC_PARAMS].pValue == NULL || k != NULL))
+			rc = public_of(t, info->id, info->id_len, &pub, err);
+		if (rc == KG_OK && at[A_EC_PARAMS].pValue != NULL)
 			nid = hsm_ec_curve(at[A_EC_PARAMS].pValue,
 			                   at[A_EC_PARAMS].ulValueLen);
-		else if (pub != CK_INVALID_HANDLE &&
-		         hsm_obj_var(t, pub, CKA_EC_PARAMS, &pa, &palen) ==
-		                 CKR_OK)
-			nid = hsm_ec_curve(pa, palen);
+		else if (rc == KG_OK && pub != CK_INVALID_HANDLE) {
+			rc = pub_var(t, pub, CKA_EC_PARAMS, &pa, &palen, err);
+			if (pa != NULL)
+				nid = hsm_ec_curve(pa, palen);
+		}
+		if (rc != KG_OK)
+			goto out;
 		info->bits = hsm_ec_bits(nid);
 		info->curve = nid != NID_undef ? EC_curve_nid2nist(nid) : NULL;
 		if (k != NULL) {
@@ -228,10 +254,7 @@ enum kg_code hsm_key_describe_obj(struct hsm_token *t, CK_OBJECT_HANDLE h,
 				                "a curve keygate does not "
 				                "support",
 				                label, t->label);
-			else if (pub == CK_INVALID_HANDLE ||
-			         hsm_obj_var(t, pub, CKA_EC_POINT, &pb,
-			                     &pblen) != CKR_OK ||
-			         !hsm_ec_point(pb, pblen, want, &pt, &ptlen))
+			else if (pub == CK_INVALID_HANDLE)
 				rc = kg_err_set(
 				        err, KG_E_TOKEN,
 				        "key '%s' on token '%s' has no "
@@ -239,6 +262,19 @@ enum kg_code hsm_key_describe_obj(struct hsm_token *t, CK_OBJECT_HANDLE h,
 				        "id; cannot build its public "
 				        "key",
 				        label, t->label);
+			else if ((rc = pub_var(t, pub, CKA_EC_POINT, &pb,
+			                       &pblen, err)) != KG_OK)
+				; /* rc and err set */
+			else if (pb == NULL ||
+			         !hsm_ec_point(pb, pblen, want, &pt, &ptlen))
+				rc = kg_err_set(
+				        err, KG_E_TOKEN,
+				        "key '%s' on token '%s': its public "
+				        "key object's CKA_EC_POINT is %s",
+				        label, t->label,
+				        pb == NULL
+				                ? "not readable"
+				                : "not a point on its curve");
 			else
 				rc = set_public(k, pt, ptlen, NULL, 0, nid,
 				                err);
@@ -434,6 +470,7 @@ enum kg_code hsm_key_pkey(struct hsm_key *k, EVP_PKEY **out,
 	        .pb_len = k->pb_len,
 	        .curve_nid = k->curve_nid,
 	        .label = k->info.label,
+	        .token = k->t->label,
 	        .sh = k->t->sh,
 	};
 

@@ -1,68 +1,288 @@
-/* Key pairs made on a token, and keys replaced (--force). */
+/*
+ * Key pairs made on a token, and keys replaced (--force).
+ *
+ * The order is chosen so that at every failure point the label holds one
+ * whole key, the old or the new one, and nothing is lost:
+ *
+ *  1. the new pair is generated under a temporary label of its own
+ *     ("keygate-new-<random>"), so a failure or a kill leaves the label
+ *     as it was, and keygate can prove that a failed C_GenerateKeyPair
+ *     made nothing before it tries again;
+ *  2. CKA_ID and the real label are set on the new pair (one
+ *     C_SetAttributeValue per object); until then a failure destroys the
+ *     new pair and the old key is untouched;
+ *  3. with --force, the old private key is destroyed, then the rest of
+ *     the old objects. If the first destroy fails, the new pair goes and
+ *     the old key stays; once an old object is gone, keygate goes forward
+ *     and reports what it could not remove.
+ *
+ * Every object that a failed clean-up leaves behind is named by its URI in
+ * the error.
+ */
 #include "hsm/hsm_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/asn1.h>
 #include <openssl/objects.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
-/* ---- generate -------------------------------------------------------- */
+/* An object this run made or found, and what it is called now. */
+struct obj {
+	CK_OBJECT_HANDLE h;
+	CK_OBJECT_CLASS cls;
+	const char *label; /* borrowed */
+	unsigned char id[64];
+	size_t id_len;
+};
 
-static enum kg_code destroy_all(struct hsm_token *t, CK_OBJECT_HANDLE *h,
-                                size_t n, struct kg_err *err)
+static enum kg_code destroy(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                            struct kg_err *err)
 {
-	size_t i;
 	CK_RV rv;
+	int tries = 0;
 
-	for (i = 0; i < n; i++) {
-		rv = t->f->C_DestroyObject(t->s, h[i]);
-		if (rv != CKR_OK)
-			return hsm_rv_err(err, rv, "C_DestroyObject",
-			                  t->label);
+	for (;;) {
+		rv = t->f->C_DestroyObject(t->s, h);
+		/* a retry after a destroy that went through but failed */
+		if (tries > 0 && rv == CKR_OBJECT_HANDLE_INVALID)
+			rv = CKR_OK;
+		if (!hsm_again(rv, &tries))
+			break;
 	}
+	if (rv != CKR_OK)
+		return hsm_rv_err(err, rv, "C_DestroyObject", t->label);
 	return KG_OK;
 }
 
-/* Key objects (public and private) that hold a label. */
+/* Appends "  URI" for o to buf (cap bytes, NUL-terminated). */
+static void name_left(struct hsm_token *t, const struct obj *o, char *buf,
+                      size_t cap)
+{
+	char *uri = NULL;
+	size_t used = strlen(buf);
+
+	if (hsm_uri_build(&t->info, t->module_path, o->label,
+	                  o->id_len ? o->id : NULL, o->id_len, o->cls, &uri,
+	                  NULL) == KG_OK &&
+	    used + strlen(uri) + 3 < cap)
+		snprintf(buf + used, cap - used, "%s%s", used ? "  " : "",
+		         uri);
+	free(uri);
+}
+
+/*
+ * Destroys the n objects of v, private keys first; those it cannot
+ * destroy are named in left. Returns how many are left.
+ */
+static size_t destroy_objs(struct hsm_token *t, struct obj *v, size_t n,
+                           char *left, size_t cap)
+{
+	size_t i, pass, kept = 0;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n; i++) {
+			if ((v[i].cls == CKO_PRIVATE_KEY) != (pass == 0) ||
+			    v[i].h == CK_INVALID_HANDLE)
+				continue;
+			if (destroy(t, v[i].h, NULL) == KG_OK) {
+				v[i].h = CK_INVALID_HANDLE;
+			} else {
+				name_left(t, &v[i], left, cap);
+				kept++;
+			}
+		}
+	}
+	return kept;
+}
+
+/* Adds to err's message what a failed clean-up left on the token. */
+static enum kg_code with_left(struct kg_err *err, const char *left)
+{
+	size_t used;
+
+	if (err == NULL || left[0] == '\0')
+		return err ? err->code : KG_E_TOKEN;
+	used = strlen(err->msg);
+	snprintf(err->msg + used, sizeof(err->msg) - used,
+	         "; the clean-up failed too, left on the token: %s", left);
+	return err->code;
+}
+
+/* Private and public key objects holding label, with their ids. */
 static enum kg_code keys_with_label(struct hsm_token *t, const char *label,
-                                    CK_OBJECT_HANDLE **out, size_t *n,
+                                    struct obj **out, size_t *n,
                                     struct kg_err *err)
 {
-	CK_OBJECT_CLASS cls[2] = {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY};
-	CK_OBJECT_HANDLE *all = NULL, *h, *nv;
-	size_t cnt = 0, m, i;
-	enum kg_code rc;
+	static const CK_OBJECT_CLASS cls[2] = {CKO_PRIVATE_KEY,
+	                                       CKO_PUBLIC_KEY};
+	struct obj *all = NULL, *nv;
+	CK_OBJECT_HANDLE *h;
+	size_t cnt = 0, m, i, j;
+	enum kg_code rc = KG_OK;
 
 	*out = NULL;
 	*n = 0;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 2 && rc == KG_OK; i++) {
+		CK_OBJECT_CLASS c = cls[i];
 		CK_ATTRIBUTE tmpl[] = {
-		        {CKA_CLASS, &cls[i], sizeof(cls[i])},
+		        {CKA_CLASS, &c, sizeof(c)},
 		        {CKA_LABEL, (void *)label, strlen(label)}};
 
 		rc = hsm_obj_find(t, tmpl, 2, &h, &m, err);
-		if (rc != KG_OK) {
-			free(all);
-			return rc;
-		}
-		if (m > 0) {
-			nv = realloc(all, (cnt + m) * sizeof(*all));
-			if (nv == NULL) {
-				free(h);
-				free(all);
-				return kg_err_set(err, KG_E_RUNTIME,
-				                  "out of memory");
+		if (rc != KG_OK)
+			break;
+		nv = m ? realloc(all, (cnt + m) * sizeof(*all)) : all;
+		if (m && nv == NULL)
+			rc = kg_err_set(err, KG_E_RUNTIME, "out of memory");
+		for (j = 0; rc == KG_OK && j < m; j++) {
+			struct obj *o = &nv[cnt++];
+			CK_ATTRIBUTE a = {CKA_ID, NULL, 0};
+			CK_RV rv;
+
+			memset(o, 0, sizeof(*o));
+			o->h = h[j];
+			o->cls = c;
+			o->label = label;
+			rv = hsm_obj_attrs(t, h[j], &a, 1);
+			if (rv != CKR_OK)
+				rc = hsm_rv_err(err, rv, "C_GetAttributeValue",
+				                t->label);
+			else if (a.pValue != NULL &&
+			         a.ulValueLen <= sizeof(o->id)) {
+				memcpy(o->id, a.pValue, a.ulValueLen);
+				o->id_len = a.ulValueLen;
 			}
-			all = nv;
-			memcpy(all + cnt, h, m * sizeof(*h));
-			cnt += m;
+			free(a.pValue);
 		}
+		if (nv != NULL)
+			all = nv;
 		free(h);
+	}
+	if (rc != KG_OK) {
+		free(all);
+		return rc;
 	}
 	*out = all;
 	*n = cnt;
+	return KG_OK;
+}
+
+static enum kg_code refuse_existing(struct hsm_token *t,
+                                    const struct hsm_keygen *g,
+                                    const struct obj *old, size_t nold,
+                                    struct kg_err *err)
+{
+	struct hsm_key_info ki;
+	size_t i;
+
+	for (i = 0; i < nold; i++) {
+		if (old[i].cls != CKO_PRIVATE_KEY ||
+		    hsm_key_describe_obj(t, old[i].h, &ki, NULL,
+		                         CK_INVALID_HANDLE, NULL) != KG_OK)
+			continue;
+		kg_err_set(err, KG_E_USAGE,
+		           "a key labelled '%s' exists on token '%s': %s; "
+		           "choose another label or use --force to replace "
+		           "it",
+		           g->label, t->label, ki.uri);
+		hsm_key_info_clear(&ki);
+		return KG_E_USAGE;
+	}
+	return kg_err_set(err, KG_E_USAGE,
+	                  "a key labelled '%s' exists on token '%s'; choose "
+	                  "another label or use --force to replace it",
+	                  g->label, t->label);
+}
+
+/*
+ * C_GenerateKeyPair, tried again only when a search for the temporary
+ * label proves the failed call made nothing.
+ */
+static CK_RV generate(struct hsm_token *t, CK_MECHANISM *mech,
+                      CK_ATTRIBUTE *pubt, CK_ULONG np, CK_ATTRIBUTE *privt,
+                      CK_ULONG nq, const char *tmp_label,
+                      CK_OBJECT_HANDLE *pub, CK_OBJECT_HANDLE *priv)
+{
+	CK_ATTRIBUTE q = {CKA_LABEL, (void *)tmp_label, strlen(tmp_label)};
+	CK_OBJECT_HANDLE *h;
+	size_t n;
+	CK_RV rv;
+	int tries = 0;
+
+	for (;;) {
+		*pub = *priv = CK_INVALID_HANDLE;
+		rv = t->f->C_GenerateKeyPair(t->s, mech, pubt, np, privt, nq,
+		                             pub, priv);
+		if (rv == CKR_OK || !hsm_rv_transient(rv))
+			return rv;
+		if (hsm_obj_find(t, &q, 1, &h, &n, NULL) != KG_OK)
+			return rv; /* cannot prove nothing was made */
+		free(h);
+		if (n != 0 || !hsm_again(rv, &tries))
+			return rv;
+	}
+}
+
+/* The CKA_ID keygate gives a key: SHA-1 of the modulus or EC point. */
+static enum kg_code public_id(struct hsm_token *t, const struct hsm_keygen *g,
+                              CK_OBJECT_HANDLE pub, unsigned char *id,
+                              struct kg_err *err)
+{
+	unsigned char *v = NULL;
+	const unsigned char *pt = NULL;
+	size_t vlen = 0, ptlen = 0;
+	enum kg_code rc = KG_OK;
+	CK_RV rv;
+
+	rv = hsm_obj_var(t, pub,
+	                 g->type == HSM_KEY_RSA ? CKA_MODULUS : CKA_EC_POINT,
+	                 &v, &vlen);
+	if (rv != CKR_OK) {
+		rc = hsm_rv_err(err, rv,
+		                g->type == HSM_KEY_RSA
+		                        ? "C_GetAttributeValue (CKA_MODULUS)"
+		                        : "C_GetAttributeValue (CKA_EC_POINT)",
+		                t->label);
+	} else if (g->type == HSM_KEY_RSA) {
+		pt = v;
+		ptlen = vlen;
+	} else if (!hsm_ec_point(
+	                   v, vlen,
+	                   2 * (((size_t)hsm_ec_bits(g->curve_nid) + 7) / 8) +
+	                           1,
+	                   &pt, &ptlen)) {
+		rc = kg_err_set(
+		        err, KG_E_TOKEN,
+		        "the token gave the new key a CKA_EC_POINT that "
+		        "is not a point on its curve (%zu bytes); the "
+		        "key cannot be used",
+		        vlen);
+	}
+	if (rc == KG_OK)
+		SHA1(pt, ptlen, id);
+	free(v);
+	return rc;
+}
+
+/* Sets CKA_ID (if id) and CKA_LABEL on h, retried while transient. */
+static enum kg_code set_name(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                             const unsigned char *id, size_t id_len,
+                             const char *label, struct kg_err *err)
+{
+	CK_ATTRIBUTE a[2] = {{CKA_LABEL, (void *)label, strlen(label)},
+	                     {CKA_ID, (void *)id, id_len}};
+	CK_RV rv;
+	int tries = 0;
+
+	do
+		rv = t->f->C_SetAttributeValue(t->s, h, a, id ? 2 : 1);
+	while (hsm_again(rv, &tries));
+	if (rv != CKR_OK)
+		return hsm_rv_err(err, rv, "C_SetAttributeValue", t->label);
 	return KG_OK;
 }
 
@@ -78,19 +298,21 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
 	CK_BBOOL extr = g->exportable ? CK_TRUE : CK_FALSE;
 	CK_ULONG bits = (CK_ULONG)g->bits;
 	CK_MECHANISM mech = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
-	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
-	CK_OBJECT_HANDLE *old = NULL;
+	struct obj made[2]; /* [0] private, [1] public */
+	struct obj *old = NULL;
 	CK_ATTRIBUTE pubt[8], privt[12];
 	CK_ULONG np = 0, nq = 0;
-	unsigned char *params = NULL, *v = NULL, digest[SHA_DIGEST_LENGTH];
-	const unsigned char *pt;
-	size_t nold = 0, vlen, ptlen;
-	size_t lablen = strlen(g->label);
+	unsigned char *params = NULL, digest[SHA_DIGEST_LENGTH], rnd[8];
+	const unsigned char *id = g->id;
+	size_t nold = 0, id_len = g->id_len, i;
+	char tmp_label[32], left[1400] = "";
 	enum kg_code rc;
 	CK_RV rv;
-	int plen;
+	int plen, old_gone = 0;
 
 	memset(out, 0, sizeof(*out));
+	memset(made, 0, sizeof(made));
+	made[0].h = made[1].h = CK_INVALID_HANDLE;
 	if (kout != NULL)
 		*kout = NULL;
 	rc = g->label_checked && !g->force
@@ -99,28 +321,17 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
 	if (rc != KG_OK)
 		return rc;
 	if (nold > 0 && !g->force) {
-		struct hsm_key_info ki;
-		CK_OBJECT_CLASS c = hsm_obj_ulong(t, old[0], CKA_CLASS, 0);
-
-		if (c == CKO_PRIVATE_KEY &&
-		    hsm_key_describe_obj(t, old[0], &ki, NULL,
-		                         CK_INVALID_HANDLE, NULL) == KG_OK) {
-			rc = kg_err_set(err, KG_E_USAGE,
-			                "a key labelled '%s' exists on token "
-			                "'%s': %s; choose another label or "
-			                "use --force to replace it",
-			                g->label, t->label, ki.uri);
-			hsm_key_info_clear(&ki);
-		} else {
-			rc = kg_err_set(err, KG_E_USAGE,
-			                "a key labelled '%s' exists on token "
-			                "'%s'; choose another label or use "
-			                "--force to replace it",
-			                g->label, t->label);
-		}
+		rc = refuse_existing(t, g, old, nold, err);
 		free(old);
 		return rc;
 	}
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		free(old);
+		return kg_err_set(err, KG_E_RUNTIME, "no random bytes");
+	}
+	snprintf(tmp_label, sizeof(tmp_label), "keygate-new-");
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(tmp_label + 12 + 2 * i, 3, "%02x", rnd[i]);
 
 #define ADD(arr, n, t_, p_, l_)                                               \
 	do {                                                                  \
@@ -132,13 +343,13 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
 	ADD(pubt, np, CKA_TOKEN, &yes, sizeof(yes));
 	ADD(pubt, np, CKA_PRIVATE, &no, sizeof(no));
 	ADD(pubt, np, CKA_VERIFY, &yes, sizeof(yes));
-	ADD(pubt, np, CKA_LABEL, g->label, lablen);
+	ADD(pubt, np, CKA_LABEL, tmp_label, strlen(tmp_label));
 	ADD(privt, nq, CKA_TOKEN, &yes, sizeof(yes));
 	ADD(privt, nq, CKA_PRIVATE, &yes, sizeof(yes));
 	ADD(privt, nq, CKA_SENSITIVE, &sens, sizeof(sens));
 	ADD(privt, nq, CKA_EXTRACTABLE, &extr, sizeof(extr));
 	ADD(privt, nq, CKA_SIGN, &yes, sizeof(yes));
-	ADD(privt, nq, CKA_LABEL, g->label, lablen);
+	ADD(privt, nq, CKA_LABEL, tmp_label, strlen(tmp_label));
 	if (g->id != NULL) {
 		ADD(pubt, np, CKA_ID, g->id, g->id_len);
 		ADD(privt, nq, CKA_ID, g->id, g->id_len);
@@ -161,85 +372,117 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
 	}
 #undef ADD
 
-	rv = t->f->C_GenerateKeyPair(t->s, &mech, pubt, np, privt, nq, &pub,
-	                             &priv);
+	/* 1. the new pair, under its temporary label */
+	rv = generate(t, &mech, pubt, np, privt, nq, tmp_label, &made[1].h,
+	              &made[0].h);
+	made[0].cls = CKO_PRIVATE_KEY;
+	made[1].cls = CKO_PUBLIC_KEY;
+	made[0].label = made[1].label = tmp_label;
+	if (g->id != NULL) {
+		for (i = 0; i < 2; i++) {
+			memcpy(made[i].id, g->id, g->id_len);
+			made[i].id_len = g->id_len;
+		}
+	}
 	if (rv != CKR_OK) {
 		rc = hsm_rv_err(err, rv, "C_GenerateKeyPair", t->label);
+		/* a module that failed and still handed out objects */
+		if (made[0].h != CK_INVALID_HANDLE ||
+		    made[1].h != CK_INVALID_HANDLE)
+			destroy_objs(t, made, 2, left, sizeof(left));
+		made[0].h = made[1].h = CK_INVALID_HANDLE;
 		goto out;
 	}
-	if (g->id == NULL) {
-		/* CKA_ID = SHA-1 of the modulus or the EC point */
-		if (g->type == HSM_KEY_RSA) {
-			rv = hsm_obj_var(t, pub, CKA_MODULUS, &v, &vlen);
-			pt = v;
-			ptlen = vlen;
-		} else {
-			size_t want =
-			        2 * (((size_t)hsm_ec_bits(g->curve_nid) + 7) /
-			             8) +
-			        1;
 
-			rv = hsm_obj_var(t, pub, CKA_EC_POINT, &v, &vlen);
-			if (rv == CKR_OK &&
-			    !hsm_ec_point(v, vlen, want, &pt, &ptlen))
-				rv = CKR_ATTRIBUTE_VALUE_INVALID;
-		}
-		if (rv == CKR_OK) {
-			CK_ATTRIBUTE ida = {CKA_ID, digest, sizeof(digest)};
-
-			SHA1(pt, ptlen, digest);
-			rv = t->f->C_SetAttributeValue(t->s, pub, &ida, 1);
-			if (rv == CKR_OK)
-				rv = t->f->C_SetAttributeValue(t->s, priv,
-				                               &ida, 1);
-		}
-		if (rv != CKR_OK) {
-			rc = hsm_rv_err(err, rv, "setting CKA_ID", t->label);
+	/* 2. its id and its real name; a failure here removes it */
+	if (id == NULL) {
+		rc = public_id(t, g, made[1].h, digest, err);
+		if (rc != KG_OK)
 			goto out;
-		}
+		id = digest;
+		id_len = sizeof(digest);
 	}
-	rc = hsm_key_describe_obj(t, priv, out, NULL, pub, err);
+	for (i = 0; i < 2; i++) {
+		rc = set_name(t, made[i].h, g->id ? NULL : id, id_len,
+		              g->label, err);
+		if (rc != KG_OK)
+			goto out;
+		made[i].label = g->label;
+		memcpy(made[i].id, id, id_len);
+		made[i].id_len = id_len;
+	}
+	rc = hsm_key_describe_obj(t, made[0].h, out, NULL, made[1].h, err);
 	if (rc == KG_OK && kout != NULL) {
 		struct hsm_key *k = calloc(1, sizeof(*k));
 
-		if (k == NULL)
+		if (k == NULL) {
 			rc = kg_err_set(err, KG_E_RUNTIME, "out of memory");
-		else {
+		} else {
 			k->t = t;
-			k->priv = priv;
-			rc = hsm_key_describe_obj(t, priv, &k->info, k, pub,
-			                          err);
+			k->priv = made[0].h;
+			rc = hsm_key_describe_obj(t, made[0].h, &k->info, k,
+			                          made[1].h, err);
 			if (rc == KG_OK)
 				*kout = k;
 			else
 				hsm_key_free(k);
 		}
 	}
-	if (rc != KG_OK) {
-		hsm_key_info_clear(out);
+	if (rc != KG_OK)
 		goto out;
-	}
-	if (nold > 0) {
-		/* --force: the new pair is in place; now drop the old */
-		rc = destroy_all(t, old, nold, err);
-		if (rc != KG_OK) {
-			hsm_key_info_clear(out);
-			if (kout != NULL) {
-				hsm_key_free(*kout);
-				*kout = NULL;
-			}
+
+	/* 3. --force: retire the old key, its private half first */
+	for (i = 0; i < 2 * nold; i++) {
+		struct obj *o = &old[i % nold];
+
+		if ((o->cls == CKO_PRIVATE_KEY) != (i < nold))
+			continue;
+		rc = destroy(t, o->h, err);
+		if (rc != KG_OK && !old_gone) {
+			/* the old key is whole: it stays, the new one goes */
+			kg_err_prefix(err,
+			              "cannot replace key '%s' on token '%s' "
+			              "(the old key is kept, the new one "
+			              "removed)",
+			              g->label, t->label);
 			goto out;
 		}
+		if (rc != KG_OK)
+			break;
+		o->h = CK_INVALID_HANDLE;
+		old_gone = 1;
 	}
-	pub = priv = CK_INVALID_HANDLE; /* kept */
+	/* forward: the new key stays; one more try, then name what stays */
+	if (rc != KG_OK && destroy_objs(t, old, nold, left, sizeof(left)) == 0)
+		rc = KG_OK;
+	if (rc != KG_OK) {
+		kg_err_prefix(err,
+		              "key '%s' on token '%s' was replaced by %s, but "
+		              "not all of the old one could be removed",
+		              g->label, t->label, out->uri);
+		with_left(err, left);
+		if (kout != NULL) {
+			hsm_key_free(*kout);
+			*kout = NULL;
+		}
+		hsm_key_info_clear(out);
+		free(old);
+		OPENSSL_free(params);
+		return KG_E_TOKEN;
+	}
+	made[0].h = made[1].h = CK_INVALID_HANDLE; /* kept */
 out:
-	/* never leave half a key pair behind */
-	if (priv != CK_INVALID_HANDLE)
-		t->f->C_DestroyObject(t->s, priv);
-	if (pub != CK_INVALID_HANDLE)
-		t->f->C_DestroyObject(t->s, pub);
+	if (rc != KG_OK) {
+		/* never leave a half-made key behind, or name it */
+		destroy_objs(t, made, 2, left, sizeof(left));
+		with_left(err, left);
+		hsm_key_info_clear(out);
+		if (kout != NULL) {
+			hsm_key_free(*kout);
+			*kout = NULL;
+		}
+	}
 	OPENSSL_free(params);
-	free(v);
 	free(old);
 	return rc;
 }

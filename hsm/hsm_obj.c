@@ -4,21 +4,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * Reads attrs in two calls however many there are (lengths, then values);
- * a token re-reads its object store on every call, so this is what keeps
- * a CSR near the raw floor. Every pValue is allocated (free() each); one
- * the token withholds or does not know is NULL with ulValueLen
- * CK_UNAVAILABLE_INFORMATION.
- */
-CK_RV hsm_obj_attrs(struct hsm_token *t, CK_OBJECT_HANDLE h,
-                    CK_ATTRIBUTE *attrs, CK_ULONG n)
+static void attrs_reset(CK_ATTRIBUTE *attrs, CK_ULONG n)
+{
+	CK_ULONG i;
+
+	for (i = 0; i < n; i++) {
+		free(attrs[i].pValue);
+		attrs[i].pValue = NULL;
+		attrs[i].ulValueLen = 0;
+	}
+}
+
+/* One try of hsm_obj_attrs. */
+static CK_RV attrs_once(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                        CK_ATTRIBUTE *attrs, CK_ULONG n)
 {
 	CK_ULONG i;
 	CK_RV rv;
 
-	for (i = 0; i < n; i++)
-		attrs[i].pValue = NULL;
 	rv = t->f->C_GetAttributeValue(t->s, h, attrs, n);
 	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_SENSITIVE &&
 	    rv != CKR_ATTRIBUTE_TYPE_INVALID)
@@ -43,16 +46,45 @@ CK_RV hsm_obj_attrs(struct hsm_token *t, CK_OBJECT_HANDLE h,
 	return CKR_OK;
 }
 
-CK_ULONG hsm_obj_ulong(struct hsm_token *t, CK_OBJECT_HANDLE h,
-                       CK_ATTRIBUTE_TYPE type, CK_ULONG dflt)
+/*
+ * Reads attrs in two calls however many there are (lengths, then values);
+ * a token re-reads its object store on every call, so this is what keeps
+ * a CSR near the raw floor. Retried as a whole while the failure is
+ * transient. On failure every pValue is NULL again.
+ */
+CK_RV hsm_obj_attrs(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                    CK_ATTRIBUTE *attrs, CK_ULONG n)
 {
-	CK_ULONG v = 0;
-	CK_ATTRIBUTE a = {type, &v, sizeof(v)};
+	CK_ULONG i;
+	CK_RV rv;
+	int tries = 0;
 
-	if (t->f->C_GetAttributeValue(t->s, h, &a, 1) != CKR_OK ||
-	    a.ulValueLen != sizeof(v))
-		return dflt;
-	return v;
+	for (i = 0; i < n; i++) {
+		attrs[i].pValue = NULL;
+		attrs[i].ulValueLen = 0;
+	}
+	for (;;) {
+		rv = attrs_once(t, h, attrs, n);
+		if (rv == CKR_OK)
+			return rv;
+		attrs_reset(attrs, n);
+		if (!hsm_again(rv, &tries))
+			return rv;
+	}
+}
+
+CK_RV hsm_obj_ulong(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                    CK_ATTRIBUTE_TYPE type, CK_ULONG *out)
+{
+	CK_ATTRIBUTE a = {type, NULL, 0};
+	CK_RV rv = hsm_obj_attrs(t, h, &a, 1);
+
+	if (rv == CKR_OK && (a.pValue == NULL || a.ulValueLen != sizeof(*out)))
+		rv = CKR_ATTRIBUTE_TYPE_INVALID;
+	if (rv == CKR_OK)
+		memcpy(out, a.pValue, sizeof(*out));
+	free(a.pValue);
+	return rv;
 }
 
 /* One variable-length attribute. *buf: free(); NUL-terminated. */
@@ -82,21 +114,20 @@ int hsm_attr_bool(const CK_ATTRIBUTE *a)
 	return *(CK_BBOOL *)a->pValue ? 1 : 0;
 }
 
-/* All objects matching tmpl. *out: free(). */
-enum kg_code hsm_obj_find(struct hsm_token *t, CK_ATTRIBUTE *tmpl, CK_ULONG n,
-                          CK_OBJECT_HANDLE **out, size_t *count,
-                          struct kg_err *err)
+/* One try of hsm_obj_find: the search, then always its Final. */
+static CK_RV find_once(struct hsm_token *t, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                       CK_OBJECT_HANDLE **out, size_t *count, const char **fn)
 {
 	CK_OBJECT_HANDLE *v = NULL, *nv, batch[32];
 	CK_ULONG got;
 	size_t cnt = 0;
-	CK_RV rv;
+	CK_RV rv, fin;
 
-	*out = NULL;
-	*count = 0;
+	*fn = "C_FindObjectsInit";
 	rv = t->f->C_FindObjectsInit(t->s, tmpl, n);
 	if (rv != CKR_OK)
-		return hsm_rv_err(err, rv, "C_FindObjectsInit", t->label);
+		return rv;
+	*fn = "C_FindObjects";
 	for (;;) {
 		rv = t->f->C_FindObjects(t->s, batch, 32, &got);
 		if (rv != CKR_OK || got == 0)
@@ -110,13 +141,38 @@ enum kg_code hsm_obj_find(struct hsm_token *t, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 		memcpy(v + cnt, batch, got * sizeof(*v));
 		cnt += got;
 	}
-	t->f->C_FindObjectsFinal(t->s);
+	/* a search left open makes the session's next one
+	 * CKR_OPERATION_ACTIVE: its end is checked too */
+	fin = t->f->C_FindObjectsFinal(t->s);
+	if (rv == CKR_OK && fin != CKR_OK) {
+		*fn = "C_FindObjectsFinal";
+		rv = fin;
+	}
 	if (rv != CKR_OK) {
 		free(v);
-		return hsm_rv_err(err, rv, "C_FindObjects", t->label);
+		return rv;
 	}
 	*out = v;
 	*count = cnt;
+	return CKR_OK;
+}
+
+/* All objects matching tmpl. *out: free(). */
+enum kg_code hsm_obj_find(struct hsm_token *t, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                          CK_OBJECT_HANDLE **out, size_t *count,
+                          struct kg_err *err)
+{
+	const char *fn = "C_FindObjectsInit";
+	CK_RV rv;
+	int tries = 0;
+
+	*out = NULL;
+	*count = 0;
+	do
+		rv = find_once(t, tmpl, n, out, count, &fn);
+	while (hsm_again(rv, &tries));
+	if (rv != CKR_OK)
+		return hsm_rv_err(err, rv, fn, t->label);
 	return KG_OK;
 }
 

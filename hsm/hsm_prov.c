@@ -329,18 +329,30 @@ static int token_sign(struct kg_key *k, CK_MECHANISM_TYPE mt,
                       CK_ULONG *outlen)
 {
 	CK_MECHANISM mech = {mt, NULL, 0};
+	CK_ULONG cap = *outlen;
+	const char *fn;
 	CK_RV rv;
+	int tries = 0;
 
-	hsm_lock_shared(k->sg.sh);
-	rv = k->sg.f->C_SignInit(k->sg.s, &mech, k->sg.obj);
-	if (rv == CKR_OK)
-		rv = k->sg.f->C_Sign(k->sg.s, in, inlen, out, outlen);
-	hsm_unlock(k->sg.sh);
+	/* a signature is safe to ask for again: the pair is retried whole */
+	do {
+		*outlen = cap;
+		hsm_lock_shared(k->sg.sh);
+		fn = "C_SignInit";
+		rv = k->sg.f->C_SignInit(k->sg.s, &mech, k->sg.obj);
+		if (rv == CKR_OK) {
+			fn = "C_Sign";
+			rv = k->sg.f->C_Sign(k->sg.s, in, inlen, out, outlen);
+		}
+		hsm_unlock(k->sg.sh);
+	} while (hsm_again(rv, &tries));
 	if (rv != CKR_OK) {
 		const char *n = hsm_rv_name(rv);
 
-		raise("token_sign", "C_Sign with key '%s' failed: %s",
-		      k->label, n ? n : "unknown CKR");
+		raise("token_sign",
+		      "%s with key '%s' on token '%s' failed: %s", fn,
+		      k->label, k->sg.token ? k->sg.token : "",
+		      n ? n : "unknown CKR");
 		return 0;
 	}
 	return 1;

@@ -2,6 +2,8 @@
 #include "hsm/hsm_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 
 const char *hsm_rv_name(CK_RV rv)
 {
@@ -68,6 +70,15 @@ const char *hsm_rv_name(CK_RV rv)
 enum kg_code hsm_rv_err(struct kg_err *err, CK_RV rv, const char *fn,
                         const char *label)
 {
+	char where[64];
+
+	snprintf(where, sizeof(where), "token '%s'", label);
+	return hsm_rv_err_at(err, rv, fn, where, label);
+}
+
+enum kg_code hsm_rv_err_at(struct kg_err *err, CK_RV rv, const char *fn,
+                           const char *where, const char *label)
+{
 	const char *name = hsm_rv_name(rv);
 	const char *hint = "";
 	char code[32];
@@ -80,22 +91,25 @@ enum kg_code hsm_rv_err(struct kg_err *err, CK_RV rv, const char *fn,
 	case CKR_PIN_INCORRECT:
 		return kg_err_set(
 		        err, KG_E_TOKEN,
-		        "PIN incorrect for token '%s' (one try made; "
-		        "check the PIN source)",
-		        label);
+		        "%s: PIN incorrect for token '%s' (CKR_PIN_INCORRECT; "
+		        "one try made; check the PIN source)",
+		        fn, label);
 	case CKR_PIN_LOCKED:
 		return kg_err_set(err, KG_E_TOKEN,
-		                  "PIN locked for token '%s': the SO must "
-		                  "reset it",
-		                  label);
+		                  "%s: PIN locked for token '%s' "
+		                  "(CKR_PIN_LOCKED): the SO must reset it",
+		                  fn, label);
 	case CKR_PIN_LEN_RANGE:
 	case CKR_PIN_INVALID:
 		return kg_err_set(err, KG_E_TOKEN,
-		                  "PIN rejected by token '%s' (%s): check its "
-		                  "length and characters",
-		                  label, name);
+		                  "%s: PIN rejected by token '%s' (%s): check "
+		                  "its length and characters",
+		                  fn, label, name);
 	case CKR_USER_PIN_NOT_INITIALIZED:
-		hint = " (initialise it with: keygate token init)";
+		/* SoftHSM says this when a parallel writer hides its store
+		 * for a moment: never advise re-initialising (it erases) */
+		hint = " (the token reports no user PIN; if keygate token "
+		       "list shows one set, the token was busy: try again)";
 		break;
 	case CKR_TOKEN_WRITE_PROTECTED:
 	case CKR_SESSION_READ_ONLY:
@@ -111,9 +125,60 @@ enum kg_code hsm_rv_err(struct kg_err *err, CK_RV rv, const char *fn,
 	case CKR_TOKEN_NOT_PRESENT:
 		hint = " (reinsert the token)";
 		break;
+	case CKR_GENERAL_ERROR:
+	case CKR_FUNCTION_FAILED:
+	case CKR_DEVICE_ERROR:
+	case CKR_DEVICE_MEMORY:
+		hint = " (the token failed; it was retried where that is "
+		       "safe: check the token and try again)";
+		break;
 	default:
 		break;
 	}
-	return kg_err_set(err, KG_E_TOKEN, "%s on token '%s' failed: %s%s", fn,
-	                  label, name, hint);
+	return kg_err_set(err, KG_E_TOKEN, "%s on %s failed: %s%s", fn, where,
+	                  name, hint);
+}
+
+/* ---- retrying what is safe to repeat ---------------------------------- */
+
+int hsm_rv_transient(CK_RV rv)
+{
+	switch (rv) {
+	case CKR_GENERAL_ERROR:
+	case CKR_FUNCTION_FAILED:
+	case CKR_DEVICE_ERROR:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int max_retries(void)
+{
+	static int n = -1;
+	const char *s;
+
+	if (n < 0) {
+		s = getenv("KEYGATE_RETRIES");
+		n = HSM_RETRIES;
+		if (s != NULL && *s >= '0' && *s <= '9' && s[1] == '\0')
+			n = *s - '0';
+	}
+	return n;
+}
+
+int hsm_again(CK_RV rv, int *tries)
+{
+	struct timespec ts;
+	long ms;
+
+	if (rv == CKR_OK || !hsm_rv_transient(rv) || *tries >= max_retries())
+		return 0;
+	/* 1, 2, 4 ... ms with jitter, so parallel writers spread out */
+	ms = (1L << *tries) + (long)(random() % (1L << *tries));
+	(*tries)++;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+	return 1;
 }

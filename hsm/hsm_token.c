@@ -34,6 +34,35 @@ void hsm_slot_info_free(struct hsm_slot_info *s, size_t n)
 	free(s);
 }
 
+/* "slot 3 of libsofthsm2.so", for messages about a slot. */
+static void slot_where(CK_FUNCTION_LIST *f, CK_SLOT_ID id, int with_slot,
+                       char *buf, size_t cap)
+{
+	char *path = hsm_module_path(f), *name = NULL;
+	const char *mod, *slash;
+
+	if (path == NULL)
+		name = p11_kit_module_get_name(f);
+	mod = path ? path : name ? name : "the module";
+	slash = strrchr(mod, '/');
+	if (with_slot)
+		snprintf(buf, cap, "slot %lu of %s", (unsigned long)id,
+		         slash ? slash + 1 : mod);
+	else
+		snprintf(buf, cap, "%s", slash ? slash + 1 : mod);
+	free(path);
+	free(name);
+}
+
+static enum kg_code slot_err(struct kg_err *err, CK_RV rv, const char *fn,
+                             CK_FUNCTION_LIST *f, CK_SLOT_ID id, int with_slot)
+{
+	char where[160];
+
+	slot_where(f, id, with_slot, where, sizeof(where));
+	return hsm_rv_err_at(err, rv, fn, where, "(unknown)");
+}
+
 /* All slot ids of f (tokens present only if present_only). *ids: free(). */
 static enum kg_code slot_ids(CK_FUNCTION_LIST *f, CK_BBOOL present_only,
                              CK_SLOT_ID **ids, CK_ULONG *n, struct kg_err *err)
@@ -41,25 +70,72 @@ static enum kg_code slot_ids(CK_FUNCTION_LIST *f, CK_BBOOL present_only,
 	CK_ULONG count = 0;
 	CK_SLOT_ID *v = NULL;
 	CK_RV rv;
+	int tries = 0, rounds = 0;
 
 	*ids = NULL;
 	*n = 0;
-	rv = f->C_GetSlotList(present_only, NULL, &count);
-	if (rv != CKR_OK)
-		return hsm_rv_err(err, rv, "C_GetSlotList", "(any)");
-	if (count == 0)
-		return KG_OK;
-	v = calloc(count, sizeof(*v));
-	if (v == NULL)
-		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
-	rv = f->C_GetSlotList(present_only, v, &count);
-	if (rv != CKR_OK) {
+	for (;;) {
+		do
+			rv = f->C_GetSlotList(present_only, NULL, &count);
+		while (hsm_again(rv, &tries));
+		if (rv != CKR_OK)
+			return slot_err(err, rv, "C_GetSlotList", f, 0, 0);
+		if (count == 0)
+			return KG_OK;
 		free(v);
-		return hsm_rv_err(err, rv, "C_GetSlotList", "(any)");
+		v = calloc(count, sizeof(*v));
+		if (v == NULL)
+			return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+		do
+			rv = f->C_GetSlotList(present_only, v, &count);
+		while (hsm_again(rv, &tries));
+		/* a slot appeared between the two calls: ask again */
+		if (rv == CKR_BUFFER_TOO_SMALL && ++rounds < 4)
+			continue;
+		if (rv != CKR_OK) {
+			free(v);
+			return slot_err(err, rv, "C_GetSlotList", f, 0, 0);
+		}
+		break;
 	}
 	*ids = v;
 	*n = count;
 	return KG_OK;
+}
+
+static CK_RV get_slot_info(CK_FUNCTION_LIST *f, CK_SLOT_ID id,
+                           CK_SLOT_INFO *sl)
+{
+	CK_RV rv;
+	int tries = 0;
+
+	do
+		rv = f->C_GetSlotInfo(id, sl);
+	while (hsm_again(rv, &tries));
+	return rv;
+}
+
+static CK_RV get_token_info(CK_FUNCTION_LIST *f, CK_SLOT_ID id,
+                            CK_TOKEN_INFO *ti)
+{
+	CK_RV rv;
+	int tries = 0;
+
+	do
+		rv = f->C_GetTokenInfo(id, ti);
+	while (hsm_again(rv, &tries));
+	return rv;
+}
+
+static CK_RV get_info(CK_FUNCTION_LIST *f, CK_INFO *ci)
+{
+	CK_RV rv;
+	int tries = 0;
+
+	do
+		rv = f->C_GetInfo(ci);
+	while (hsm_again(rv, &tries));
+	return rv;
 }
 
 enum kg_code hsm_token_list(const struct hsm_conf *conf,
@@ -83,19 +159,32 @@ enum kg_code hsm_token_list(const struct hsm_conf *conf,
 		CK_INFO ci;
 		char desc[33];
 
+		CK_RV rv;
+
 		rc = slot_ids(f, CK_FALSE, &ids, &ns, err);
 		if (rc != KG_OK)
 			goto out;
-		desc[0] = '\0';
-		if (f->C_GetInfo(&ci) == CKR_OK)
-			hsm_pad_copy(desc, ci.libraryDescription, 32);
+		rv = get_info(f, &ci);
+		if (rv != CKR_OK) {
+			free(ids);
+			rc = slot_err(err, rv, "C_GetInfo", f, 0, 0);
+			goto out;
+		}
+		hsm_pad_copy(desc, ci.libraryDescription, 32);
 		for (si = 0; si < ns; si++) {
 			CK_SLOT_INFO sl;
 			CK_TOKEN_INFO ti;
 			char sdesc[65];
 
-			if (f->C_GetSlotInfo(ids[si], &sl) != CKR_OK)
-				continue;
+			/* a slot that cannot be read is not left out: the
+			 * listing fails and says which and why */
+			rv = get_slot_info(f, ids[si], &sl);
+			if (rv != CKR_OK) {
+				rc = slot_err(err, rv, "C_GetSlotInfo", f,
+				              ids[si], 1);
+				free(ids);
+				goto out;
+			}
 			nv = realloc(v, (cnt + 1) * sizeof(*v));
 			if (nv == NULL) {
 				free(ids);
@@ -113,9 +202,15 @@ enum kg_code hsm_token_list(const struct hsm_conf *conf,
 			e->slot_id = ids[si];
 			hsm_pad_copy(sdesc, sl.slotDescription, 64);
 			e->slot_desc = strdup(sdesc);
-			if (!(sl.flags & CKF_TOKEN_PRESENT) ||
-			    f->C_GetTokenInfo(ids[si], &ti) != CKR_OK)
+			if (!(sl.flags & CKF_TOKEN_PRESENT))
 				continue;
+			rv = get_token_info(f, ids[si], &ti);
+			if (rv != CKR_OK) {
+				rc = slot_err(err, rv, "C_GetTokenInfo", f,
+				              ids[si], 1);
+				free(ids);
+				goto out;
+			}
 			e->has_token = 1;
 			hsm_pad_copy(e->label, ti.label, 32);
 			hsm_pad_copy(e->manufacturer, ti.manufacturerID, 32);
@@ -160,29 +255,108 @@ struct match {
 	CK_TOKEN_INFO ti;
 };
 
-/* Does the slot match every token/slot/module attribute the URI names? */
+/*
+ * Does the slot match every token/slot/module attribute the URI names?
+ * 1 yes, 0 no, -1 a call failed (err says which, with its CKR).
+ */
 static int slot_matches(P11KitUri *u, CK_FUNCTION_LIST *f, CK_SLOT_ID id,
-                        CK_TOKEN_INFO *ti, int want_uninit)
+                        CK_TOKEN_INFO *ti, int want_uninit, struct kg_err *err)
 {
 	CK_SLOT_INFO sl;
 	CK_INFO ci;
 	CK_SLOT_ID want = p11_kit_uri_get_slot_id(u);
+	CK_RV rv;
 
 	if (want != (CK_SLOT_ID)-1 && want != id)
 		return 0;
-	if (f->C_GetSlotInfo(id, &sl) != CKR_OK ||
-	    !p11_kit_uri_match_slot_info(u, &sl))
+	if ((rv = get_slot_info(f, id, &sl)) != CKR_OK) {
+		slot_err(err, rv, "C_GetSlotInfo", f, id, 1);
+		return -1;
+	}
+	if (!p11_kit_uri_match_slot_info(u, &sl))
 		return 0;
-	if (f->C_GetInfo(&ci) != CKR_OK ||
-	    !p11_kit_uri_match_module_info(u, &ci))
+	if ((rv = get_info(f, &ci)) != CKR_OK) {
+		slot_err(err, rv, "C_GetInfo", f, id, 0);
+		return -1;
+	}
+	if (!p11_kit_uri_match_module_info(u, &ci))
 		return 0;
-	if (f->C_GetTokenInfo(id, ti) != CKR_OK)
-		return 0;
+	if ((rv = get_token_info(f, id, ti)) != CKR_OK) {
+		slot_err(err, rv, "C_GetTokenInfo", f, id, 1);
+		return -1;
+	}
 	if (want_uninit)
 		return !(ti->flags & CKF_TOKEN_INITIALIZED);
 	/* a free slot's blank token holds no keys: never a match for them */
 	return (ti->flags & CKF_TOKEN_INITIALIZED) &&
 	       p11_kit_uri_match_token_info(u, ti);
+}
+
+/* What one pass over every slot of every module found. */
+struct scan {
+	struct match first;
+	size_t nmatch;
+	size_t blank;       /* present tokens that read as uninitialised */
+	struct kg_err fail; /* the first call that failed, if any */
+	char list[1400];    /* the matches' URIs */
+};
+
+static enum kg_code found_token(const struct scan *sc, const char *text,
+                                int want_uninit, struct match *out,
+                                struct kg_err *err);
+
+static void scan_tokens(struct hsm_modset *m, P11KitUri *u, int want_uninit,
+                        struct scan *sc)
+{
+	size_t mi, used = 0;
+	int r;
+
+	memset(sc, 0, sizeof(*sc));
+	for (mi = 0; m->list[mi] != NULL; mi++) {
+		CK_FUNCTION_LIST *f = m->list[mi];
+		CK_SLOT_ID *ids;
+		CK_ULONG ns, si;
+		CK_TOKEN_INFO ti;
+
+		/* a broken module does not hide the others' tokens, but
+		 * when nothing matches, its failure is the answer */
+		if (slot_ids(f, CK_TRUE, &ids, &ns,
+		             sc->fail.code == KG_OK ? &sc->fail : NULL) !=
+		    KG_OK)
+			continue;
+		for (si = 0; si < ns; si++) {
+			char *uri = NULL, *path;
+
+			ti.flags = CKF_TOKEN_INITIALIZED; /* until read */
+			r = slot_matches(u, f, ids[si], &ti, want_uninit,
+			                 sc->fail.code == KG_OK ? &sc->fail
+			                                        : NULL);
+			if (r < 0 && sc->fail.code == KG_OK)
+				sc->fail.code = KG_E_TOKEN;
+			if (r == 0 && !(ti.flags & CKF_TOKEN_INITIALIZED))
+				sc->blank++;
+			if (r <= 0)
+				continue;
+			if (sc->nmatch++ == 0) {
+				sc->first.f = f;
+				sc->first.slot = ids[si];
+				sc->first.ti = ti;
+			}
+			path = hsm_module_path(f);
+			if (hsm_uri_build(&ti, path, NULL, NULL, 0,
+			                  (CK_OBJECT_CLASS)-1, &uri,
+			                  NULL) == KG_OK &&
+			    used + strlen(uri) + 8 < sizeof(sc->list)) {
+				used += (size_t)snprintf(
+				        sc->list + used,
+				        sizeof(sc->list) - used, "%s%s",
+				        used ? "  " : "", uri);
+			}
+			free(uri);
+			free(path);
+		}
+		free(ids);
+	}
 }
 
 /*
@@ -193,44 +367,41 @@ static enum kg_code find_token(struct hsm_modset *m, P11KitUri *u,
                                const char *text, int want_uninit,
                                struct match *out, struct kg_err *err)
 {
-	struct match first;
-	char list[1400];
-	size_t nmatch = 0, mi, used = 0;
+	struct scan *sc = malloc(sizeof(*sc));
 	enum kg_code rc;
+	int tries = 0;
 
-	list[0] = '\0';
-	for (mi = 0; m->list[mi] != NULL; mi++) {
-		CK_FUNCTION_LIST *f = m->list[mi];
-		CK_SLOT_ID *ids;
-		CK_ULONG ns, si;
-		CK_TOKEN_INFO ti;
+	if (sc == NULL)
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	/*
+	 * SoftHSM2 shows a token whose files another process is writing as
+	 * an uninitialised one for a moment: when nothing matched and some
+	 * token read as blank, look again a few times before saying so.
+	 */
+	for (;;) {
+		scan_tokens(m, u, want_uninit, sc);
+		if (sc->nmatch > 0 || want_uninit || sc->blank == 0 ||
+		    tries >= HSM_RESCANS ||
+		    !hsm_again(CKR_GENERAL_ERROR, &tries))
+			break;
+	}
+	rc = found_token(sc, text, want_uninit, out, err);
+	free(sc);
+	return rc;
+}
 
-		rc = slot_ids(f, CK_TRUE, &ids, &ns, err);
-		if (rc != KG_OK)
-			continue; /* a broken module does not hide others */
-		for (si = 0; si < ns; si++) {
-			char *uri = NULL, *path;
+static enum kg_code found_token(const struct scan *sc, const char *text,
+                                int want_uninit, struct match *out,
+                                struct kg_err *err)
+{
+	size_t nmatch = sc->nmatch;
 
-			if (!slot_matches(u, f, ids[si], &ti, want_uninit))
-				continue;
-			if (nmatch++ == 0) {
-				first.f = f;
-				first.slot = ids[si];
-				first.ti = ti;
-			}
-			path = hsm_module_path(f);
-			if (hsm_uri_build(&ti, path, NULL, NULL, 0,
-			                  (CK_OBJECT_CLASS)-1, &uri,
-			                  NULL) == KG_OK &&
-			    used + strlen(uri) + 8 < sizeof(list)) {
-				used += (size_t)snprintf(
-				        list + used, sizeof(list) - used,
-				        "%s%s", used ? "  " : "", uri);
-			}
-			free(uri);
-			free(path);
-		}
-		free(ids);
+	if (nmatch == 0 && sc->fail.code != KG_OK) {
+		/* not "no token matches": the token may be there */
+		if (err != NULL)
+			*err = sc->fail;
+		return kg_err_prefix(err, "cannot tell which token '%s' names",
+		                     text ? text : "pkcs11:");
 	}
 	if (nmatch == 0) {
 		if (want_uninit)
@@ -247,8 +418,8 @@ static enum kg_code find_token(struct hsm_modset *m, P11KitUri *u,
 		return kg_err_set(err, KG_E_TOKEN,
 		                  "'%s' matches %zu tokens; name one by its "
 		                  "token=, serial= or model=: %s",
-		                  text ? text : "pkcs11:", nmatch, list);
-	*out = first;
+		                  text ? text : "pkcs11:", nmatch, sc->list);
+	*out = sc->first;
 	return KG_OK;
 }
 
@@ -265,8 +436,8 @@ static size_t count_tokens(struct hsm_modset *m, P11KitUri *u)
 		if (slot_ids(m->list[mi], CK_TRUE, &ids, &ns, NULL) != KG_OK)
 			continue;
 		for (si = 0; si < ns; si++)
-			n += (size_t)slot_matches(u, m->list[mi], ids[si], &ti,
-			                          0);
+			n += slot_matches(u, m->list[mi], ids[si], &ti, 0,
+			                  NULL) != 0;
 		free(ids);
 	}
 	return n;
@@ -353,10 +524,14 @@ static enum kg_code open_session(struct hsm_token *t, int rw,
                                  struct kg_err *err)
 {
 	CK_RV rv;
+	int tries = 0;
 
-	rv = t->f->C_OpenSession(
-	        t->slot, CKF_SERIAL_SESSION | (rw ? CKF_RW_SESSION : 0), NULL,
-	        NULL, &t->s);
+	do
+		rv = t->f->C_OpenSession(t->slot,
+		                         CKF_SERIAL_SESSION |
+		                                 (rw ? CKF_RW_SESSION : 0),
+		                         NULL, NULL, &t->s);
+	while (hsm_again(rv, &tries));
 	if (rv != CKR_OK)
 		return hsm_rv_err(err, rv, "C_OpenSession", t->label);
 	t->have_session = 1;
@@ -370,19 +545,33 @@ static enum kg_code login(struct hsm_token *t, P11KitUri *u,
 	struct kg_secret *pin = NULL;
 	enum kg_code rc;
 	CK_RV rv;
+	int tries = 0;
 
 	if (!(t->info.flags & CKF_LOGIN_REQUIRED))
 		return KG_OK;
-	if (t->info.flags & CKF_PROTECTED_AUTHENTICATION_PATH) {
-		rv = t->f->C_Login(t->s, CKU_USER, NULL, 0);
-	} else {
+	if (!(t->info.flags & CKF_PROTECTED_AUTHENTICATION_PATH)) {
 		rc = get_pin(u, conf, t->label, &pin, err);
 		if (rc != KG_OK)
 			return rc;
-		rv = t->f->C_Login(t->s, CKU_USER, (CK_UTF8CHAR *)pin->buf,
-		                   pin->len);
-		kg_secret_free(pin); /* before even looking at rv */
 	}
+	/*
+	 * A wrong PIN is never tried again (CKR_PIN_INCORRECT is not
+	 * transient). CKR_USER_PIN_NOT_INITIALIZED is what SoftHSM says when
+	 * its store read fails under a parallel writer (even when the token
+	 * info read a moment before said the PIN is set): retried like any
+	 * transient failure; no PIN is checked, so nothing is counted.
+	 */
+	for (;;) {
+		rv = t->f->C_Login(t->s, CKU_USER,
+		                   pin ? (CK_UTF8CHAR *)pin->buf : NULL,
+		                   pin ? pin->len : 0);
+		if (rv == CKR_USER_PIN_NOT_INITIALIZED &&
+		    hsm_again(CKR_GENERAL_ERROR, &tries))
+			continue;
+		if (!hsm_again(rv, &tries))
+			break;
+	}
+	kg_secret_free(pin); /* right after the last C_Login */
 	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN)
 		return hsm_rv_err(err, rv, "C_Login", t->label);
 	return KG_OK;
