@@ -159,6 +159,26 @@ int cli_audit_fill(const struct cli_key *k, const char *op, const char *result,
                    struct cli_audit_rec *ar);
 void cli_audit_rec_clear(struct cli_audit_rec *ar);
 
+/* cli_stage.c: outputs put in place with the audit log kept true */
+/*
+ * The output of token operation op (data, len) to out (NULL or "-":
+ * stdout; write 0: nowhere, the JSON document carries it): staged and
+ * fsync'ed, recorded, then renamed into place; a failed rename is
+ * recorded as not-written. Without --audit (or for a software key) it is
+ * simply written atomically.
+ */
+enum kg_code cli_record_out(struct cli_ctx *c, const char *op,
+                            const struct cli_key *k, const X509 *cert,
+                            const X509_NAME *subject, const void *data,
+                            size_t len, const char *out, int write,
+                            unsigned mode, int force, struct kg_err *err);
+/* A record saying r's output was not put in place, and why. */
+void cli_record_not_written(struct cli_ctx *c, const struct kg_audit_rec *r,
+                            const char *why);
+/* Removes (and records) temporaries a killed run left in where (a
+ * directory if is_dir, else the directory of the file where). */
+void cli_sweep_stale(struct cli_ctx *c, const char *where, int is_dir);
+
 /*
  * One output of a batch on its way out (cli_pool.c): staged by a worker,
  * committed in order by cli_batch_commit.

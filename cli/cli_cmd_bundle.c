@@ -3,6 +3,8 @@
 #include "common/kg_time.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +14,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "common/kg_audit.h"
 #include "common/kg_file.h"
+#include "common/kg_fileset.h"
 #include "common/kg_json.h"
 #include "common/kg_pub.h"
 #include "engine/eng.h"
@@ -183,36 +187,49 @@ struct out_file {
 };
 
 /*
- * Writes files into dir (made 0700 if missing): every path is checked
- * first, each file goes in atomically, and if one fails the ones written
- * are removed again, so a bundle is whole or absent.
+ * Writes files into dir (made 0700 if missing): all of them or none, an
+ * existing file replaced (--force) only once every new one is staged, and
+ * put back if a later one fails (kg_fileset). With rec (a token export),
+ * the record is appended between staging and commit, and a failed commit
+ * is recorded as not-written.
  */
-static enum kg_code write_bundle(const char *dir, const struct out_file *fs,
-                                 size_t n, int force, char paths[][4096],
+static enum kg_code write_bundle(struct cli_ctx *c, const char *dir,
+                                 const struct out_file *fs, size_t n,
+                                 int force, char paths[][4096],
+                                 const struct kg_audit_rec *rec,
                                  struct kg_err *err)
 {
-	size_t i, k;
+	struct kg_fileset set;
+	size_t i;
 	enum kg_code rc;
+	sigset_t old;
 
 	rc = kg_file_out_dir(dir, 0700, err);
 	if (rc != KG_OK)
 		return rc;
+	cli_sweep_stale(c, dir, 1);
+	memset(&set, 0, sizeof(set));
+	set.n = n;
+	set.force = force;
 	for (i = 0; i < n; i++) {
 		snprintf(paths[i], 4096, "%s/%s", dir, fs[i].name);
-		rc = kg_file_check_writable(paths[i], force, err);
-		if (rc != KG_OK)
-			return rc;
+		set.f[i].path = paths[i];
+		set.f[i].data = fs[i].data;
+		set.f[i].len = fs[i].len;
+		set.f[i].mode = fs[i].mode;
 	}
-	for (i = 0; i < n; i++) {
-		rc = kg_file_write_atomic(paths[i], fs[i].data, fs[i].len,
-		                          fs[i].mode, force, err);
-		if (rc != KG_OK) {
-			for (k = 0; k < i; k++)
-				unlink(paths[k]);
-			return rc;
-		}
+	kg_file_hold_signals(&old);
+	rc = kg_fileset_stage(&set, err);
+	if (rc == KG_OK && rec != NULL && c->audit != NULL)
+		rc = kg_audit_append(c->audit, rec, err);
+	if (rc == KG_OK) {
+		rc = kg_fileset_commit(&set, err);
+		if (rc != KG_OK && rec != NULL)
+			cli_record_not_written(c, rec, err->msg);
 	}
-	return KG_OK;
+	kg_fileset_clear(&set);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
 }
 
 /* ---- bundle check ---------------------------------------------------- */
@@ -347,11 +364,18 @@ enum kg_code cli_bundle_export(struct cli_ctx *c, const struct cli_cmd *cmd,
 		                                 (char *)r.chain.buf,
 		                                 r.chain.len, 0644};
 	/* on record before the bundle is in place; the certificate's hash */
-	rc = cli_audit(c, "export", "ok", &key, NULL, NULL, r.cert.buf,
-	               r.cert.len, dir, NULL, &err);
-	if (rc == KG_OK)
-		rc = write_bundle(dir, fs, nfiles, cli_flag(cmd, a, "force"),
-		                  paths, &err);
+	{
+		struct cli_audit_rec ar;
+		int have =
+		        cli_audit_fill(&key, "export", "ok", NULL, NULL,
+		                       r.cert.buf, r.cert.len, dir, NULL, &ar);
+
+		rc = write_bundle(c, dir, fs, nfiles,
+		                  cli_flag(cmd, a, "force"), paths,
+		                  have ? &ar.r : NULL, &err);
+		if (have)
+			cli_audit_rec_clear(&ar);
+	}
 	if (rc != KG_OK)
 		goto fail;
 	if (!c->json)
@@ -452,7 +476,8 @@ enum kg_code cli_bundle_fallback(struct cli_ctx *c, const struct cli_cmd *cmd,
 		goto fail;
 	fs[0] = (struct out_file){"private_key.pem", kpem, klen, 0600};
 	fs[1] = (struct out_file){"request.csr", cpem, clen, 0644};
-	rc = write_bundle(dir, fs, 2, cli_flag(cmd, a, "force"), paths, &err);
+	rc = write_bundle(c, dir, fs, 2, cli_flag(cmd, a, "force"), paths,
+	                  NULL, &err);
 	if (rc != KG_OK)
 		goto fail;
 	if (c->json) {
@@ -531,8 +556,9 @@ enum kg_code cli_bundle_assemble(struct cli_ctx *c, const struct cli_cmd *cmd,
 			fs[nfiles++] =
 			        (struct out_file){"certificate_chain.pem",
 			                          chain, strlen(chain), 0644};
-		rc = write_bundle(dir, fs, nfiles, cli_flag(cmd, a, "force"),
-		                  paths, &err);
+		rc = write_bundle(c, dir, fs, nfiles,
+		                  cli_flag(cmd, a, "force"), paths, NULL,
+		                  &err);
 		if (rc != KG_OK) {
 			rc = cli_fail(c, &err);
 			goto out;

@@ -116,11 +116,9 @@ enum kg_code cli_cert_selfsign(struct cli_ctx *c, const struct cli_cmd *cmd,
 	if (rc == KG_OK)
 		rc = eng_pem_cert(x, &pem, &plen, &err);
 	if (rc == KG_OK)
-		rc = cli_audit(c, "cert-selfsign", "ok", &key, x, NULL, pem,
-		               plen, out, NULL, &err);
-	if (rc == KG_OK && (out != NULL || !c->json))
-		rc = cli_write_out(c, out, pem, plen, 0644,
-		                   cli_flag(cmd, a, "force"), &err);
+		rc = cli_record_out(c, "cert-selfsign", &key, x, NULL, pem,
+		                    plen, out, out != NULL || !c->json, 0644,
+		                    cli_flag(cmd, a, "force"), &err);
 	if (rc == KG_OK && c->json &&
 	    eng_decode_all((unsigned char *)pem, plen, "certificate", &objs,
 	                   &nobj, &err) == KG_OK) {
@@ -529,11 +527,9 @@ enum kg_code cli_cert_sign(struct cli_ctx *c, const struct cli_cmd *cmd,
 	if (rc == KG_OK)
 		rc = eng_pem_cert(x, &pem, &plen, &err);
 	if (rc == KG_OK)
-		rc = cli_audit(c, "cert-issue", "ok", &key, x, NULL, pem, plen,
-		               out, NULL, &err);
-	if (rc == KG_OK && (out != NULL || !c->json))
-		rc = cli_write_out(c, out, pem, plen, 0644,
-		                   cli_flag(cmd, a, "force"), &err);
+		rc = cli_record_out(c, "cert-issue", &key, x, NULL, pem, plen,
+		                    out, out != NULL || !c->json, 0644,
+		                    cli_flag(cmd, a, "force"), &err);
 	if (rc == KG_OK) {
 		if (capped)
 			cli_warn(c, "--days ran past the CA certificate's "

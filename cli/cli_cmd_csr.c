@@ -75,11 +75,9 @@ enum kg_code cli_csr_create(struct cli_ctx *c, const struct cli_cmd *cmd,
 	if (rc == KG_OK)
 		rc = eng_pem_req(req, &pem, &plen, &err);
 	if (rc == KG_OK)
-		rc = cli_audit(c, "csr", "ok", &key, NULL, subject, pem, plen,
-		               out, NULL, &err);
-	if (rc == KG_OK && (out != NULL || !c->json))
-		rc = cli_write_out(c, out, pem, plen, 0644,
-		                   cli_flag(cmd, a, "force"), &err);
+		rc = cli_record_out(c, "csr", &key, NULL, subject, pem, plen,
+		                    out, out != NULL || !c->json, 0644,
+		                    cli_flag(cmd, a, "force"), &err);
 	if (rc == KG_OK && c->json &&
 	    eng_decode_all((unsigned char *)pem, plen, "request", &objs, &nobj,
 	                   &err) == KG_OK) {

@@ -360,9 +360,15 @@ static void batch_commit(void *ctx, size_t from, size_t to)
 	for (i = from; i < to; i++) {
 		s = b->at(b->ctx, i);
 		if (s->rc == KG_OK &&
-		    kg_file_commit(s->tmp, s->outp, b->force, &err) != KG_OK)
+		    kg_file_commit(s->tmp, s->outp, b->force, &err) != KG_OK) {
+			/* on record as made: a second record says it is not
+			 * in place */
+			for (k = 0; k < s->nrec; k++)
+				if (s->rec[k].r.out_path != NULL)
+					cli_record_not_written(
+					        b->c, &s->rec[k].r, err.msg);
 			cli_staged_fail(s, &err);
-		else if (s->rc != KG_OK)
+		} else if (s->rc != KG_OK)
 			kg_file_discard(s->tmp);
 		free(s->tmp);
 		s->tmp = NULL;
@@ -383,6 +389,8 @@ enum kg_code cli_batch_run(struct cli_batch *b, struct kg_err *err)
 	b->fails = json_array();
 	b->done = json_array();
 	b->t0 = cli_now();
+	if (b->outd != NULL)
+		cli_sweep_stale(b->c, b->outd, 1);
 	b->sig = cli_pool_run(b->n, b->jobs, &ops, b, &b->started);
 	if (b->sig < 0) {
 		b->sig = 0;

@@ -138,7 +138,9 @@ enum kg_code kg_file_stage(const char *path, const void *data, size_t len,
 	int fd, saved;
 
 	*tmp_out = NULL;
-	if (asprintf(&tmp, "%s.kgtmp.XXXXXX", path) < 0)
+	/* the pid lets a later run tell a dead process's leftovers */
+	if (asprintf(&tmp, "%s" KG_TMP_MARK "%ld.XXXXXX", path,
+	             (long)getpid()) < 0)
 		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
 	fd = mkstemp(tmp);
 	if (fd < 0) {

@@ -8,6 +8,9 @@
 
 #include "common/kg_err.h"
 
+/* Staged files are named PATH.kgtmp.PID.XXXXXX (see kg_tmp.h). */
+#define KG_TMP_MARK ".kgtmp."
+
 /* Inputs larger than this are refused: room for a 100 000-certificate
  * truststore (~50 MiB), not for anything that is not certificates or keys. */
 #define KG_FILE_MAX (256u * 1024 * 1024)
