@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
 
 const char *hsm_rv_name(CK_RV rv)
 {
@@ -167,18 +170,28 @@ static int max_retries(void)
 	return n;
 }
 
-int hsm_again(CK_RV rv, int *tries)
+void hsm_pause(int n)
 {
 	struct timespec ts;
+	unsigned int r = 0;
 	long ms;
 
-	if (rv == CKR_OK || !hsm_rv_transient(rv) || *tries >= max_retries())
-		return 0;
-	/* 1, 2, 4 ... ms with jitter, so parallel writers spread out */
-	ms = (1L << *tries) + (long)(random() % (1L << *tries));
-	(*tries)++;
+	if (n > 12)
+		n = 12;
+	/* 1, 2, 4 ... ms with jitter, so parallel processes spread out
+	 * (random() would give each of them the same sequence) */
+	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+		r = (unsigned int)getpid();
+	ms = (1L << n) + (long)(r % (1U << n));
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000L;
 	nanosleep(&ts, NULL);
+}
+
+int hsm_again(CK_RV rv, int *tries)
+{
+	if (rv == CKR_OK || !hsm_rv_transient(rv) || *tries >= max_retries())
+		return 0;
+	hsm_pause((*tries)++);
 	return 1;
 }

@@ -54,11 +54,15 @@ static void slot_where(CK_FUNCTION_LIST *f, CK_SLOT_ID id, int with_slot,
 	free(name);
 }
 
+/* The CKR of the last enumeration call that failed, for hsm_token_open. */
+static _Thread_local CK_RV last_slot_rv;
+
 static enum kg_code slot_err(struct kg_err *err, CK_RV rv, const char *fn,
                              CK_FUNCTION_LIST *f, CK_SLOT_ID id, int with_slot)
 {
 	char where[160];
 
+	last_slot_rv = rv;
 	slot_where(f, id, with_slot, where, sizeof(where));
 	return hsm_rv_err_at(err, rv, fn, where, "(unknown)");
 }
@@ -363,14 +367,31 @@ static void scan_tokens(struct hsm_modset *m, P11KitUri *u, int want_uninit,
  * The one token the URI names. want_uninit: only tokens not yet
  * initialised count (token init). Ambiguity lists the candidates.
  */
+static enum kg_code find_token_again(struct hsm_modset *m, P11KitUri *u,
+                                     const char *text, int want_uninit,
+                                     struct match *out, int *again,
+                                     struct kg_err *err);
+
 static enum kg_code find_token(struct hsm_modset *m, P11KitUri *u,
                                const char *text, int want_uninit,
                                struct match *out, struct kg_err *err)
+{
+	int again;
+
+	return find_token_again(m, u, text, want_uninit, out, &again, err);
+}
+
+/* find_token; *again: the failure may pass with the module started anew */
+static enum kg_code find_token_again(struct hsm_modset *m, P11KitUri *u,
+                                     const char *text, int want_uninit,
+                                     struct match *out, int *again,
+                                     struct kg_err *err)
 {
 	struct scan *sc = malloc(sizeof(*sc));
 	enum kg_code rc;
 	int tries = 0;
 
+	*again = 0;
 	if (sc == NULL)
 		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
 	/*
@@ -386,6 +407,10 @@ static enum kg_code find_token(struct hsm_modset *m, P11KitUri *u,
 			break;
 	}
 	rc = found_token(sc, text, want_uninit, out, err);
+	if (rc != KG_OK &&
+	    ((sc->fail.code != KG_OK && hsm_rv_transient(last_slot_rv)) ||
+	     (sc->nmatch == 0 && sc->blank > 0 && !want_uninit)))
+		*again = 1;
 	free(sc);
 	return rc;
 }
@@ -539,18 +564,25 @@ static enum kg_code open_session(struct hsm_token *t, int rw,
 	return KG_OK;
 }
 
+/*
+ * Logs the user in. The PIN is read from its source once, on the first
+ * call, and kept in *pin (locked memory) for a start anew. *again: the
+ * failure may pass with the module started anew.
+ */
 static enum kg_code login(struct hsm_token *t, P11KitUri *u,
-                          const struct hsm_conf *conf, struct kg_err *err)
+                          const struct hsm_conf *conf, struct kg_secret **pin,
+                          int *again, struct kg_err *err)
 {
-	struct kg_secret *pin = NULL;
 	enum kg_code rc;
 	CK_RV rv;
 	int tries = 0;
 
+	*again = 0;
 	if (!(t->info.flags & CKF_LOGIN_REQUIRED))
 		return KG_OK;
-	if (!(t->info.flags & CKF_PROTECTED_AUTHENTICATION_PATH)) {
-		rc = get_pin(u, conf, t->label, &pin, err);
+	if (!(t->info.flags & CKF_PROTECTED_AUTHENTICATION_PATH) &&
+	    *pin == NULL) {
+		rc = get_pin(u, conf, t->label, pin, err);
 		if (rc != KG_OK)
 			return rc;
 	}
@@ -563,27 +595,86 @@ static enum kg_code login(struct hsm_token *t, P11KitUri *u,
 	 */
 	for (;;) {
 		rv = t->f->C_Login(t->s, CKU_USER,
-		                   pin ? (CK_UTF8CHAR *)pin->buf : NULL,
-		                   pin ? pin->len : 0);
+		                   *pin ? (CK_UTF8CHAR *)(*pin)->buf : NULL,
+		                   *pin ? (*pin)->len : 0);
 		if (rv == CKR_USER_PIN_NOT_INITIALIZED &&
 		    hsm_again(CKR_GENERAL_ERROR, &tries))
 			continue;
 		if (!hsm_again(rv, &tries))
 			break;
 	}
-	kg_secret_free(pin); /* right after the last C_Login */
-	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN)
-		return hsm_rv_err(err, rv, "C_Login", t->label);
+	if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN)
+		return KG_OK;
+	*again = rv == CKR_USER_PIN_NOT_INITIALIZED || hsm_rv_transient(rv);
+	return hsm_rv_err(err, rv, "C_Login", t->label);
+}
+
+/* One try of hsm_token_open on a fresh t (its URI already parsed). */
+static enum kg_code open_once(struct hsm_token *t, P11KitUri *u,
+                              const char *uri, const struct hsm_conf *conf,
+                              int lg, struct kg_secret **pin, int *again,
+                              struct kg_err *err)
+{
+	struct match mt;
+	enum kg_code rc;
+
+	*again = 0;
+	rc = hsm_modset_open(u, conf, &t->mods, err);
+	if (rc != KG_OK)
+		return rc;
+	rc = find_token_again(t->mods, u, uri, 0, &mt, again, err);
+	if (rc != KG_OK)
+		return rc;
+	t->f = mt.f;
+	t->slot = mt.slot;
+	t->info = mt.ti;
+	hsm_pad_copy(t->label, t->info.label, 32);
+	hsm_pad_copy(t->serial, t->info.serialNumber, 16);
+	t->module_path = hsm_module_path(t->f);
+	rc = hsm_uri_build(&t->info, t->module_path, NULL, NULL, 0,
+	                   (CK_OBJECT_CLASS)-1, &t->uri, err);
+	if (rc != KG_OK)
+		return rc;
+	if (needs_share(&t->info)) {
+		t->sh = calloc(1, sizeof(*t->sh));
+		if (t->sh == NULL ||
+		    pthread_rwlock_init(&t->sh->lock, NULL) != 0) {
+			free(t->sh);
+			t->sh = NULL;
+			return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+		}
+		t->sh->refs = 1;
+	}
+	rc = open_session(t, (lg & HSM_RW) != 0, err);
+	if (rc != KG_OK) {
+		*again = 1; /* open_session retried the transient ones */
+		return rc;
+	}
+	if (lg & HSM_LOGIN_USER)
+		return login(t, u, conf, pin, again, err);
 	return KG_OK;
+}
+
+/* Closes what open_once opened of t and clears it for another try. */
+static void open_undo(struct hsm_token *t)
+{
+	if (t->have_session)
+		t->f->C_CloseSession(t->s);
+	hsm_modset_close(t->mods);
+	share_drop(t->sh);
+	free(t->module_path);
+	free(t->uri);
+	memset(t, 0, sizeof(*t));
 }
 
 enum kg_code hsm_token_open(const char *uri, const struct hsm_conf *conf,
                             int lg, struct hsm_token **out, struct kg_err *err)
 {
 	struct hsm_token *t;
-	struct match mt;
+	struct kg_secret *pin = NULL;
 	P11KitUri *u = NULL;
 	enum kg_code rc;
+	int again, starts = 0;
 
 	*out = NULL;
 	if (!hsm_is_uri(uri))
@@ -599,48 +690,28 @@ enum kg_code hsm_token_open(const char *uri, const struct hsm_conf *conf,
 		hsm_uri_free(u);
 		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
 	}
-	rc = hsm_modset_open(u, conf, &t->mods, err);
-	if (rc != KG_OK)
-		goto fail;
-	rc = find_token(t->mods, u, uri, 0, &mt, err);
-	if (rc != KG_OK)
-		goto fail;
-	t->f = mt.f;
-	t->slot = mt.slot;
-	t->info = mt.ti;
-	hsm_pad_copy(t->label, t->info.label, 32);
-	hsm_pad_copy(t->serial, t->info.serialNumber, 16);
-	t->module_path = hsm_module_path(t->f);
-	rc = hsm_uri_build(&t->info, t->module_path, NULL, NULL, 0,
-	                   (CK_OBJECT_CLASS)-1, &t->uri, err);
-	if (rc != KG_OK)
-		goto fail;
-	if (needs_share(&t->info)) {
-		t->sh = calloc(1, sizeof(*t->sh));
-		if (t->sh == NULL ||
-		    pthread_rwlock_init(&t->sh->lock, NULL) != 0) {
-			free(t->sh);
-			t->sh = NULL;
-			rc = kg_err_set(err, KG_E_RUNTIME, "out of memory");
-			goto fail;
-		}
-		t->sh->refs = 1;
+	/*
+	 * SoftHSM2 keeps a token it could not read (another process was
+	 * writing its files) broken for the rest of the process: asking
+	 * again does not help, starting the module anew does. Opening
+	 * changes nothing on the token, so it is safe to start over, a few
+	 * times, each after a growing pause.
+	 */
+	for (;;) {
+		rc = open_once(t, u, uri, conf, lg, &pin, &again, err);
+		if (rc == KG_OK || !again || starts >= HSM_RESTARTS)
+			break;
+		open_undo(t);
+		hsm_pause(starts++);
 	}
-	rc = open_session(t, (lg & HSM_RW) != 0, err);
-	if (rc != KG_OK)
-		goto fail;
-	if (lg & HSM_LOGIN_USER) {
-		rc = login(t, u, conf, err);
-		if (rc != KG_OK)
-			goto fail;
-	}
+	kg_secret_free(pin); /* wiped right after the last C_Login */
 	hsm_uri_free(u);
+	if (rc != KG_OK) {
+		hsm_token_close(t);
+		return rc;
+	}
 	*out = t;
 	return KG_OK;
-fail:
-	hsm_uri_free(u);
-	hsm_token_close(t);
-	return rc;
 }
 
 enum kg_code hsm_token_fork(struct hsm_token *t, struct hsm_token **out,
