@@ -6,6 +6,8 @@ set -euo pipefail
 pkgs=(
 	# build
 	build-essential cmake pkg-config clang clang-format
+	# libFuzzer's runtime (tests/fuzz, ci/fuzz.sh)
+	libclang-rt-14-dev
 	libssl-dev libp11-kit-dev libjansson-dev libcmocka-dev
 	# tokens: SoftHSM2, the p11-kit tool/server, libp11 and its engine
 	softhsm2 p11-kit p11-kit-modules libp11-dev libengine-pkcs11-openssl

@@ -8,7 +8,7 @@ bash ci/install-deps.sh
 
 echo "== format check"
 if ! clang-format --dry-run --Werror common/*.[ch] hsm/*.[ch] engine/*.[ch] \
-	cli/*.[ch] bench/*.c tests/unit/*/*.c; then
+	cli/*.[ch] bench/*.c tests/unit/*/*.c tests/fuzz/*.[ch] tests/p11/*.c; then
 	echo "clang-format: run clang-format -i on the files above" >&2
 	exit 1
 fi
@@ -16,6 +16,9 @@ fi
 echo "== plain build and tests"
 bash ci/build.sh plain
 (cd build && ctest --output-on-failure -j 2)
+
+echo "== fuzzing: every parser target, bounded (ci/fuzz.sh SECONDS for longer)"
+bash ci/fuzz.sh "${KEYGATE_FUZZ_SECONDS:-10}"
 
 echo "== ASan + UBSan build and tests"
 bash ci/build.sh asan
