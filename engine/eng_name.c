@@ -244,10 +244,22 @@ static int attr_nid(const char *name)
 }
 
 struct rdn_part {
-	int nid;
+	ASN1_OBJECT
+	        *obj; /* OBJ_nid2obj's (static) or a dotted OID's (owned) */
 	char *value;
 	int join; /* 1: same RDN as the previous part (multi-valued) */
 };
+
+/* The attribute's short name, or its dotted OID. */
+static const char *oid_name(const ASN1_OBJECT *o, char *buf, int cap)
+{
+	int nid = OBJ_obj2nid(o);
+
+	if (nid != NID_undef && OBJ_nid2sn(nid) != NULL)
+		return OBJ_nid2sn(nid);
+	OBJ_obj2txt(buf, cap, o, 1);
+	return buf;
+}
 
 enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err)
 {
@@ -286,6 +298,7 @@ enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err)
 		size_t eq = next_sep(s + pos, end - pos, "=");
 		char *key = NULL, *val = NULL;
 		size_t klen = 0, vlen = 0;
+		ASN1_OBJECT *obj;
 		int nid;
 
 		if (eq == end - pos) {
@@ -321,7 +334,12 @@ enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err)
 			goto out;
 		}
 		nid = attr_nid(key);
-		if (nid == NID_undef) {
+		obj = nid != NID_undef ? OBJ_nid2obj(nid) : NULL;
+		/* a dotted OID that OpenSSL has no name for */
+		if (obj == NULL && isdigit((unsigned char)key[0]))
+			obj = OBJ_txt2obj(key, 1);
+		ERR_clear_error();
+		if (obj == NULL) {
 			rc = kg_err_set(err, KG_E_USAGE,
 			                "bad subject '%s': unknown attribute "
 			                "'%s' (use CN, O, OU, C, ST, L, DC, "
@@ -338,6 +356,7 @@ enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err)
 			                dn, key);
 			free(key);
 			free(val);
+			ASN1_OBJECT_free(obj);
 			goto out;
 		}
 		free(key);
@@ -348,13 +367,14 @@ enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err)
 			np = realloc(parts, cap * sizeof(*parts));
 			if (np == NULL) {
 				free(val);
+				ASN1_OBJECT_free(obj);
 				rc = kg_err_set(err, KG_E_RUNTIME,
 				                "out of memory");
 				goto out;
 			}
 			parts = np;
 		}
-		parts[nparts].nid = nid;
+		parts[nparts].obj = obj;
 		parts[nparts].value = val;
 		parts[nparts].join = join;
 		nparts++;
@@ -398,8 +418,10 @@ enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err)
 			size_t idx = slash ? r : nrdn - 1 - r, j;
 
 			for (j = rdn_start[idx]; j < rdn_start[idx + 1]; j++) {
-				if (!X509_NAME_add_entry_by_NID(
-				            name, parts[j].nid, MBSTRING_UTF8,
+				char oname[80];
+
+				if (!X509_NAME_add_entry_by_OBJ(
+				            name, parts[j].obj, MBSTRING_UTF8,
 				            (unsigned char *)parts[j].value,
 				            -1, -1,
 				            j == rdn_start[idx] ? 0 : -1)) {
@@ -411,7 +433,9 @@ enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err)
 					        err, KG_E_USAGE,
 					        "bad subject '%s': %s='%s' is "
 					        "not allowed (%s)",
-					        dn, OBJ_nid2sn(parts[j].nid),
+					        dn,
+					        oid_name(parts[j].obj, oname,
+					                 sizeof(oname)),
 					        parts[j].value,
 					        ERR_reason_error_string(e)
 					                ? ERR_reason_error_string(
@@ -427,8 +451,10 @@ enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err)
 	*out = name;
 	name = NULL;
 out:
-	for (i = 0; i < nparts; i++)
+	for (i = 0; i < nparts; i++) {
 		free(parts[i].value);
+		ASN1_OBJECT_free(parts[i].obj); /* a no-op for static ones */
+	}
 	free(parts);
 	X509_NAME_free(name);
 	return rc;

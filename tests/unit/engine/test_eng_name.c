@@ -34,6 +34,11 @@ static void test_dn(void **state)
 	        {"emailAddress=a@b.example,CN=m", KG_OK,
 	         "emailAddress=a@b.example,CN=m"},
 	        {"2.5.4.3=oid", KG_OK, "CN=oid"},
+	        /* a dotted OID OpenSSL has no name for (found by fuzzing) */
+	        {"1.3.6.1.4.1.99999.1=x,CN=y", KG_OK,
+	         "1.3.6.1.4.1.99999.1=#0C0178,CN=y"},
+	        {"1.2.3.4=x", KG_OK, "1.2.3.4=#0C0178"},
+	        {"1.x.3=x", KG_E_USAGE, NULL},
 	        {"CN=caf\xc3\xa9", KG_OK, "CN=caf\xc3\xa9"},
 	        {"", KG_E_USAGE, NULL},
 	        {"   ", KG_E_USAGE, NULL},
