@@ -53,7 +53,8 @@ enum kg_code hsm_key_export(struct hsm_key *k, EVP_PKEY **out,
 		if (at[i].pValue == NULL)
 			rv = CKR_ATTRIBUTE_SENSITIVE;
 	if (rv != CKR_OK) {
-		rc = hsm_rv_err(err, rv, "reading the private key",
+		rc = hsm_rv_err(err, rv,
+		                "C_GetAttributeValue (the private key)",
 		                k->t->label);
 		goto out;
 	}

@@ -36,11 +36,8 @@ static enum kg_code load_path(const char *path, struct hsm_modset *m,
 	if (rv != CKR_OK) {
 		p11_kit_module_release(m->single);
 		m->single = NULL;
-		return kg_err_set(err, KG_E_TOKEN,
-		                  "PKCS#11 module '%s' failed to initialise: "
-		                  "%s",
-		                  path,
-		                  hsm_rv_name(rv) ? hsm_rv_name(rv) : "error");
+		return hsm_rv_err_at(err, rv, "C_Initialize", path,
+		                     "(not opened)");
 	}
 	m->one[0] = m->single;
 	m->one[1] = NULL;

@@ -168,9 +168,14 @@ enum kg_code hsm_obj_find(struct hsm_token *t, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 
 	*out = NULL;
 	*count = 0;
-	do
+	for (;;) {
 		rv = find_once(t, tmpl, n, out, count, &fn);
-	while (hsm_again(rv, &tries));
+		if (!hsm_again(rv, &tries))
+			break;
+		/* a search whose end failed may still be open on the token */
+		if (strcmp(fn, "C_FindObjectsInit") != 0)
+			t->f->C_FindObjectsFinal(t->s);
+	}
 	if (rv != CKR_OK)
 		return hsm_rv_err(err, rv, fn, t->label);
 	return KG_OK;

@@ -672,6 +672,7 @@ enum kg_code hsm_token_open(const char *uri, const struct hsm_conf *conf,
 {
 	struct hsm_token *t;
 	struct kg_secret *pin = NULL;
+	struct kg_err later;
 	P11KitUri *u = NULL;
 	enum kg_code rc;
 	int again, starts = 0;
@@ -698,11 +699,22 @@ enum kg_code hsm_token_open(const char *uri, const struct hsm_conf *conf,
 	 * times, each after a growing pause.
 	 */
 	for (;;) {
-		rc = open_once(t, u, uri, conf, lg, &pin, &again, err);
+		rc = open_once(t, u, uri, conf, lg, &pin, &again,
+		               starts == 0 ? err : &later);
 		if (rc == KG_OK || !again || starts >= HSM_RESTARTS)
 			break;
 		open_undo(t);
 		hsm_pause(starts++);
+	}
+	if (rc != KG_OK && starts > 0 && err != NULL) {
+		/* the first failure is the one to name; what the starts anew
+		 * met (a pulled token fails C_Initialize) comes after it */
+		size_t used = strlen(err->msg);
+
+		snprintf(err->msg + used, sizeof(err->msg) - used,
+		         "; opened anew %d time%s, it still failed: %s",
+		         starts, starts == 1 ? "" : "s", later.msg);
+		err->code = rc;
 	}
 	kg_secret_free(pin); /* wiped right after the last C_Login */
 	hsm_uri_free(u);
