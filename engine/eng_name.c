@@ -244,11 +244,67 @@ static int attr_nid(const char *name)
 }
 
 struct rdn_part {
-	ASN1_OBJECT
-	        *obj; /* OBJ_nid2obj's (static) or a dotted OID's (owned) */
+	/* OBJ_nid2obj's (static) or a dotted OID's (owned) */
+	ASN1_OBJECT *obj;
+	int type; /* MBSTRING_UTF8, or a #hexstring's string type */
 	char *value;
 	int join; /* 1: same RDN as the previous part (multi-valued) */
 };
+
+/*
+ * RFC 4514 2.4: a value written '#' and hex digits is the BER of the
+ * value itself (OpenSSL prints attributes it has no name for that way).
+ * If raw (the text after '=', blanks trimmed) is one, *val becomes the
+ * string's bytes and *type its ASN.1 string type; 0 if raw is not one,
+ * -1 if it is but does not hold a string keygate takes.
+ */
+static int hex_value(const char *raw, size_t n, char **val, size_t *vlen,
+                     int *type)
+{
+	unsigned char *der, *bytes;
+	const unsigned char *p;
+	ASN1_STRING *str;
+	long dlen;
+	char *hex;
+	int t;
+
+	while (n > 0 && (*raw == ' ' || *raw == '\t'))
+		raw++, n--;
+	while (n > 0 && (raw[n - 1] == ' ' || raw[n - 1] == '\t'))
+		n--;
+	if (n < 5 || raw[0] != '#' || (n - 1) % 2 != 0 ||
+	    strspn(raw + 1, "0123456789abcdefABCDEF") < n - 1)
+		return 0;
+	hex = strndup(raw + 1, n - 1);
+	der = hex ? OPENSSL_hexstr2buf(hex, &dlen) : NULL;
+	free(hex);
+	if (der == NULL)
+		return -1;
+	p = der;
+	str = d2i_ASN1_PRINTABLE(NULL, &p, dlen);
+	t = str ? ASN1_STRING_type(str) : -1;
+	if (str == NULL || p != der + dlen ||
+	    (t != V_ASN1_UTF8STRING && t != V_ASN1_PRINTABLESTRING &&
+	     t != V_ASN1_IA5STRING)) {
+		ASN1_STRING_free(str);
+		OPENSSL_free(der);
+		ERR_clear_error();
+		return -1;
+	}
+	bytes = malloc((size_t)ASN1_STRING_length(str) + 1);
+	if (bytes != NULL) {
+		memcpy(bytes, ASN1_STRING_get0_data(str),
+		       (size_t)ASN1_STRING_length(str));
+		bytes[ASN1_STRING_length(str)] = '\0';
+		free(*val);
+		*val = (char *)bytes;
+		*vlen = (size_t)ASN1_STRING_length(str);
+		*type = t;
+	}
+	ASN1_STRING_free(str);
+	OPENSSL_free(der);
+	return bytes != NULL ? 1 : -1;
+}
 
 /* The attribute's short name, or its dotted OID. */
 static const char *oid_name(const ASN1_OBJECT *o, char *buf, int cap)
@@ -299,7 +355,7 @@ enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err)
 		char *key = NULL, *val = NULL;
 		size_t klen = 0, vlen = 0;
 		ASN1_OBJECT *obj;
-		int nid;
+		int nid, type;
 
 		if (eq == end - pos) {
 			rc = kg_err_set(err, KG_E_USAGE,
@@ -317,6 +373,19 @@ enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err)
 			                "bad subject '%s': dangling '\\' in "
 			                "'%.*s'",
 			                dn, (int)(end - pos), s + pos);
+			goto out;
+		}
+		type = MBSTRING_UTF8;
+		if (hex_value(s + pos + eq + 1, end - pos - eq - 1, &val,
+		              &vlen, &type) < 0) {
+			rc = kg_err_set(err, KG_E_USAGE,
+			                "bad subject: the value of %.*s is "
+			                "'#' and hex digits, but not the DER "
+			                "of a UTF8, Printable or IA5 string "
+			                "(write \\# for a leading '#')",
+			                (int)klen, key);
+			free(key);
+			free(val);
 			goto out;
 		}
 		if (!eng_text_ok(key, klen) || !eng_text_ok(val, vlen)) {
@@ -375,6 +444,7 @@ enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err)
 			parts = np;
 		}
 		parts[nparts].obj = obj;
+		parts[nparts].type = type;
 		parts[nparts].value = val;
 		parts[nparts].join = join;
 		nparts++;
@@ -421,7 +491,7 @@ enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err)
 				char oname[80];
 
 				if (!X509_NAME_add_entry_by_OBJ(
-				            name, parts[j].obj, MBSTRING_UTF8,
+				            name, parts[j].obj, parts[j].type,
 				            (unsigned char *)parts[j].value,
 				            -1, -1,
 				            j == rdn_start[idx] ? 0 : -1)) {

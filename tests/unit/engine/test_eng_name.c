@@ -39,6 +39,13 @@ static void test_dn(void **state)
 	         "1.3.6.1.4.1.99999.1=#0C0178,CN=y"},
 	        {"1.2.3.4=x", KG_OK, "1.2.3.4=#0C0178"},
 	        {"1.x.3=x", KG_E_USAGE, NULL},
+	        /* RFC 4514 #hexstring, as OpenSSL prints such names back */
+	        {"1.2.3.4=#0C0178", KG_OK, "1.2.3.4=#0C0178"},
+	        {"CN=#0C0461626364", KG_OK, "CN=abcd"},
+	        {"CN=#0C03610062", KG_E_USAGE, NULL}, /* a NUL inside */
+	        {"CN=#0201", KG_E_USAGE, NULL},       /* not a string */
+	        {"CN=\\#tag", KG_OK, "CN=\\#tag"},
+	        {"CN=#tag", KG_OK, "CN=\\#tag"}, /* not hex: literal */
 	        {"CN=caf\xc3\xa9", KG_OK, "CN=caf\xc3\xa9"},
 	        {"", KG_E_USAGE, NULL},
 	        {"   ", KG_E_USAGE, NULL},
