@@ -76,9 +76,11 @@ enum kg_code hsm_rv_err_at(struct kg_err *err, CK_RV rv, const char *fn,
  */
 #define HSM_RETRIES 9
 /* Rescans for a token that read as blank (hsm_token.c): at most this. */
-#define HSM_RESCANS 6
+#define HSM_RESCANS 3
 /* Starts anew of a module whose token could not be opened: at most. */
 #define HSM_RESTARTS 4
+/* ... of one where nothing matched but a token read as blank. */
+#define HSM_RESTARTS_BLANK 2
 int hsm_rv_transient(CK_RV rv);
 int hsm_again(CK_RV rv, int *tries);
 /* The pause before try n (0-based): 2^n ms and up to as much again. */

@@ -318,6 +318,20 @@ void hsm_key_info_free_array(struct hsm_key_info *k, size_t n)
 
 /* ---- find ------------------------------------------------------------ */
 
+static int by_label_id(const void *a, const void *b)
+{
+	const struct hsm_key_info *x = a, *y = b;
+	int c = strcmp(x->label ? x->label : "", y->label ? y->label : "");
+	size_t n = x->id_len < y->id_len ? x->id_len : y->id_len;
+
+	if (c != 0)
+		return c;
+	c = memcmp(x->id, y->id, n);
+	if (c != 0)
+		return c;
+	return x->id_len < y->id_len ? -1 : x->id_len > y->id_len;
+}
+
 static enum kg_code hsm_key_list_locked(struct hsm_token *t, const char *uri,
                                         struct hsm_key_info **out, size_t *n,
                                         struct kg_err *err)
@@ -349,6 +363,10 @@ static enum kg_code hsm_key_list_locked(struct hsm_token *t, const char *uri,
 		}
 	}
 	free(h);
+	/* by label, then id: the same list whatever order the token has
+	 * (SoftHSM2's changes when the module is started anew) */
+	if (cnt > 1)
+		qsort(v, cnt, sizeof(*v), by_label_id);
 	*out = v;
 	*n = cnt;
 	return KG_OK;

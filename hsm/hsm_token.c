@@ -407,10 +407,12 @@ static enum kg_code find_token_again(struct hsm_modset *m, P11KitUri *u,
 			break;
 	}
 	rc = found_token(sc, text, want_uninit, out, err);
-	if (rc != KG_OK &&
-	    ((sc->fail.code != KG_OK && hsm_rv_transient(last_slot_rv)) ||
-	     (sc->nmatch == 0 && sc->blank > 0 && !want_uninit)))
+	if (rc != KG_OK && sc->fail.code != KG_OK &&
+	    hsm_rv_transient(last_slot_rv))
 		*again = 1;
+	else if (rc != KG_OK && sc->nmatch == 0 && sc->blank > 0 &&
+	         !want_uninit)
+		*again = 2;
 	free(sc);
 	return rc;
 }
@@ -701,12 +703,16 @@ enum kg_code hsm_token_open(const char *uri, const struct hsm_conf *conf,
 	for (;;) {
 		rc = open_once(t, u, uri, conf, lg, &pin, &again,
 		               starts == 0 ? err : &later);
-		if (rc == KG_OK || !again || starts >= HSM_RESTARTS)
+		/* a token that only read as blank (again == 2) is most
+		 * likely not there at all: fewer starts anew for it */
+		if (rc == KG_OK || !again ||
+		    starts >= (again == 2 ? HSM_RESTARTS_BLANK : HSM_RESTARTS))
 			break;
 		open_undo(t);
 		hsm_pause(starts++);
 	}
-	if (rc != KG_OK && starts > 0 && err != NULL) {
+	if (rc != KG_OK && starts > 0 && err != NULL &&
+	    strcmp(err->msg, later.msg) != 0) {
 		/* the first failure is the one to name; what the starts anew
 		 * met (a pulled token fails C_Initialize) comes after it */
 		size_t used = strlen(err->msg);
