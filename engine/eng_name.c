@@ -10,6 +10,10 @@
 #include <openssl/err.h>
 #include <openssl/objects.h>
 
+/* The longest dotted OID taken as an attribute type (OpenSSL prints at
+ * most 80 characters of one). */
+#define MAX_OID_TEXT 64
+
 #define DN_EXAMPLE "(example: CN=api.example.com,O=Example)"
 
 /* ---- DNS names and addresses ----------------------------------------- */
@@ -404,8 +408,10 @@ enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err)
 		}
 		nid = attr_nid(key);
 		obj = nid != NID_undef ? OBJ_nid2obj(nid) : NULL;
-		/* a dotted OID that OpenSSL has no name for */
-		if (obj == NULL && isdigit((unsigned char)key[0]))
+		/* a dotted OID that OpenSSL has no name for (of a length it
+		 * prints back whole: real ones are far shorter) */
+		if (obj == NULL && isdigit((unsigned char)key[0]) &&
+		    klen <= MAX_OID_TEXT)
 			obj = OBJ_txt2obj(key, 1);
 		ERR_clear_error();
 		if (obj == NULL) {
