@@ -385,9 +385,12 @@ enum kg_code cli_csr_manifest(struct cli_ctx *c, const struct cli_cmd *cmd,
 	}
 	if (rc != KG_OK)
 		goto out;
-	/* the labels already on the token, in one search, not one per key */
-	if (!cli_flag(cmd, a, "force") &&
-	    hsm_key_list(t, NULL, &have, &nhave, &err) == KG_OK) {
+	/* the labels already on the token, in one search, not one per key;
+	 * a search that fails stops the batch before any key is made */
+	if (!cli_flag(cmd, a, "force")) {
+		rc = hsm_key_list(t, NULL, &have, &nhave, &err);
+		if (rc != KG_OK)
+			goto out;
 		for (i = 0; i < b->n; i++) {
 			struct mf_item *it = &mb.items[i];
 			size_t h;
