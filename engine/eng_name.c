@@ -411,8 +411,19 @@ enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err)
 		/* a dotted OID that OpenSSL has no name for (of a length it
 		 * prints back whole: real ones are far shorter) */
 		if (obj == NULL && isdigit((unsigned char)key[0]) &&
-		    klen <= MAX_OID_TEXT)
+		    klen <= MAX_OID_TEXT) {
+			char canon[MAX_OID_TEXT + 2];
+
 			obj = OBJ_txt2obj(key, 1);
+			/* only an OID written as OpenSSL writes it back
+			 * ("2.5..4" reads as 2.5.0.0.4) */
+			if (obj != NULL && (OBJ_obj2txt(canon, sizeof(canon),
+			                                obj, 1) != (int)klen ||
+			                    strcmp(canon, key) != 0)) {
+				ASN1_OBJECT_free(obj);
+				obj = NULL;
+			}
+		}
 		ERR_clear_error();
 		if (obj == NULL) {
 			rc = kg_err_set(err, KG_E_USAGE,

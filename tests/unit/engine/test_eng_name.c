@@ -39,6 +39,7 @@ static void test_dn(void **state)
 	         "1.3.6.1.4.1.99999.1=#0C0178,CN=y"},
 	        {"1.2.3.4=x", KG_OK, "1.2.3.4=#0C0178"},
 	        {"1.x.3=x", KG_E_USAGE, NULL},
+	        {"2.5..4=x", KG_E_USAGE, NULL}, /* reads as 2.5.0.0.4 */
 	        /* longer than OpenSSL prints back (found by fuzzing) */
 	        {"1.2.840.113549.555555555555555555555555555555555555555555555"
 	         "55555555555555555555555555555555555555551.9.1=x",
