@@ -73,7 +73,7 @@ enum kg_code cli_record_out(struct cli_ctx *c, const char *op,
                             unsigned mode, int force, struct kg_err *err)
 {
 	struct cli_audit_rec ar;
-	int recorded = 0;
+	int filled = 0, recorded = 0;
 	char *tmp = NULL;
 	sigset_t old;
 	enum kg_code rc;
@@ -97,7 +97,7 @@ enum kg_code cli_record_out(struct cli_ctx *c, const char *op,
 	if (rc == KG_OK && c->audit != NULL &&
 	    cli_audit_fill(k, op, "ok", cert, subject, data, len, out, NULL,
 	                   &ar)) {
-		recorded = 1;
+		filled = recorded = 1;
 		rc = kg_audit_append(c->audit, &ar.r, err);
 		if (rc != KG_OK) {
 			recorded = 0;
@@ -110,7 +110,7 @@ enum kg_code cli_record_out(struct cli_ctx *c, const char *op,
 			cli_record_not_written(c, &ar.r, err->msg);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (recorded)
+	if (filled)
 		cli_audit_rec_clear(&ar);
 	free(tmp);
 	return rc;
