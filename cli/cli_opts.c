@@ -58,7 +58,7 @@ enum kg_code cli_parse_time(const char *s, time_t *out, struct kg_err *err)
 		v = strtoll(s + 1, &end, 10);
 		if (s[1] == '\0' || *end != '\0' || errno != 0)
 			goto bad;
-		if (v < KG_TIME_MIN || v > KG_TIME_MAX)
+		if (!kg_time_in_range(v))
 			goto range;
 		*out = (time_t)v;
 		return KG_OK;
@@ -98,7 +98,7 @@ enum kg_code cli_parse_time(const char *s, time_t *out, struct kg_err *err)
 	}
 	days = days * 86400 + h * 3600 + m * 60 + sec -
 	       sign * (oh * 3600 + om * 60);
-	if (days < KG_TIME_MIN || days > KG_TIME_MAX)
+	if (!kg_time_in_range(days))
 		goto range;
 	*out = (time_t)days;
 	return KG_OK;

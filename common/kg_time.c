@@ -3,9 +3,9 @@
 
 #include <stdio.h>
 
-int kg_time_in_range(time_t t)
+int kg_time_in_range(long long t)
 {
-	return (long long)t >= KG_TIME_MIN && (long long)t <= KG_TIME_MAX;
+	return t >= KG_TIME_MIN && t <= KG_TIME_MAX;
 }
 
 char *kg_time_str(time_t t, char out[KG_TIME_LEN])

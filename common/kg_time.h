@@ -11,8 +11,9 @@
 /* Room for "YYYY-MM-DDTHH:MM:SSZ" and its NUL. */
 #define KG_TIME_LEN 32
 
-/* 1 if t lies in X.509's range (above), else 0. */
-int kg_time_in_range(time_t t);
+/* 1 if t (seconds since the epoch, before any cast to time_t) lies in
+ * X.509's range (above), else 0. */
+int kg_time_in_range(long long t);
 
 /*
  * Writes t as "2026-01-02T03:04:05Z" into out (KG_TIME_LEN bytes) and

@@ -28,7 +28,7 @@ static void test_range_and_str(void **state)
 	char buf[KG_TIME_LEN];
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		assert_int_equal(kg_time_in_range((time_t)cases[i].t),
+		assert_int_equal(kg_time_in_range(cases[i].t),
 		                 cases[i].in_range);
 		kg_time_str((time_t)cases[i].t, buf);
 		if (cases[i].str != NULL)
