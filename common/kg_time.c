@@ -17,9 +17,12 @@ char *kg_time_str(time_t t, char out[KG_TIME_LEN])
 		snprintf(out, KG_TIME_LEN, "(out of range)");
 		return out;
 	}
-	/* %04d: strftime's %Y does not pad years below 1000 */
-	snprintf(out, KG_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02dZ",
-	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	         tm.tm_min, tm.tm_sec);
+	/* %04u: strftime's %Y does not pad years below 1000. The % 100s
+	 * tell the compiler what gmtime_r guarantees: two digits each. */
+	snprintf(out, KG_TIME_LEN, "%04u-%02u-%02uT%02u:%02u:%02uZ",
+	         (unsigned)(tm.tm_year + 1900) % 10000u,
+	         (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+	         (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+	         (unsigned)tm.tm_sec % 100u);
 	return out;
 }
