@@ -14,7 +14,7 @@ pkgs=(
 	# the real clients the tests drive
 	openssl opensc gnutls-bin curl nodejs jq bc
 	# benchmarks
-	hyperfine
+	hyperfine time
 )
 
 missing=()

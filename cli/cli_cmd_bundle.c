@@ -127,9 +127,10 @@ static enum kg_code read_input(const char *path, struct eng_input *to,
 	to->len = 0;
 	if (path == NULL)
 		return KG_OK;
-	rc = kg_file_read(path, &in->buf[slot], &in->len[slot], err);
-	to->buf = in->buf[slot];
-	to->len = in->len[slot];
+	/* slots 0-3 are ENG_IN_CERT, _KEY, _CHAIN, _OLD */
+	rc = eng_input_read(path, (enum eng_input_kind)slot, to,
+	                    &in->buf[slot], err);
+	in->len[slot] = to->len;
 	return rc;
 }
 

@@ -170,7 +170,9 @@ enum kg_code cli_cert_show(struct cli_ctx *c, const struct cli_cmd *cmd,
 		enum kg_code rc;
 		json_t *fj, *arr;
 
-		rc = kg_file_read(name, &buf, &len, &err);
+		rc = kg_file_read_max(name, KG_CAP_TRUSTSTORE,
+		                      "a file of certificates", &buf, &len,
+		                      &err);
 		if (rc == KG_OK)
 			rc = eng_decode_all(buf, len, name, &o, &n, &err);
 		if (len > 0)
@@ -267,7 +269,8 @@ static void sign_work(void *ctx, int worker, size_t i)
 
 	rc = sb->b.force ? KG_OK : kg_file_check_writable(st->outp, 0, &err);
 	if (rc == KG_OK)
-		rc = kg_file_read(it->path, &buf, &len, &err);
+		rc = kg_file_read_max(it->path, KG_CAP_CERT, "a request", &buf,
+		                      &len, &err);
 	if (rc == KG_OK)
 		rc = eng_csr_parse(buf, len, it->path, &csr, &err);
 	free(buf);
@@ -483,13 +486,16 @@ enum kg_code cli_cert_sign(struct cli_ctx *c, const struct cli_cmd *cmd,
 		rc = kg_file_check_writable(out, cli_flag(cmd, a, "force"),
 		                            &err);
 	if (rc == KG_OK && !batch)
-		rc = kg_file_read(csrf, &buf, &len, &err);
+		rc = kg_file_read_max(csrf, KG_CAP_CERT, "a request", &buf,
+		                      &len, &err);
 	if (rc == KG_OK && !batch)
 		rc = eng_csr_parse(buf, len, csrf, &csr, &err);
 	free(buf);
 	buf = NULL;
 	if (rc == KG_OK)
-		rc = kg_file_read(caf, &buf, &len, &err);
+		rc = kg_file_read_max(caf, KG_CAP_CERT,
+		                      "a CA certificate and its chain", &buf,
+		                      &len, &err);
 	if (rc == KG_OK)
 		rc = eng_certs_parse(buf, len, caf, &cas, NULL, &err);
 	free(buf);

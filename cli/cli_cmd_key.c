@@ -312,7 +312,8 @@ enum kg_code cli_key_decrypt(struct cli_ctx *c, const struct cli_cmd *cmd,
 		rc = kg_file_check_writable(out, cli_flag(cmd, a, "force"),
 		                            &err);
 	if (rc == KG_OK)
-		rc = kg_file_read(in, &buf, &len, &err);
+		rc = kg_file_read_max(in, KG_CAP_CERT, "a key file", &buf,
+		                      &len, &err);
 	if (rc == KG_OK && src != NULL)
 		rc = kg_secret_from_source(src, "passphrase", &pass, &err);
 	else if (rc == KG_OK && eng_key_encrypted(buf, len) &&

@@ -24,6 +24,12 @@
 #include "common/kg_json.h"
 #include "engine/eng.h"
 
+/*
+ * At most this many lines in one manifest (and KG_CAP_MANIFEST bytes):
+ * each costs an item of its own, half a KiB before its key and request.
+ */
+#define MF_MAX_LINES 200000
+
 struct mf_item {
 	size_t line; /* 1-based, in the manifest */
 	char *label, *type;
@@ -177,6 +183,79 @@ out:
 	json_decref(o);
 }
 
+/*
+ * KEYGATE_DEBUG_COUNTS=1: the label comparisons of a check, on stderr, so
+ * that tests/integration/t_scale.sh fails if one turns quadratic again.
+ */
+static unsigned long label_cmps;
+
+static void debug_counts(const char *what)
+{
+	const char *e = getenv("KEYGATE_DEBUG_COUNTS");
+
+	if (e != NULL && *e != '\0' && strcmp(e, "0") != 0)
+		fprintf(stderr, "keygate: debug: %s: compare=%lu\n", what,
+		        label_cmps);
+	label_cmps = 0;
+}
+
+/* Manifest items by label, then line: a label's first line comes first. */
+static int item_by_label(const void *a, const void *b)
+{
+	const struct mf_item *x = *(struct mf_item *const *)a,
+	                     *y = *(struct mf_item *const *)b;
+	int c;
+
+	label_cmps++;
+	c = strcmp(x->label, y->label);
+	if (c != 0)
+		return c;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/*
+ * Two lines for one label: the later ones are bad, each naming the first.
+ * Sorted, not compared pairwise (100 000 lines took 52 s that way).
+ */
+static enum kg_code dup_labels(struct mf_item *items, size_t m,
+                               struct kg_err *err)
+{
+	struct mf_item **by = malloc((m ? m : 1) * sizeof(*by));
+	size_t i, k = 0, first = 0;
+
+	if (by == NULL)
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	for (i = 0; i < m; i++)
+		if (items[i].label != NULL)
+			by[k++] = &items[i];
+	qsort(by, k, sizeof(*by), item_by_label);
+	for (i = 1; i < k; i++) {
+		char what[64];
+
+		label_cmps++;
+		if (strcmp(by[first]->label, by[i]->label) != 0) {
+			first = i;
+			continue;
+		}
+		if (by[i]->st.rc != KG_OK)
+			continue; /* a bad line already */
+		snprintf(what, sizeof(what), "%zu", by[first]->line);
+		item_error(by[i], "the label is on line %s already", what);
+	}
+	free(by);
+	debug_counts("manifest labels");
+	return KG_OK;
+}
+
+/* A line that is more than blanks. */
+static int has_text(const char *p, const char *end)
+{
+	for (; p < end; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\r')
+			return 1;
+	return 0;
+}
+
 /* The manifest's lines (blank ones skipped), each parsed and checked. */
 static enum kg_code read_manifest(const char *path, const char *outd,
                                   struct mf_item **out, size_t *n,
@@ -184,18 +263,32 @@ static enum kg_code read_manifest(const char *path, const char *outd,
 {
 	unsigned char *buf = NULL;
 	struct mf_item *items;
-	size_t len = 0, lines = 1, m = 0, line = 0, i, j;
-	char *p, *nl;
+	size_t len = 0, lines = 0, m = 0, line = 0;
+	char *p, *nl, *end;
 	enum kg_code rc;
 
 	*out = NULL;
 	*n = 0;
-	rc = kg_file_read(path, &buf, &len, err);
+	rc = kg_file_read_max(path, KG_CAP_MANIFEST, "a manifest", &buf, &len,
+	                      err);
 	if (rc != KG_OK)
 		return rc;
-	for (i = 0; i < len; i++)
-		lines += buf[i] == '\n';
-	items = calloc(lines, sizeof(*items));
+	/* an item per line with text: blank lines cost nothing */
+	end = (char *)buf + len;
+	for (p = (char *)buf; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		lines += has_text(p, nl);
+	}
+	if (lines > MF_MAX_LINES) {
+		free(buf);
+		return kg_err_set(err, KG_E_USAGE,
+		                  "'%s' has %zu manifest lines; keygate takes "
+		                  "at most %d in one run: split it",
+		                  path, lines, MF_MAX_LINES);
+	}
+	items = calloc(lines ? lines : 1, sizeof(*items));
 	if (items == NULL) {
 		free(buf);
 		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
@@ -208,20 +301,10 @@ static enum kg_code read_manifest(const char *path, const char *outd,
 		line++;
 		if (strspn(p, " \t\r") == strlen(p))
 			continue;
+		if (m == lines)
+			break; /* a NUL inside a line: no more text */
 		items[m].line = line;
 		parse_line(&items[m], p, outd);
-		/* two lines for one label: the later one is the bad one */
-		for (j = 0; items[m].st.rc == KG_OK && j < m; j++)
-			if (items[j].label != NULL &&
-			    strcmp(items[j].label, items[m].label) == 0) {
-				char what[64];
-
-				snprintf(what, sizeof(what), "%zu",
-				         items[j].line);
-				item_error(&items[m],
-				           "the label is on line %s already",
-				           what);
-			}
 		m++;
 	}
 	free(buf);
@@ -234,7 +317,66 @@ static enum kg_code read_manifest(const char *path, const char *outd,
 	}
 	*out = items;
 	*n = m;
-	return KG_OK;
+	return dup_labels(items, m, err);
+}
+
+/* Token keys by label, then by their place in the list. */
+static int key_by_label(const void *a, const void *b)
+{
+	const struct hsm_key_info *x = *(struct hsm_key_info *const *)a,
+	                          *y = *(struct hsm_key_info *const *)b;
+	int c;
+
+	label_cmps++;
+	c = strcmp(x->label, y->label);
+	if (c != 0)
+		return c;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Every line whose label a key on the token has already is bad, naming
+ * that key (the first in the token's list): the keys sorted by label, a
+ * binary search per line.
+ */
+static void token_labels(struct mf_item *items, size_t m,
+                         struct hsm_key_info *have, size_t nhave,
+                         const char *token)
+{
+	struct hsm_key_info **by = malloc((nhave ? nhave : 1) * sizeof(*by));
+	size_t i, k = 0;
+
+	for (i = 0; by != NULL && i < nhave; i++)
+		if (have[i].label != NULL)
+			by[k++] = &have[i];
+	if (by != NULL)
+		qsort(by, k, sizeof(*by), key_by_label);
+	for (i = 0; i < m; i++) {
+		struct mf_item *it = &items[i];
+		size_t lo = 0, hi = k;
+
+		it->g.label_checked = by != NULL;
+		if (it->st.rc != KG_OK || by == NULL)
+			continue;
+		while (lo < hi) { /* the first key with a label >= it's */
+			size_t mid = lo + (hi - lo) / 2;
+
+			label_cmps++;
+			if (strcmp(by[mid]->label, it->label) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		label_cmps += lo < k;
+		if (lo == k || strcmp(by[lo]->label, it->label) != 0)
+			continue;
+		item_error(it,
+		           "a key labelled '%s' exists on token '%s': %s; "
+		           "choose another label or use --force to replace it",
+		           it->label, token, by[lo]->uri);
+	}
+	free(by);
+	debug_counts("token labels");
 }
 
 /* On a worker thread: the key on the token, its request, staged. */
@@ -391,23 +533,7 @@ enum kg_code cli_csr_manifest(struct cli_ctx *c, const struct cli_cmd *cmd,
 		rc = hsm_key_list(t, NULL, &have, &nhave, &err);
 		if (rc != KG_OK)
 			goto out;
-		for (i = 0; i < b->n; i++) {
-			struct mf_item *it = &mb.items[i];
-			size_t h;
-
-			for (h = 0; it->st.rc == KG_OK && h < nhave; h++)
-				if (have[h].label != NULL &&
-				    strcmp(have[h].label, it->label) == 0)
-					item_error(
-					        it,
-					        "a key labelled '%s' exists "
-					        "on token '%s': %s; choose "
-					        "another label or use --force "
-					        "to replace it",
-					        it->label, hsm_token_label(t),
-					        have[h].uri);
-			it->g.label_checked = 1;
-		}
+		token_labels(mb.items, b->n, have, nhave, hsm_token_label(t));
 		hsm_key_info_free_array(have, nhave);
 	}
 	/* as many read-write sessions as the token gives, at least one */

@@ -16,8 +16,27 @@
 #include "engine/eng.h"
 #include "engine/eng_trust.h"
 
-/* Reads a file of certificates; nothing usable is an error. */
-static enum kg_code read_certs(const char *path, const char *what,
+/*
+ * KEYGATE_DEBUG_COUNTS=1: what the truststore code did, on stderr, for
+ * the scale tests (tests/integration/t_scale.sh).
+ */
+static void debug_counts(const char *cmd)
+{
+	const char *e = getenv("KEYGATE_DEBUG_COUNTS");
+
+	if (e == NULL || *e == '\0' || strcmp(e, "0") == 0)
+		return;
+	fprintf(stderr,
+	        "keygate: debug: %s: verify=%lu candidates=%lu compare=%lu\n",
+	        cmd, eng_trust_counts.verify, eng_trust_counts.candidates,
+	        eng_trust_counts.compare);
+}
+
+/*
+ * Reads a file of certificates, at most cap bytes (what: "a truststore",
+ * for the message); nothing usable is an error.
+ */
+static enum kg_code read_certs(const char *path, const char *what, size_t cap,
                                STACK_OF(X509) * *out, struct kg_err *err)
 {
 	unsigned char *buf = NULL;
@@ -27,7 +46,7 @@ static enum kg_code read_certs(const char *path, const char *what,
 	*out = NULL;
 	if (path == NULL)
 		return kg_err_set(err, KG_E_USAGE, "give %s", what);
-	rc = kg_file_read(path, &buf, &len, err);
+	rc = kg_file_read_max(path, cap, what, &buf, &len, err);
 	if (rc == KG_OK)
 		rc = eng_certs_parse(buf, len, path, out, NULL, err);
 	if (rc == KG_OK && sk_X509_num(*out) == 0) {
@@ -80,13 +99,15 @@ enum kg_code cli_truststore_lint(struct cli_ctx *c, const struct cli_cmd *cmd,
 	enum kg_code rc;
 	json_t *extra;
 
-	rc = kg_file_read(path, &buf, &len, &err);
+	rc = kg_file_read_max(path, KG_CAP_TRUSTSTORE, "a truststore", &buf,
+	                      &len, &err);
 	if (rc == KG_OK)
 		rc = eng_certs_parse(buf, len, path, &certs, &f, &err);
 	free(buf);
 	if (rc != KG_OK)
 		return cli_fail(c, &err);
 	eng_ts_lint(certs, path, c->now, &f);
+	debug_counts("truststore lint");
 	extra = json_object();
 	json_object_set_new(extra, "certificates",
 	                    json_integer(sk_X509_num(certs)));
@@ -107,12 +128,13 @@ enum kg_code cli_mtls_check(struct cli_ctx *c, const struct cli_cmd *cmd,
 	enum kg_code rc;
 
 	rc = read_certs(cli_opt(cmd, a, "truststore"), "--truststore FILE",
-	                &ts, &err);
+	                KG_CAP_TRUSTSTORE, &ts, &err);
 	if (rc == KG_OK)
-		rc = read_certs(cli_opt(cmd, a, "cert"), "--cert FILE", &sent,
-		                &err);
+		rc = read_certs(cli_opt(cmd, a, "cert"), "--cert FILE",
+		                KG_CAP_CERT, &sent, &err);
 	if (rc == KG_OK)
 		rc = eng_mtls_check(ts, sent, c->now, &res, &err);
+	debug_counts("mtls check");
 	if (rc != KG_OK) {
 		rc = cli_fail(c, &err);
 		goto out;
@@ -199,15 +221,18 @@ enum kg_code cli_chain_verify(struct cli_ctx *c, const struct cli_cmd *cmd,
 	}
 	if (rc == KG_OK)
 		rc = read_certs(cli_opt(cmd, a, "truststore"),
-		                "--truststore FILE", &ts, &err);
-	if (rc == KG_OK)
-		rc = read_certs(cli_opt(cmd, a, "cert"), "--cert FILE", &leafs,
+		                "--truststore FILE", KG_CAP_TRUSTSTORE, &ts,
 		                &err);
+	if (rc == KG_OK)
+		rc = read_certs(cli_opt(cmd, a, "cert"), "--cert FILE",
+		                KG_CAP_CERT, &leafs, &err);
 	if (rc == KG_OK && cli_opt(cmd, a, "untrusted") != NULL)
 		rc = read_certs(cli_opt(cmd, a, "untrusted"),
-		                "--untrusted FILE", &unt, &err);
+		                "--untrusted FILE", KG_CAP_TRUSTSTORE, &unt,
+		                &err);
 	if (rc == KG_OK && crlf != NULL) {
-		rc = kg_file_read(crlf, &buf, &len, &err);
+		rc = kg_file_read_max(crlf, KG_CAP_CRL, "a CRL file", &buf,
+		                      &len, &err);
 		if (rc == KG_OK)
 			rc = eng_crls_parse(buf, len, crlf, &crls, &err);
 		free(buf);
@@ -229,6 +254,7 @@ enum kg_code cli_chain_verify(struct cli_ctx *c, const struct cli_cmd *cmd,
 	vr.leaf = sk_X509_value(leafs, 0);
 	vr.crls = crls;
 	rc = eng_verify(&vr, &res, &err);
+	debug_counts("chain verify");
 	if (rc != KG_OK) {
 		rc = cli_fail(c, &err);
 		goto out;
@@ -296,33 +322,37 @@ static enum kg_code write_certs(struct cli_ctx *c, const struct cli_cmd *cmd,
 enum kg_code cli_truststore_merge(struct cli_ctx *c, const struct cli_cmd *cmd,
                                   struct cli_args *a)
 {
-	STACK_OF(X509) *all = sk_X509_new_null(), *one = NULL;
+	STACK_OF(X509) *all = sk_X509_new_null(), *one = NULL, *uniq = NULL;
 	struct kg_err err;
 	enum kg_code rc = KG_OK;
-	int f, i, j, dups = 0;
+	int f, i, dups = 0;
 
-	if (c->json && cli_opt(cmd, a, "out") == NULL)
+	if (all == NULL)
+		rc = kg_err_set(&err, KG_E_RUNTIME, "out of memory");
+	if (rc == KG_OK && c->json && cli_opt(cmd, a, "out") == NULL)
 		rc = kg_err_set(&err, KG_E_USAGE,
 		                "with --json, give --out FILE");
 	for (f = 0; rc == KG_OK && f < a->npos; f++) {
-		rc = read_certs(a->pos[f], "a truststore", &one, &err);
+		rc = read_certs(a->pos[f], "a truststore", KG_CAP_TRUSTSTORE,
+		                &one, &err);
 		for (i = 0; rc == KG_OK && i < sk_X509_num(one); i++) {
 			X509 *x = sk_X509_value(one, i);
-			int dup = 0;
 
-			for (j = 0; j < sk_X509_num(all) && !dup; j++)
-				dup = X509_cmp(sk_X509_value(all, j), x) == 0;
-			if (dup) {
-				dups++;
-			} else if (sk_X509_push(all, x)) {
+			if (!sk_X509_push(all, x))
+				rc = kg_err_set(&err, KG_E_RUNTIME,
+				                "out of memory");
+			else
 				X509_up_ref(x);
-			}
 		}
 		sk_X509_pop_free(one, X509_free);
 		one = NULL;
 	}
+	/* each once: sorted, not compared pairwise */
+	if (rc == KG_OK && (uniq = eng_certs_unique(all, &dups)) == NULL)
+		rc = kg_err_set(&err, KG_E_RUNTIME, "out of memory");
+	debug_counts("truststore merge");
 	if (rc == KG_OK)
-		rc = write_certs(c, cmd, a, all, &err);
+		rc = write_certs(c, cmd, a, uniq, &err);
 	if (rc == KG_OK) {
 		if (c->json) {
 			json_t *j2 = json_object();
@@ -331,17 +361,18 @@ enum kg_code cli_truststore_merge(struct cli_ctx *c, const struct cli_cmd *cmd,
 			        j2, "out",
 			        kg_json_str(cli_opt(cmd, a, "out")));
 			json_object_set_new(j2, "certificates",
-			                    json_integer(sk_X509_num(all)));
+			                    json_integer(sk_X509_num(uniq)));
 			json_object_set_new(j2, "duplicates_dropped",
 			                    json_integer(dups));
 			cli_emit(c, j2);
 		} else {
-			cli_info(c,
-			         "%d certificates, %d duplicate%s dropped\n",
-			         sk_X509_num(all), dups, dups == 1 ? "" : "s");
+			cli_info(
+			        c, "%d certificates, %d duplicate%s dropped\n",
+			        sk_X509_num(uniq), dups, dups == 1 ? "" : "s");
 		}
 	}
 	sk_X509_pop_free(all, X509_free);
+	sk_X509_pop_free(uniq, X509_free);
 	return rc == KG_OK ? KG_OK : cli_fail(c, &err);
 }
 
@@ -394,7 +425,8 @@ enum kg_code cli_truststore_remove(struct cli_ctx *c,
 		rc = kg_err_set(&err, KG_E_USAGE,
 		                "with --json, give --out FILE");
 	if (rc == KG_OK)
-		rc = read_certs(a->pos[0], "a truststore", &sk, &err);
+		rc = read_certs(a->pos[0], "a truststore", KG_CAP_TRUSTSTORE,
+		                &sk, &err);
 	for (i = 0; rc == KG_OK && i < sk_X509_num(sk); i++) {
 		X509 *x = sk_X509_value(sk, i);
 
@@ -436,27 +468,37 @@ enum kg_code cli_truststore_remove(struct cli_ctx *c,
 
 struct exp_item {
 	X509 *x;
-	char source[600];
+	char *source;
 	int index;
 	time_t not_after;
 };
 
 struct exp_list {
 	struct exp_item *v;
-	size_t n;
+	size_t n, cap;
 };
 
 static void exp_add(struct exp_list *l, X509 *x, const char *src, int idx)
 {
-	struct exp_item *nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
+	struct exp_item *nv = l->v;
 	struct tm tm;
 
-	if (nv == NULL)
+	if (l->n == l->cap) {
+		/* doubling: a file of 100 000 certificates is not 100 000
+		 * reallocations */
+		size_t cap = l->cap ? l->cap * 2 : 64;
+
+		nv = realloc(l->v, cap * sizeof(*nv));
+		if (nv == NULL)
+			return;
+		l->v = nv;
+		l->cap = cap;
+	}
+	nv[l->n].source = strdup(src);
+	if (nv[l->n].source == NULL)
 		return;
-	l->v = nv;
 	nv[l->n].x = x;
 	X509_up_ref(x);
-	snprintf(nv[l->n].source, sizeof(nv[l->n].source), "%s", src);
 	nv[l->n].index = idx;
 	nv[l->n].not_after =
 	        ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) ? timegm(&tm) : 0;
@@ -467,7 +509,8 @@ static enum kg_code exp_file(struct exp_list *l, const char *path, int quiet,
                              struct kg_err *err)
 {
 	STACK_OF(X509) *sk = NULL;
-	enum kg_code rc = read_certs(path, "a file", &sk, err);
+	enum kg_code rc = read_certs(path, "a certificate file",
+	                             KG_CAP_TRUSTSTORE, &sk, err);
 	int i;
 
 	if (rc != KG_OK)
@@ -629,8 +672,10 @@ enum kg_code cli_cert_expiry(struct cli_ctx *c, const struct cli_cmd *cmd,
 	rc = expiring ? KG_REFUSED : KG_OK;
 out:
 	json_decref(arr);
-	for (i = 0; i < l.n; i++)
+	for (i = 0; i < l.n; i++) {
 		X509_free(l.v[i].x);
+		free(l.v[i].source);
+	}
 	free(l.v);
 	return rc == KG_OK || rc == KG_REFUSED ? rc : cli_fail(c, &err);
 }

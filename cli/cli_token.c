@@ -37,7 +37,8 @@ enum kg_code cli_key_open(struct cli_ctx *c, const char *spec,
 			cli_key_close(out);
 		return rc;
 	}
-	rc = kg_file_read(spec, &buf, &len, err);
+	rc = kg_file_read_max(spec, KG_CAP_CERT, "a key file", &buf, &len,
+	                      err);
 	if (rc != KG_OK)
 		return rc;
 	if (passphrase_source != NULL) {

@@ -257,3 +257,137 @@ enum kg_code kg_file_write_atomic(const char *path, const void *data,
 	free(tmp);
 	return rc;
 }
+
+#include <stdint.h>
+
+/*
+ * At most max bytes of path into a new buffer (NUL-terminated). *more: 0
+ * when that was all of it; else the regular file's size, or SIZE_MAX for
+ * a stream that had a byte more. Nothing past byte max+1 is read, and the
+ * buffer never grows past max+1 bytes. Without head, a regular file known
+ * to be larger than max is not read at all (*buf stays NULL).
+ */
+static enum kg_code read_capped(const char *path, size_t max, int head,
+                                unsigned char **buf, size_t *len, size_t *more,
+                                struct kg_err *err)
+{
+	unsigned char *b = NULL, *nb;
+	size_t cap, n = 0, want;
+	int fd, is_stdin = strcmp(path, "-") == 0, regular;
+	struct stat st;
+	ssize_t r;
+	enum kg_code rc = KG_OK;
+
+	*buf = NULL;
+	*len = 0;
+	*more = 0;
+	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return kg_err_set(err, KG_E_USAGE, "cannot read '%s': %s",
+		                  path, strerror(errno));
+	regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	if (!regular && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		rc = kg_err_set(err, KG_E_USAGE,
+		                "cannot read '%s': it is a directory", path);
+		goto out;
+	}
+	if (regular && st.st_size > 0 &&
+	    (unsigned long long)st.st_size > max) {
+		*more = (size_t)st.st_size;
+		if (!head)
+			goto out;
+		want = max; /* its size is known: the head is enough */
+	} else {
+		want = max + 1; /* byte max+1, if it comes, says "more" */
+	}
+	cap = regular && st.st_size > 0 && (size_t)st.st_size < want
+	              ? (size_t)st.st_size + 1
+	              : (want < 65536 ? want + 1 : 65536);
+	b = malloc(cap);
+	if (b == NULL)
+		goto oom;
+	while (n < want) {
+		if (n + 1 >= cap) {
+			size_t ncap = cap > want / 2 ? want + 1 : cap * 2;
+
+			nb = realloc(b, ncap);
+			if (nb == NULL)
+				goto oom;
+			b = nb;
+			cap = ncap;
+		}
+		r = read(fd, b + n, cap - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = kg_err_set(err, KG_E_USAGE,
+			                "cannot read '%s': %s", path,
+			                strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > max) {
+		n = max;
+		if (*more == 0)
+			*more = SIZE_MAX;
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	b = NULL;
+	goto out;
+oom:
+	rc = kg_err_set(err, KG_E_RUNTIME, "out of memory reading '%s'", path);
+out:
+	if (!is_stdin)
+		close(fd);
+	free(b);
+	return rc;
+}
+
+/* "64 MiB", "128 KiB" or "100 bytes" */
+static void size_str(size_t n, char *out, size_t cap)
+{
+	if (n >= 1024 * 1024 && n % (1024 * 1024) == 0)
+		snprintf(out, cap, "%zu MiB", n >> 20);
+	else if (n >= 1024 && n % 1024 == 0)
+		snprintf(out, cap, "%zu KiB", n >> 10);
+	else
+		snprintf(out, cap, "%zu bytes", n);
+}
+
+enum kg_code kg_file_read_max(const char *path, size_t max, const char *what,
+                              unsigned char **buf, size_t *len,
+                              struct kg_err *err)
+{
+	size_t more;
+	char cap[32];
+	enum kg_code rc = read_capped(path, max, 0, buf, len, &more, err);
+
+	if (rc != KG_OK || more == 0)
+		return rc;
+	free(*buf);
+	*buf = NULL;
+	*len = 0;
+	size_str(max, cap, sizeof(cap));
+	if (more != SIZE_MAX)
+		return kg_err_set(
+		        err, KG_E_USAGE,
+		        "'%s' is %zu bytes; keygate reads at most %s "
+		        "of %s",
+		        path, more, cap, what ? what : "this input");
+	return kg_err_set(err, KG_E_USAGE,
+	                  "'%s' is larger than %s, the most keygate reads "
+	                  "of %s; stopped reading there",
+	                  path, cap, what ? what : "this input");
+}
+
+enum kg_code kg_file_read_head(const char *path, size_t max,
+                               unsigned char **buf, size_t *len, size_t *more,
+                               struct kg_err *err)
+{
+	return read_capped(path, max, 1, buf, len, more, err);
+}

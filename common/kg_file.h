@@ -66,4 +66,36 @@ enum kg_code kg_file_out_dir(const char *dir, mode_t mode, struct kg_err *err);
 enum kg_code kg_file_check_writable(const char *path, int force,
                                     struct kg_err *err);
 
+/*
+ * Caps for inputs by their job (kg_file_read_max). ACM's own limits bound
+ * the gate's inputs (engine/eng_gate.c reads those).
+ */
+/* a truststore or a file of certificates: 100 000 CAs are ~50 MiB */
+#define KG_CAP_TRUSTSTORE (64u * 1024 * 1024)
+#define KG_CAP_CRL        (64u * 1024 * 1024)
+/* a manifest: 200 000 lines of 160 bytes */
+#define KG_CAP_MANIFEST (32u * 1024 * 1024)
+/* a certificate, request or key, or one with its short chain */
+#define KG_CAP_CERT (1u * 1024 * 1024)
+
+/*
+ * kg_file_read with a cap of max bytes: an input holding more is refused
+ * (KG_E_USAGE, one message naming it, the cap and what: "a truststore")
+ * as soon as its byte max+1 is read, or before reading when it is a
+ * regular file that large. Memory is the input's, never more than max+1.
+ */
+enum kg_code kg_file_read_max(const char *path, size_t max, const char *what,
+                              unsigned char **buf, size_t *len,
+                              struct kg_err *err);
+
+/*
+ * The first max bytes of path, for inputs whose size is itself a finding:
+ * nothing more is read. *more is 0 when that is the whole input; else the
+ * input's size when it is a regular file, or SIZE_MAX (a stream: larger
+ * than max, by how much unknown). Otherwise as kg_file_read.
+ */
+enum kg_code kg_file_read_head(const char *path, size_t max,
+                               unsigned char **buf, size_t *len, size_t *more,
+                               struct kg_err *err);
+
 #endif

@@ -3,6 +3,7 @@
 #include "common/kg_time.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -14,6 +15,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "common/kg_file.h"
 #include "common/kg_pub.h"
 #include "engine/eng.h"
 #include "engine/eng_pem.h"
@@ -602,10 +604,45 @@ static void reimport_rules(const struct eng_acm_req *r, X509 *leaf, X509 *old,
 static void size_rule(const struct eng_input *in, size_t max, const char *what,
                       struct eng_findings *f)
 {
-	if (in->len > max)
+	if (in->size == SIZE_MAX)
+		ERR_("size-limit", in->name, -1, NULL, NULL,
+		     "the %s is more than %zu bytes (keygate read no further "
+		     "and checked those); ACM takes at most %zu",
+		     what, in->len, max);
+	else if (in->size != 0)
+		ERR_("size-limit", in->name, -1, NULL, NULL,
+		     "the %s is %zu bytes; ACM takes at most %zu (keygate "
+		     "read and checked the first %zu)",
+		     what, in->size, max, in->len);
+	else if (in->len > max)
 		ERR_("size-limit", in->name, -1, NULL, NULL,
 		     "the %s is %zu bytes; ACM takes at most %zu", what,
 		     in->len, max);
+}
+
+enum kg_code eng_input_read(const char *path, enum eng_input_kind kind,
+                            struct eng_input *to, unsigned char **buf,
+                            struct kg_err *err)
+{
+	size_t max = kind == ENG_IN_KEY     ? ACM_KEY_MAX
+	             : kind == ENG_IN_CHAIN ? ACM_CHAIN_MAX
+	                                    : ACM_CERT_MAX;
+	size_t len = 0, more = 0;
+	enum kg_code rc;
+
+	memset(to, 0, sizeof(*to));
+	to->name = path;
+	*buf = NULL;
+	if (path == NULL)
+		return KG_OK;
+	rc = kg_file_read_head(path, max * ENG_ACM_READ_FACTOR, buf, &len,
+	                       &more, err);
+	if (rc != KG_OK)
+		return rc;
+	to->buf = *buf;
+	to->len = len;
+	to->size = more;
+	return KG_OK;
 }
 
 enum kg_code eng_acm_check(const struct eng_acm_req *r, struct eng_findings *f,
@@ -683,6 +720,8 @@ enum kg_code eng_acm_check(const struct eng_acm_req *r, struct eng_findings *f,
 		ERR_clear_error();
 	}
 	/* a reimport */
+	if (r->old.buf != NULL && r->old.size != 0)
+		size_rule(&r->old, ACM_CERT_MAX, "certificate it replaces", f);
 	if (r->old.buf != NULL && leaf != NULL) {
 		olds = lexical(&r->old, &so, 0, f) ? certs_of(&r->old, &so, f)
 		                                   : NULL;
@@ -767,6 +806,17 @@ enum kg_code eng_acm_assemble(const struct eng_acm_req *r, char **cert_out,
 	int j, *used = NULL;
 
 	*cert_out = *key_out = *chain_out = NULL;
+	/* what was not read whole is not assembled: only its size-limit */
+	check.cert.size = check.key.size = check.chain.size = 0;
+	if (r->cert.size || r->key.size || r->chain.size) {
+		if (r->cert.size)
+			size_rule(&r->cert, ACM_CERT_MAX, "certificate", f);
+		if (r->key.size)
+			size_rule(&r->key, ACM_KEY_MAX, "private key", f);
+		if (r->chain.size)
+			size_rule(&r->chain, ACM_CHAIN_MAX, "chain", f);
+		goto out;
+	}
 	if (pool == NULL || bc == NULL || bch == NULL ||
 	    !eng_pem_scan(r->cert.buf, r->cert.len, &sc) ||
 	    !eng_pem_scan(r->key.buf, r->key.len, &sk) ||

@@ -74,7 +74,27 @@ struct eng_input {
 	const char *name; /* for messages */
 	const unsigned char *buf;
 	size_t len; /* buf NULL: not given */
+	/* over its read cap: the whole input's size (SIZE_MAX for a stream
+	 * of unknown size), of which buf holds the first len bytes; else 0 */
+	size_t size;
 };
+
+/* The gate's inputs, each with ACM's size limit. */
+enum eng_input_kind { ENG_IN_CERT, ENG_IN_KEY, ENG_IN_CHAIN, ENG_IN_OLD };
+
+/* Of an input, the gate reads at most this many times ACM's limit. */
+#define ENG_ACM_READ_FACTOR 4
+
+/*
+ * Reads path (NULL: not given) as a gate input of that kind into *to:
+ * at most ENG_ACM_READ_FACTOR times ACM's limit for it (certificate
+ * 32 768 bytes, key 5 120, chain 2 097 152). A larger input is read no
+ * further: to->size says how large it is, and the gate reports size-limit
+ * and checks the part read. *buf: what to free() (NULL if not given).
+ */
+enum kg_code eng_input_read(const char *path, enum eng_input_kind kind,
+                            struct eng_input *to, unsigned char **buf,
+                            struct kg_err *err);
 
 struct eng_acm_req {
 	struct eng_input cert, key, chain, old;

@@ -3,7 +3,9 @@
 #include "common/kg_time.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -24,16 +26,125 @@
 	eng_finding_add(f, code, ENG_SEV_WARNING, in, idx, subj, hint,        \
 	                __VA_ARGS__)
 
+struct eng_trust_counts eng_trust_counts;
+
+/*
+ * Certificate blocks with the same bytes are decoded once and share one
+ * X509 (a store of one certificate repeated costs one decoding): blocks
+ * are sorted by a hash of their DER, and each block's DER is freed as
+ * soon as it has been decoded.
+ */
+struct blk_ref {
+	uint64_t h;
+	struct eng_pem_block *b;
+	size_t i;
+	int aux; /* TRUSTED CERTIFICATE: d2i_X509_AUX */
+};
+
+static int blk_cmp(const void *pa, const void *pb)
+{
+	const struct blk_ref *a = pa, *b = pb;
+	int c;
+
+	eng_trust_counts.compare++;
+	if (a->h != b->h)
+		return a->h < b->h ? -1 : 1;
+	if (a->b->der_len != b->b->der_len)
+		return a->b->der_len < b->b->der_len ? -1 : 1;
+	if (a->aux != b->aux)
+		return a->aux - b->aux;
+	c = memcmp(a->b->der, b->b->der, a->b->der_len);
+	if (c != 0)
+		return c;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+static uint64_t fnv1a(const unsigned char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	while (n--)
+		h = (h ^ *p++) * 1099511628211ULL;
+	return h;
+}
+
+static int same_der(const struct blk_ref *a, const struct blk_ref *b)
+{
+	return a->h == b->h && a->aux == b->aux &&
+	       a->b->der_len == b->b->der_len &&
+	       memcmp(a->b->der, b->b->der, a->b->der_len) == 0;
+}
+
+/* xs[i]: the certificate of block i, or NULL; each distinct DER decoded
+ * once. 0 when out of memory. */
+static int decode_blocks(struct eng_pem_scan *s, X509 **xs)
+{
+	struct blk_ref *r = OPENSSL_malloc((s->n ? s->n : 1) * sizeof(*r));
+	size_t i, m = 0, a, b;
+
+	if (r == NULL)
+		return 0;
+	for (i = 0; i < s->n; i++) {
+		struct eng_pem_block *bl = &s->blocks[i];
+		int plain = strcmp(bl->label, "CERTIFICATE") == 0;
+
+		xs[i] = NULL;
+		if (bl->bad || bl->der == NULL ||
+		    (!plain && strcmp(bl->label, "TRUSTED CERTIFICATE") != 0))
+			continue;
+		r[m].h = fnv1a(bl->der, bl->der_len);
+		r[m].b = bl;
+		r[m].i = i;
+		r[m].aux = !plain;
+		m++;
+	}
+	qsort(r, m, sizeof(*r), blk_cmp);
+	for (a = 0; a < m; a = b) {
+		struct eng_pem_block *bl = r[a].b;
+		const unsigned char *p = bl->der;
+		X509 *x = r[a].aux ? d2i_X509_AUX(NULL, &p, (long)bl->der_len)
+		                   : d2i_X509(NULL, &p, (long)bl->der_len);
+
+		if (x != NULL && p != bl->der + bl->der_len) {
+			/* bytes after the certificate inside its block */
+			X509_free(x);
+			x = NULL;
+		}
+		for (b = a + 1; b < m && same_der(&r[a], &r[b]); b++)
+			;
+		for (i = a; i < b; i++) {
+			if (x != NULL && i > a)
+				X509_up_ref(x);
+			xs[r[i].i] = x;
+		}
+		for (i = a; i < b; i++) {
+			OPENSSL_free(r[i].b->der);
+			r[i].b->der = NULL;
+		}
+	}
+	OPENSSL_free(r);
+	return 1;
+}
+
 enum kg_code eng_certs_parse(const unsigned char *buf, size_t len,
                              const char *name, STACK_OF(X509) * *out,
                              struct eng_findings *f, struct kg_err *err)
 {
 	struct eng_pem_scan s;
 	STACK_OF(X509) *sk = sk_X509_new_null();
+	X509 **xs = NULL;
 	size_t i;
 
 	*out = NULL;
 	if (sk == NULL || !eng_pem_scan(buf, len, &s)) {
+		sk_X509_free(sk);
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	}
+	xs = OPENSSL_malloc((s.n ? s.n : 1) * sizeof(*xs));
+	if (xs == NULL || !sk_X509_reserve(sk, (int)s.n) ||
+	    !decode_blocks(&s, xs)) {
+		OPENSSL_free(xs);
+		eng_pem_scan_free(&s);
 		sk_X509_free(sk);
 		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
 	}
@@ -47,6 +158,7 @@ enum kg_code eng_certs_parse(const unsigned char *buf, size_t len,
 		} else {
 			X509_free(x);
 			if (f == NULL) {
+				OPENSSL_free(xs);
 				eng_pem_scan_free(&s);
 				sk_X509_free(sk);
 				ERR_clear_error();
@@ -61,29 +173,19 @@ enum kg_code eng_certs_parse(const unsigned char *buf, size_t len,
 	}
 	for (i = 0; i < s.n; i++) {
 		const struct eng_pem_block *b = &s.blocks[i];
-		const unsigned char *p = b->der;
-		X509 *x = NULL;
+		X509 *x = xs[i];
 
-		if (strcmp(b->label, "CERTIFICATE") == 0 ||
-		    strcmp(b->label, "TRUSTED CERTIFICATE") == 0)
-			x = b->bad ? NULL
-			           : (strcmp(b->label, "CERTIFICATE") == 0
-			                      ? d2i_X509(NULL, &p,
-			                                 (long)b->der_len)
-			                      : d2i_X509_AUX(
-			                                NULL, &p,
-			                                (long)b->der_len));
-		if (x != NULL && p != b->der + b->der_len) {
-			/* bytes after the certificate inside its block */
-			X509_free(x);
-			x = NULL;
-		}
+		xs[i] = NULL;
 		if (x == NULL) {
 			if (f == NULL) {
 				/* b points into s: read it before s is freed
 				 */
 				int line = b->begin_line;
+				size_t j;
 
+				for (j = i + 1; j < s.n; j++)
+					X509_free(xs[j]);
+				OPENSSL_free(xs);
 				eng_pem_scan_free(&s);
 				sk_X509_pop_free(sk, X509_free);
 				ERR_clear_error();
@@ -99,9 +201,10 @@ enum kg_code eng_certs_parse(const unsigned char *buf, size_t len,
 			     name, i, b->begin_line);
 			continue;
 		}
-		sk_X509_push(sk, x);
+		sk_X509_push(sk, x); /* reserved: cannot fail */
 	}
 	ERR_clear_error();
+	OPENSSL_free(xs);
 	eng_pem_scan_free(&s);
 	*out = sk;
 	return KG_OK;
@@ -143,47 +246,107 @@ const char *eng_weak_key(const X509 *x)
 /* ---- lint ------------------------------------------------------------ */
 
 /*
- * The lint works on indexes, not pairwise scans, so that a 100 000
- * certificate truststore takes seconds: certificates sorted by subject
- * name hash (issuer lookup, subject conflicts) and by SHA-256
- * (duplicates), and each path length computed once.
+ * The lint works on sorted indexes, never pairwise, so that a 100 000
+ * certificate truststore takes seconds and a hostile one (thousands of
+ * certificates under one name, one certificate repeated) no longer:
+ * certificates sorted by subject name (issuer lookup, subject conflicts),
+ * by subject name and key identifier (issuer lookup by authority key
+ * identifier) and by SHA-256 (duplicates); each issuer search capped and
+ * each path length computed once.
  */
 struct ts_ent {
 	X509 *x;
 	int idx;
 	unsigned long subj, iss; /* X509_NAME hashes */
 	unsigned char fp[32];
-	int issuer; /* index of the verified issuer, -1 none, -2 unknown */
-	int named;  /* an issuer matched by name but not by signature */
-	int len;    /* certificates from it to its root, 0 = not yet */
+	const ASN1_OCTET_STRING *skid, *akid; /* key identifiers, or NULL */
+	int first;    /* the first certificate with the same fingerprint */
+	int self_ok;  /* self-signature verifies: 1, 0, or -1 not yet known */
+	int issuer;   /* index of the verified issuer, -1 none, -2 unknown */
+	int named;    /* an issuer matched by name but not by signature */
+	int gaveup;   /* the caps ended the search: candidates there were */
+	int examined; /* ... and how many of them it examined */
+	int len;      /* certificates from it to its root, 0 = not yet */
 };
+
+struct ts_idx {
+	struct ts_ent *v;
+	struct ts_ent **s; /* by subject name, then index */
+	struct ts_ent **k; /* by subject name, key identifier, index */
+	size_t n;
+};
+
+static int name_cmp(const X509_NAME *a, const X509_NAME *b)
+{
+	eng_trust_counts.compare++;
+	return X509_NAME_cmp(a, b);
+}
+
+/* NULL first, then by length and bytes */
+static int kid_cmp(const ASN1_OCTET_STRING *a, const ASN1_OCTET_STRING *b)
+{
+	if (a == NULL || b == NULL)
+		return (a != NULL) - (b != NULL);
+	return ASN1_OCTET_STRING_cmp(a, b);
+}
+
+/* (subject hash, subject) against (h, nm) */
+static int subj_vs(const struct ts_ent *e, unsigned long h,
+                   const X509_NAME *nm)
+{
+	if (e->subj != h)
+		return e->subj < h ? -1 : 1;
+	return name_cmp(X509_get_subject_name(e->x), nm);
+}
 
 static int by_subj(const void *a, const void *b)
 {
-	const struct ts_ent *const *x = a, *const *y = b;
+	const struct ts_ent *x = *(struct ts_ent *const *)a,
+	                    *y = *(struct ts_ent *const *)b;
+	int c = subj_vs(x, y->subj, X509_get_subject_name(y->x));
 
-	if ((*x)->subj != (*y)->subj)
-		return (*x)->subj < (*y)->subj ? -1 : 1;
-	return (*x)->idx - (*y)->idx;
+	return c ? c : x->idx - y->idx;
+}
+
+static int by_subj_kid(const void *a, const void *b)
+{
+	const struct ts_ent *x = *(struct ts_ent *const *)a,
+	                    *y = *(struct ts_ent *const *)b;
+	int c = subj_vs(x, y->subj, X509_get_subject_name(y->x));
+
+	if (c == 0)
+		c = kid_cmp(x->skid, y->skid);
+	return c ? c : x->idx - y->idx;
 }
 
 static int by_fp(const void *a, const void *b)
 {
-	const struct ts_ent *const *x = a, *const *y = b;
-	int c = memcmp((*x)->fp, (*y)->fp, 32);
+	const struct ts_ent *x = *(struct ts_ent *const *)a,
+	                    *y = *(struct ts_ent *const *)b;
+	int c;
 
-	return c ? c : (*x)->idx - (*y)->idx;
+	eng_trust_counts.compare++;
+	c = memcmp(x->fp, y->fp, 32);
+	return c ? c : x->idx - y->idx;
 }
 
-/* First position in the subject-sorted index with subject hash h. */
-static size_t subj_lower(struct ts_ent **s, size_t n, unsigned long h)
+/*
+ * First position in t (sorted by subject, then key identifier when
+ * use_kid) that is not below (h, nm[, kid]).
+ */
+static size_t lower(struct ts_ent **t, size_t n, unsigned long h,
+                    const X509_NAME *nm, int use_kid,
+                    const ASN1_OCTET_STRING *kid)
 {
 	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
+		int c = subj_vs(t[mid], h, nm);
 
-		if (s[mid]->subj < h)
+		if (c == 0 && use_kid)
+			c = kid_cmp(t[mid]->skid, kid);
+		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -191,23 +354,95 @@ static size_t subj_lower(struct ts_ent **s, size_t n, unsigned long h)
 	return lo;
 }
 
-/* The certificate that issued e and whose key verifies its signature. */
-static int ts_issuer(struct ts_ent *e, struct ts_ent **s, size_t n)
+/* t[i] has subject (h, nm) (and key identifier kid, when use_kid)? */
+static int at(struct ts_ent **t, size_t n, size_t i, unsigned long h,
+              const X509_NAME *nm, int use_kid, const ASN1_OCTET_STRING *kid)
 {
-	size_t k;
+	return i < n && subj_vs(t[i], h, nm) == 0 &&
+	       (!use_kid || kid_cmp(t[i]->skid, kid) == 0);
+}
+
+/*
+ * The certificate that issued e and whose key verifies its signature: the
+ * certificates with e's issuer's name (with an authority key identifier,
+ * only those whose subject key identifier matches it or is absent), in
+ * file order, at most ENG_TS_MAX_CANDIDATES of them examined and
+ * ENG_TS_MAX_VERIFY distinct keys tried.
+ */
+static int ts_issuer(struct ts_idx *ix, struct ts_ent *e)
+{
+	const X509_NAME *in = X509_get_issuer_name(e->x);
+	EVP_PKEY *tried[ENG_TS_MAX_VERIFY];
+	size_t a, a1, b, b1, n = ix->n;
+	int ntried = 0, examined = 0, total, t;
+	struct ts_ent **run;
 
 	if (e->issuer != -2)
 		return e->issuer;
-	e->issuer = -1;
-	for (k = subj_lower(s, n, e->iss); k < n && s[k]->subj == e->iss;
-	     k++) {
-		X509 *c = s[k]->x;
+	if (e->first != e->idx) {
+		/* the same certificate: the same answer */
+		struct ts_ent *f = &ix->v[e->first];
 
-		if (s[k] == e || X509_check_issued(c, e->x) != X509_V_OK)
+		ts_issuer(ix, f);
+		e->issuer = f->issuer;
+		e->named = f->named;
+		e->gaveup = f->gaveup;
+		e->examined = f->examined;
+		return e->issuer;
+	}
+	e->issuer = -1;
+	if (e->akid != NULL) {
+		/* two runs of k, each in file order: no identifier, and e's */
+		run = ix->k;
+		a = lower(run, n, e->iss, in, 1, NULL);
+		for (a1 = a; at(run, n, a1, e->iss, in, 1, NULL); a1++)
+			;
+		b = lower(run, n, e->iss, in, 1, e->akid);
+		for (b1 = b; at(run, n, b1, e->iss, in, 1, e->akid); b1++)
+			;
+	} else {
+		run = ix->s;
+		a = lower(run, n, e->iss, in, 0, NULL);
+		for (a1 = a; at(run, n, a1, e->iss, in, 0, NULL); a1++)
+			;
+		b = b1 = a1;
+	}
+	total = (int)(a1 - a) + (int)(b1 - b);
+	while (a < a1 || b < b1) {
+		struct ts_ent *c;
+		EVP_PKEY *key;
+
+		if (b >= b1 || (a < a1 && run[a]->idx < run[b]->idx))
+			c = run[a++];
+		else
+			c = run[b++];
+		if (c == e) {
+			total--;
+			continue;
+		}
+		if (examined == ENG_TS_MAX_CANDIDATES ||
+		    ntried == ENG_TS_MAX_VERIFY) {
+			e->gaveup = total;
+			e->examined = examined;
+			break;
+		}
+		examined++;
+		eng_trust_counts.candidates++;
+		if (X509_check_issued(c->x, e->x) != X509_V_OK)
 			continue;
 		e->named = 1;
-		if (X509_verify(e->x, X509_get0_pubkey(c)) == 1) {
-			e->issuer = s[k]->idx;
+		key = X509_get0_pubkey(c->x);
+		if (key == NULL)
+			continue;
+		/* a key tried already gives the same answer */
+		for (t = 0; t < ntried && EVP_PKEY_eq(tried[t], key) != 1; t++)
+			;
+		if (t < ntried)
+			continue;
+		tried[ntried++] = key;
+		eng_trust_counts.verify++;
+		if (X509_verify(e->x, key) == 1) {
+			e->issuer = c->idx;
 			break;
 		}
 	}
@@ -216,16 +451,15 @@ static int ts_issuer(struct ts_ent *e, struct ts_ent **s, size_t n)
 }
 
 /* Certificates from e up to its root (or as far as the file goes). */
-static int ts_len(struct ts_ent *v, struct ts_ent *e, struct ts_ent **s,
-                  size_t n)
+static int ts_len(struct ts_idx *ix, struct ts_ent *e)
 {
-	struct ts_ent *cur = e;
+	struct ts_ent *v = ix->v, *cur = e;
 	int steps = 0, up, total;
 
 	/* walk up to a known length, a root, or a break (bounded: cycles) */
-	while (cur->len == 0 && steps <= (int)n) {
+	while (cur->len == 0 && steps <= (int)ix->n) {
 		if (X509_check_issued(cur->x, cur->x) == X509_V_OK ||
-		    (up = ts_issuer(cur, s, n)) < 0) {
+		    (up = ts_issuer(ix, cur)) < 0) {
 			cur->len = 1;
 			break;
 		}
@@ -245,14 +479,61 @@ static int ts_len(struct ts_ent *v, struct ts_ent *e, struct ts_ent **s,
 #define SUBJ()                                                                \
 	(subj[0] ? subj : (eng_subject_str(x, subj, sizeof(subj)), subj))
 
+/* Same subject, another issuer: a finding on each later certificate. */
+static void ts_conflicts(struct ts_idx *ix, const char *name,
+                         struct eng_findings *f)
+{
+	struct ts_ent **s = ix->s;
+	size_t a, b, j, n = ix->n;
+	char subj[512];
+
+	for (a = 0; a < n; a = b) {
+		struct ts_ent *f0 = s[a], *f1 = NULL;
+		const X509_NAME *iss0 = X509_get_issuer_name(f0->x);
+
+		/* s[a..b): one subject, in file order */
+		for (b = a + 1;
+		     b < n && subj_vs(s[b], f0->subj,
+		                      X509_get_subject_name(f0->x)) == 0;
+		     b++)
+			;
+		/* the first with another issuer than the first's */
+		for (j = a + 1; j < b && f1 == NULL; j++)
+			if (name_cmp(X509_get_issuer_name(s[j]->x), iss0) != 0)
+				f1 = s[j];
+		if (f1 == NULL)
+			continue;
+		/* each certificate names the first before it with another
+		 * issuer: the group's first, or else f1 */
+		for (j = a + 1; j < b; j++) {
+			struct ts_ent *e = s[j], *w;
+
+			if (e == f1 ||
+			    name_cmp(X509_get_issuer_name(e->x), iss0) != 0)
+				w = f0;
+			else if (f1->idx < e->idx)
+				w = f1;
+			else
+				continue;
+			eng_subject_str(e->x, subj, sizeof(subj));
+			WARN_("ts-subject-conflict", name, e->idx, subj,
+			      "clients may be matched to the wrong CA",
+			      "index %d has the same subject and another "
+			      "issuer",
+			      w->idx);
+		}
+	}
+}
+
 void eng_ts_lint(STACK_OF(X509) * certs, const char *name, time_t at,
                  struct eng_findings *f)
 {
 	int n = sk_X509_num(certs), i;
-	struct ts_ent *v = NULL, **s = NULL, **d = NULL;
+	struct ts_ent *v = NULL, **s = NULL, **d = NULL, **k = NULL;
+	struct ts_idx ix;
 	EVP_MD *sha256 = NULL;
 	char subj[512], when[KG_TIME_LEN];
-	size_t k;
+	size_t j, first;
 
 	kg_time_str(at, when);
 	if (n == 0) {
@@ -265,10 +546,11 @@ void eng_ts_lint(STACK_OF(X509) * certs, const char *name, time_t at,
 	v = OPENSSL_zalloc((size_t)n * sizeof(*v));
 	s = OPENSSL_malloc((size_t)n * sizeof(*s));
 	d = OPENSSL_malloc((size_t)n * sizeof(*d));
+	k = OPENSSL_malloc((size_t)n * sizeof(*k));
 	/* fetched once: EVP_sha256() would fetch again for every certificate
 	 */
 	sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	if (v == NULL || s == NULL || d == NULL || sha256 == NULL)
+	if (v == NULL || s == NULL || d == NULL || k == NULL || sha256 == NULL)
 		goto out;
 	for (i = 0; i < n; i++) {
 		unsigned int fl;
@@ -280,49 +562,34 @@ void eng_ts_lint(STACK_OF(X509) * certs, const char *name, time_t at,
 		v[i].iss = X509_NAME_hash_ex(X509_get_issuer_name(v[i].x),
 		                             NULL, NULL, NULL);
 		X509_digest(v[i].x, sha256, v[i].fp, &fl);
+		v[i].skid = X509_get0_subject_key_id(v[i].x);
+		v[i].akid = X509_get0_authority_key_id(v[i].x);
 		v[i].issuer = -2;
-		s[i] = d[i] = &v[i];
+		v[i].self_ok = -1;
+		s[i] = d[i] = k[i] = &v[i];
 	}
+	ERR_clear_error();
 	qsort(s, (size_t)n, sizeof(*s), by_subj);
+	qsort(k, (size_t)n, sizeof(*k), by_subj_kid);
 	qsort(d, (size_t)n, sizeof(*d), by_fp);
+	ix.v = v;
+	ix.s = s;
+	ix.k = k;
+	ix.n = (size_t)n;
 	/* duplicates: the later copies, naming the first */
-	for (k = 1; k < (size_t)n; k++) {
-		size_t first = k - 1;
-
-		while (first > 0 &&
-		       memcmp(d[first - 1]->fp, d[k]->fp, 32) == 0)
-			first--;
-		if (memcmp(d[first]->fp, d[k]->fp, 32) != 0)
+	for (j = 0, first = 0; j < (size_t)n; j++) {
+		if (j == 0 || memcmp(d[first]->fp, d[j]->fp, 32) != 0) {
+			first = j;
+			d[j]->first = d[j]->idx;
 			continue;
-		eng_subject_str(d[k]->x, subj, sizeof(subj));
-		WARN_("ts-duplicate", name, d[k]->idx, subj,
+		}
+		d[j]->first = d[first]->idx;
+		eng_subject_str(d[j]->x, subj, sizeof(subj));
+		WARN_("ts-duplicate", name, d[j]->idx, subj,
 		      "keygate truststore merge removes duplicates",
 		      "the same certificate as index %d", d[first]->idx);
 	}
-	/* one subject, different issuers: within a subject hash group */
-	for (k = 1; k < (size_t)n; k++) {
-		size_t j;
-
-		for (j = subj_lower(s, (size_t)n, s[k]->subj); j < k; j++) {
-			if (memcmp(s[j]->fp, s[k]->fp, 32) == 0)
-				continue; /* a duplicate, reported above */
-			if (X509_NAME_cmp(X509_get_subject_name(s[j]->x),
-			                  X509_get_subject_name(s[k]->x)) ==
-			            0 &&
-			    X509_NAME_cmp(X509_get_issuer_name(s[j]->x),
-			                  X509_get_issuer_name(s[k]->x)) !=
-			            0) {
-				eng_subject_str(s[k]->x, subj, sizeof(subj));
-				WARN_("ts-subject-conflict", name, s[k]->idx,
-				      subj,
-				      "clients may be matched to the wrong CA",
-				      "index %d has the same subject and "
-				      "another issuer",
-				      s[j]->idx);
-				break;
-			}
-		}
-	}
+	ts_conflicts(&ix, name, f);
 	for (i = 0; i < n; i++) {
 		X509 *x = v[i].x;
 		const char *weak;
@@ -352,16 +619,35 @@ void eng_ts_lint(STACK_OF(X509) * certs, const char *name, time_t at,
 			      "not a CA certificate");
 		/* chaining inside the file, and the length up to the root */
 		if (X509_check_issued(x, x) == X509_V_OK) {
-			if (X509_verify(x, X509_get0_pubkey(x)) != 1)
+			struct ts_ent *e = &v[v[i].first];
+
+			if (e->self_ok < 0) {
+				eng_trust_counts.verify++;
+				e->self_ok =
+				        X509_verify(x, X509_get0_pubkey(x)) ==
+				        1;
+			}
+			if (!e->self_ok)
 				ERR_("ts-signature", name, i, SUBJ(), NULL,
 				     "its self-signature does not verify");
 			ERR_clear_error();
 			continue;
 		}
-		if (ts_issuer(&v[i], s, (size_t)n) < 0) {
+		if (ts_issuer(&ix, &v[i]) < 0) {
 			char *iname = eng_name_str(X509_get_issuer_name(x));
 
-			if (v[i].named)
+			if (v[i].gaveup)
+				ERR_("ts-signature", name, i, SUBJ(),
+				     "give the CA certificates key "
+				     "identifiers, or fewer certificates "
+				     "with one name",
+				     "%d certificates are named as its "
+				     "issuer '%s'; none of the %d examined "
+				     "verifies its signature (keygate "
+				     "examines no more)",
+				     v[i].gaveup, iname ? iname : "",
+				     v[i].examined);
+			else if (v[i].named)
 				ERR_("ts-signature", name, i, SUBJ(), NULL,
 				     "its signature does not verify with the "
 				     "key of its issuer '%s'",
@@ -376,7 +662,7 @@ void eng_ts_lint(STACK_OF(X509) * certs, const char *name, time_t at,
 			OPENSSL_free(iname);
 			continue;
 		}
-		len = ts_len(v, &v[i], s, (size_t)n);
+		len = ts_len(&ix, &v[i]);
 		if (len > MAX_PATH)
 			ERR_("ts-chain-too-long", name, i, SUBJ(),
 			     "API Gateway takes at most 4 certificates from a "
@@ -388,6 +674,7 @@ out:
 	OPENSSL_free(v);
 	OPENSSL_free(s);
 	OPENSSL_free(d);
+	OPENSSL_free(k);
 }
 
 /* ---- keygate's policy on top of OpenSSL's path ----------------------- */
@@ -719,6 +1006,59 @@ void eng_verify_res_free(struct eng_verify_res *res)
 	memset(res, 0, sizeof(*res));
 }
 
+struct cert_ref {
+	X509 *x;
+	int i;
+};
+
+static int by_cert(const void *a, const void *b)
+{
+	const struct cert_ref *x = a, *y = b;
+	int c;
+
+	eng_trust_counts.compare++;
+	c = x->x == y->x ? 0 : X509_cmp(x->x, y->x);
+	return c ? c : x->i - y->i;
+}
+
+static int by_index(const void *a, const void *b)
+{
+	return ((const struct cert_ref *)a)->i -
+	       ((const struct cert_ref *)b)->i;
+}
+
+STACK_OF(X509) * eng_certs_unique(STACK_OF(X509) * sk, int *dropped)
+{
+	int n = sk_X509_num(sk), i, m = 0;
+	struct cert_ref *r =
+	        OPENSSL_malloc((n > 0 ? (size_t)n : 1) * sizeof(*r));
+	STACK_OF(X509) *out = sk_X509_new_reserve(NULL, n > 0 ? n : 1);
+
+	*dropped = 0;
+	if (r == NULL || out == NULL) {
+		OPENSSL_free(r);
+		sk_X509_free(out);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		r[i].x = sk_X509_value(sk, i);
+		r[i].i = i;
+	}
+	qsort(r, (size_t)n, sizeof(*r), by_cert);
+	for (i = 0; i < n; i++)
+		if (m == 0 || (r[i].x != r[m - 1].x &&
+		               X509_cmp(r[i].x, r[m - 1].x) != 0))
+			r[m++] = r[i];
+	qsort(r, (size_t)m, sizeof(*r), by_index);
+	for (i = 0; i < m; i++) {
+		sk_X509_push(out, r[i].x); /* reserved: cannot fail */
+		X509_up_ref(r[i].x);
+	}
+	*dropped = n - m;
+	OPENSSL_free(r);
+	return out;
+}
+
 enum kg_code eng_verify(const struct eng_verify_req *r,
                         struct eng_verify_res *res, struct kg_err *err)
 {
@@ -726,16 +1066,22 @@ enum kg_code eng_verify(const struct eng_verify_req *r,
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	X509_VERIFY_PARAM *vp;
 	unsigned long flags = r->strict ? X509_V_FLAG_X509_STRICT : 0;
-	int i, rv;
+	int rv, dropped;
+	/* each anchor once: sorted, not compared pairwise */
+	STACK_OF(X509) *trusted = eng_certs_unique(r->trusted, &dropped);
 
 	memset(res, 0, sizeof(*res));
-	if (store == NULL || ctx == NULL)
+	if (store == NULL || ctx == NULL || trusted == NULL)
 		goto oom;
-	for (i = 0; i < sk_X509_num(r->trusted); i++)
-		if (!X509_STORE_add_cert(store, sk_X509_value(r->trusted, i)))
-			goto oom;
 	if (!X509_STORE_CTX_init(ctx, store, r->leaf, r->untrusted))
 		goto oom;
+	/*
+	 * The anchors as a stack, not added to the store one by one: the
+	 * store re-sorts itself on every add and compares each new one with
+	 * all of the same name (quadratic in a store of one subject). The
+	 * stack is searched once per step of the path.
+	 */
+	X509_STORE_CTX_set0_trusted_stack(ctx, trusted);
 	vp = X509_STORE_CTX_get0_param(ctx);
 	if (r->purpose != ENG_PURPOSE_ANY)
 		X509_STORE_CTX_set_purpose(ctx,
@@ -784,10 +1130,12 @@ enum kg_code eng_verify(const struct eng_verify_req *r,
 	ERR_clear_error();
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(store);
+	sk_X509_pop_free(trusted, X509_free);
 	return KG_OK;
 oom:
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(store);
+	sk_X509_pop_free(trusted, X509_free);
 	return kg_err_set(err, KG_E_RUNTIME, "out of memory");
 }
 

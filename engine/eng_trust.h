@@ -21,12 +21,41 @@ enum kg_code eng_certs_parse(const unsigned char *buf, size_t len,
                              const char *name, STACK_OF(X509) * *out,
                              struct eng_findings *f, struct kg_err *err);
 
+/*
+ * What the truststore code did in this process, so that tests can fail
+ * when a case turns quadratic again (KEYGATE_DEBUG_COUNTS=1 makes the
+ * commands print it on stderr).
+ */
+struct eng_trust_counts {
+	unsigned long verify;     /* signature verifications (lint) */
+	unsigned long candidates; /* issuer candidates examined (lint) */
+	unsigned long compare;    /* certificate and name comparisons */
+};
+extern struct eng_trust_counts eng_trust_counts;
+
+/*
+ * The certificates of sk, each once (its first copy, X509_cmp), in sk's
+ * order: a new stack with references of its own (sk_X509_pop_free);
+ * *dropped: how many copies were left out. Sorted, not compared pairwise.
+ * NULL when out of memory.
+ */
+STACK_OF(X509) * eng_certs_unique(STACK_OF(X509) * sk, int *dropped);
+
 /* Every X509 CRL block of buf (PEM). *out: sk_X509_CRL_pop_free. */
 enum kg_code eng_crls_parse(const unsigned char *buf, size_t len,
                             const char *name, STACK_OF(X509_CRL) * *out,
                             struct kg_err *err);
 
-/* The truststore rules of SPEC.md, a finding per certificate. */
+/*
+ * The truststore rules of SPEC.md, a finding per certificate. Linear or
+ * n log n in the certificates, hostile stores included: the search for a
+ * certificate's issuer examines at most ENG_TS_MAX_CANDIDATES certificates
+ * with its issuer's name and verifies its signature with at most
+ * ENG_TS_MAX_VERIFY distinct keys; a certificate whose issuer is not
+ * found within that gets its ts-signature finding, saying so.
+ */
+#define ENG_TS_MAX_CANDIDATES 64
+#define ENG_TS_MAX_VERIFY     8
 void eng_ts_lint(STACK_OF(X509) * certs, const char *name, time_t at,
                  struct eng_findings *f);
 

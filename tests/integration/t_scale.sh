@@ -156,11 +156,17 @@ at_most "token labels: comparisons" "$m" $((5001 * 12 + KEYS * 12))
 
 # ---- caps: one line, exit 2, nothing read past the cap ---------------
 truncate -s 300M sparse.pem
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout one.key \
+	-subj /CN=one -out one.csr 2>/dev/null
 for args in "truststore lint /dev/zero" "truststore lint sparse.pem" \
 	"mtls check --truststore one.pem --cert /dev/zero" \
 	"chain verify --truststore one.pem --cert one.pem --crl /dev/zero" \
 	"truststore merge one.pem /dev/zero --out m.pem" \
-	"csr create --token pkcs11:token=scale --manifest /dev/zero --out-dir z"; do
+	"csr create --token pkcs11:token=scale --manifest /dev/zero --out-dir z" \
+	"cert show /dev/zero" "key decrypt /dev/zero --out z.key" \
+	"csr create --key /dev/zero --subject CN=z --out z.csr" \
+	"cert sign --csr /dev/zero --ca-cert one.pem --ca-key pkcs11:token=scale;object=x --out z.pem" \
+	"cert sign --csr one.csr --ca-cert /dev/zero --ca-key pkcs11:token=scale;object=x --out z.pem"; do
 	t0=$(date +%s)
 	# shellcheck disable=SC2086
 	kg $args
