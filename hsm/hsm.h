@@ -65,7 +65,9 @@ enum hsm_login {
  * attributes in it are ignored here). No match or two matches are
  * KG_E_TOKEN; two matches list both URIs. login is enum hsm_login flags:
  * with HSM_LOGIN_USER the PIN is taken from its sources (SPEC order) and
- * wiped right after C_Login; HSM_RW opens a read-write session.
+ * kept in locked memory until hsm_token_close (a module that must be
+ * started anew mid-command needs it again); HSM_RW opens a read-write
+ * session.
  * On success *out is new; close with hsm_token_close().
  */
 enum kg_code hsm_token_open(const char *uri, const struct hsm_conf *conf,

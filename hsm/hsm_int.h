@@ -46,7 +46,25 @@ struct hsm_token {
 	char label[33], serial[17];
 	char *module_path; /* for URIs: module-path= */
 	char *uri;
+	/* for hsm_token_restart: how it was opened, the PIN (locked
+	 * memory, wiped at close), and what holds handles of it */
+	P11KitUri *open_u;
+	const struct hsm_conf *conf;
+	int lg;
+	struct kg_secret *pin;
+	struct hsm_token *parent; /* a fork's */
+	int forks;                /* open forks of this token */
+	int keys;                 /* live hsm_keys of this session */
 };
+
+/*
+ * Starts t's module anew and opens the same token again (same serial),
+ * logged in as before: for a module that keeps a token it could not read
+ * broken for the rest of the process (SoftHSM2 under a parallel writer).
+ * Every object handle of t is void after it, so it is refused
+ * (KG_E_TOKEN) while t has forks or live keys; t itself stays usable.
+ */
+enum kg_code hsm_token_restart(struct hsm_token *t, struct kg_err *err);
 
 /* hsm_rv.c */
 const char *hsm_rv_name(CK_RV rv);

@@ -431,6 +431,7 @@ static enum kg_code hsm_key_find_locked(struct hsm_token *t, const char *uri,
 		goto out;
 	}
 	k->t = t;
+	t->keys++;
 	k->priv = h[0];
 	rc = hsm_key_describe_obj(t, h[0], &k->info, k, CK_INVALID_HANDLE,
 	                          err);
@@ -459,6 +460,8 @@ void hsm_key_free(struct hsm_key *k)
 {
 	if (k == NULL)
 		return;
+	if (k->t != NULL)
+		k->t->keys--;
 	hsm_key_info_clear(&k->info);
 	OPENSSL_free(k->spki);
 	OPENSSL_free(k->pa);

@@ -198,14 +198,21 @@ static enum kg_code refuse_existing(struct hsm_token *t,
 	                  g->label, t->label);
 }
 
+/* Starts anew of the module in one key generation: at most this. */
+#define KEYGEN_RESTARTS 2
+
 /*
  * C_GenerateKeyPair, tried again only when a search for the temporary
- * label proves the failed call made nothing.
+ * label proves the failed call made nothing. When that search fails too
+ * (SoftHSM2 keeps a store it could not read broken for the process), the
+ * module is started anew and the search made there; *restarted then says
+ * every handle found before is void.
  */
 static CK_RV generate(struct hsm_token *t, CK_MECHANISM *mech,
                       CK_ATTRIBUTE *pubt, CK_ULONG np, CK_ATTRIBUTE *privt,
                       CK_ULONG nq, const char *tmp_label,
-                      CK_OBJECT_HANDLE *pub, CK_OBJECT_HANDLE *priv)
+                      CK_OBJECT_HANDLE *pub, CK_OBJECT_HANDLE *priv,
+                      int *restarted)
 {
 	CK_ATTRIBUTE q = {CKA_LABEL, (void *)tmp_label, strlen(tmp_label)};
 	CK_OBJECT_HANDLE *h;
@@ -213,14 +220,20 @@ static CK_RV generate(struct hsm_token *t, CK_MECHANISM *mech,
 	CK_RV rv;
 	int tries = 0;
 
+	*restarted = 0;
 	for (;;) {
 		*pub = *priv = CK_INVALID_HANDLE;
 		rv = t->f->C_GenerateKeyPair(t->s, mech, pubt, np, privt, nq,
 		                             pub, priv);
 		if (rv == CKR_OK || !hsm_rv_transient(rv))
 			return rv;
-		if (hsm_obj_find(t, &q, 1, &h, &n, NULL) != KG_OK)
-			return rv; /* cannot prove nothing was made */
+		while (hsm_obj_find(t, &q, 1, &h, &n, NULL) != KG_OK) {
+			/* cannot prove nothing was made, unless anew */
+			if (*restarted >= KEYGEN_RESTARTS ||
+			    hsm_token_restart(t, NULL) != KG_OK)
+				return rv;
+			(*restarted)++;
+		}
 		free(h);
 		if (n != 0 || !hsm_again(rv, &tries))
 			return rv;
@@ -308,7 +321,7 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
 	char tmp_label[32], left[1400] = "";
 	enum kg_code rc;
 	CK_RV rv;
-	int plen, old_gone = 0;
+	int plen, old_gone = 0, restarted = 0;
 
 	memset(out, 0, sizeof(*out));
 	memset(made, 0, sizeof(made));
@@ -374,7 +387,7 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
 
 	/* 1. the new pair, under its temporary label */
 	rv = generate(t, &mech, pubt, np, privt, nq, tmp_label, &made[1].h,
-	              &made[0].h);
+	              &made[0].h, &restarted);
 	made[0].cls = CKO_PRIVATE_KEY;
 	made[1].cls = CKO_PUBLIC_KEY;
 	made[0].label = made[1].label = tmp_label;
@@ -392,6 +405,15 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
 			destroy_objs(t, made, 2, left, sizeof(left));
 		made[0].h = made[1].h = CK_INVALID_HANDLE;
 		goto out;
+	}
+
+	/* the module was started anew: the old key's handles are void */
+	if (restarted && nold > 0) {
+		free(old);
+		old = NULL;
+		rc = keys_with_label(t, g->label, &old, &nold, err);
+		if (rc != KG_OK)
+			goto out;
 	}
 
 	/* 2. its id and its real name; a failure here removes it */
@@ -419,6 +441,7 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
 			rc = kg_err_set(err, KG_E_RUNTIME, "out of memory");
 		} else {
 			k->t = t;
+			t->keys++;
 			k->priv = made[0].h;
 			rc = hsm_key_describe_obj(t, made[0].h, &k->info, k,
 			                          made[1].h, err);

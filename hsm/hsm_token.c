@@ -722,14 +722,78 @@ enum kg_code hsm_token_open(const char *uri, const struct hsm_conf *conf,
 		         starts, starts == 1 ? "" : "s", later.msg);
 		err->code = rc;
 	}
-	kg_secret_free(pin); /* wiped right after the last C_Login */
-	hsm_uri_free(u);
 	if (rc != KG_OK) {
+		kg_secret_free(pin);
+		hsm_uri_free(u);
 		hsm_token_close(t);
 		return rc;
 	}
+	/* kept for hsm_token_restart; the PIN in locked memory */
+	t->open_u = u;
+	t->conf = conf;
+	t->lg = lg;
+	t->pin = pin;
 	*out = t;
 	return KG_OK;
+}
+
+enum kg_code hsm_token_restart(struct hsm_token *t, struct kg_err *err)
+{
+	P11KitUri *u = t->open_u;
+	const struct hsm_conf *conf = t->conf;
+	struct kg_secret *pin = t->pin;
+	struct hsm_share *sh = t->sh;
+	char serial[sizeof(t->serial)], label[sizeof(t->label)], *text;
+	enum kg_code rc;
+	int lg = t->lg, again, starts = 0;
+
+	if (t->forked || t->forks > 0 || t->keys > 0 || u == NULL)
+		return kg_err_set(err, KG_E_TOKEN,
+		                  "cannot start the module of token '%s' anew "
+		                  "while other sessions or keys use it",
+		                  t->label);
+	text = strdup(t->uri);
+	if (text == NULL)
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	memcpy(serial, t->serial, sizeof(serial));
+	memcpy(label, t->label, sizeof(label));
+	t->open_u = NULL;
+	t->pin = NULL;
+	for (;;) {
+		/* the lock stays: the caller holds it */
+		t->sh = NULL;
+		open_undo(t);
+		rc = open_once(t, u, text, conf, lg, &pin, &again, err);
+		share_drop(t->sh);
+		t->sh = sh;
+		if (rc == KG_OK && strcmp(t->serial, serial) != 0)
+			rc = kg_err_set(err, KG_E_TOKEN,
+			                "started anew, %s is another token "
+			                "(serial '%s', was '%s')",
+			                text, t->serial, serial);
+		else if (rc != KG_OK && again && starts < HSM_RESTARTS) {
+			hsm_pause(starts++);
+			continue;
+		}
+		break;
+	}
+	if (rc != KG_OK) {
+		/* t stays closed (never open on another token), but still
+		 * names its token */
+		t->sh = NULL;
+		open_undo(t);
+		t->sh = sh;
+		memcpy(t->label, label, sizeof(label));
+		memcpy(t->serial, serial, sizeof(serial));
+		t->uri = text;
+		text = NULL;
+	}
+	free(text);
+	t->open_u = u;
+	t->conf = conf;
+	t->lg = lg;
+	t->pin = pin;
+	return rc;
 }
 
 enum kg_code hsm_token_fork(struct hsm_token *t, struct hsm_token **out,
@@ -748,6 +812,8 @@ enum kg_code hsm_token_fork(struct hsm_token *t, struct hsm_token **out,
 	memcpy(n->label, t->label, sizeof(n->label));
 	memcpy(n->serial, t->serial, sizeof(n->serial));
 	n->forked = 1;
+	n->parent = t;
+	t->forks++;
 	n->sh = t->sh;
 	if (n->sh != NULL)
 		n->sh->refs++;
@@ -776,6 +842,10 @@ void hsm_token_close(struct hsm_token *t)
 		t->f->C_CloseSession(t->s);
 	if (!t->forked)
 		hsm_modset_close(t->mods);
+	if (t->parent != NULL)
+		t->parent->forks--;
+	kg_secret_free(t->pin);
+	hsm_uri_free(t->open_u);
 	share_drop(t->sh);
 	free(t->module_path);
 	free(t->uri);

@@ -11,6 +11,10 @@
  *   KG_FAULT_MODE=once     only call N fails (default)
  *   KG_FAULT_MODE=from     call N and every later call fails: the token
  *                          was pulled
+ *   KG_FAULT_MODE=stuck    call N and every later call fails until the
+ *                          next C_Finalize (which goes through): a
+ *                          module that keeps a store it could not read
+ *                          broken until it is started anew (SoftHSM2)
  *   KG_FAULT_LOG=FILE      append "INDEX FUNCTION RV" per call, and
  *                          " fault" on a line whose call was failed here
  *
@@ -39,7 +43,9 @@ static CK_FUNCTION_LIST *real; /* the target's list; NULL: not loaded */
 static atomic_ulong calls;     /* calls so far */
 static unsigned long fault_at; /* 0: never */
 static CK_RV fault_rv = CKR_DEVICE_ERROR;
-static int fault_from; /* mode from: every call from fault_at */
+static int fault_from;   /* mode from: every call from fault_at */
+static int fault_stuck;  /* mode stuck: ... until C_Finalize */
+static atomic_int stuck; /* mode stuck: failing now */
 static int log_fd = -1;
 
 static unsigned long env_ulong(const char *name, unsigned long dflt)
@@ -73,6 +79,8 @@ static void load(void)
 	fault_rv = (CK_RV)env_ulong("KG_FAULT_RV", CKR_DEVICE_ERROR);
 	if (mode != NULL && strcmp(mode, "from") == 0)
 		fault_from = 1;
+	else if (mode != NULL && strcmp(mode, "stuck") == 0)
+		fault_stuck = 1;
 	else if (mode != NULL && *mode != '\0' && strcmp(mode, "once") != 0)
 		fprintf(stderr, "faultp11: bad KG_FAULT_MODE '%s'\n", mode);
 	if (log != NULL && *log != '\0') {
@@ -114,8 +122,15 @@ static void log_call(unsigned long n, const char *fn, CK_RV rv, int fault)
 static int fault_begin(unsigned long *n, CK_RV *rv)
 {
 	*n = atomic_fetch_add(&calls, 1) + 1;
-	if (fault_at == 0 || *n < fault_at || (*n > fault_at && !fault_from))
+	if (fault_stuck) {
+		if (*n == fault_at)
+			atomic_store(&stuck, 1);
+		if (!atomic_load(&stuck))
+			return 0;
+	} else if (fault_at == 0 || *n < fault_at ||
+	           (*n > fault_at && !fault_from)) {
 		return 0;
+	}
 	*rv = fault_rv;
 	return 1;
 }
@@ -208,6 +223,7 @@ static CK_RV w_Initialize(void *init_args)
 
 static CK_RV w_Finalize(void *reserved)
 {
+	atomic_store(&stuck, 0); /* started anew: it works again */
 	FWD_ALWAYS(C_Finalize, (reserved));
 }
 
