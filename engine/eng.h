@@ -169,6 +169,24 @@ enum kg_code eng_key_load(const unsigned char *buf, size_t len,
                           const char *name, const char *pass, EVP_PKEY **out,
                           struct kg_err *err);
 
+/*
+ * Bounds on the work an encrypted key's own parameters ask of its reader
+ * (eng_kdf.c): openssl writes 2 048 PBKDF2 iterations (OWASP asks 600 000)
+ * and scrypt N=16384 r=8 p=1 (work 2^17, 16 MiB).
+ */
+#define ENG_KDF_MAX_ITER        10000000ull
+#define ENG_KDF_MAX_SCRYPT_WORK (1ull << 24)
+#define ENG_KDF_MAX_SCRYPT_MEM  (256ull << 20)
+
+/*
+ * Checks every EncryptedPrivateKeyInfo in buf (PEM blocks or DER) against
+ * those bounds before anything is derived: one beyond them is KG_E_USAGE,
+ * naming the parameter, its value and the bound. Anything else is KG_OK
+ * (what is not an encrypted key is the decoder's to refuse).
+ */
+enum kg_code eng_key_kdf_check(const unsigned char *buf, size_t len,
+                               const char *name, struct kg_err *err);
+
 /* 1 if buf is a PEM encrypted private key (PKCS#8 or Proc-Type). */
 int eng_key_encrypted(const unsigned char *buf, size_t len);
 

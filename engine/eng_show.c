@@ -85,6 +85,12 @@ enum kg_code eng_key_load(const unsigned char *buf, size_t len,
 		                  "--passphrase-source, or decrypt it with "
 		                  "keygate key decrypt",
 		                  name);
+	if (pass != NULL) {
+		enum kg_code rc = eng_key_kdf_check(buf, len, name, err);
+
+		if (rc != KG_OK)
+			return rc;
+	}
 	dc = OSSL_DECODER_CTX_new_for_pkey(&pk, NULL, NULL, NULL,
 	                                   EVP_PKEY_KEYPAIR, NULL, NULL);
 	if (dc == NULL)

@@ -164,6 +164,14 @@ c key_load enc-sec1.pem <leaf.enc.sec1
 ossl pkcs8 -topk8 -in leaf.key -v2 aes-128-cbc -iter 1 -passout pass:x \
 	-outform DER | c key_load enc-pk8.der
 c key_load pub.pem <leaf.pub
+ossl pkcs8 -topk8 -in leaf.key -scrypt -passout pass:x | c key_load enc-scrypt.pem
+# a key that asks for 2^31 PBKDF2 iterations (eng_key_kdf_check)
+printf '%s\n' 'asn1=SEQUENCE:e' '[e]' 'a=SEQUENCE:a' 'd=FORMAT:HEX,OCTETSTRING:00' \
+	'[a]' 'o=OID:1.2.840.113549.1.5.13' 'p=SEQUENCE:p' '[p]' 'k=SEQUENCE:k' 'c=SEQUENCE:c' \
+	'[k]' 'o=OID:1.2.840.113549.1.5.12' 'p=SEQUENCE:kp' '[kp]' 's=FORMAT:HEX,OCTETSTRING:0011' \
+	'i=INTEGER:2147483647' '[c]' 'o=OID:aes-256-cbc' 'v=FORMAT:HEX,OCTETSTRING:00' >"$w/kdf.cnf"
+ossl asn1parse -genconf "$w/kdf.cnf" -out "$w/kdf.der" -noout
+c key_load kdf-2e31.der <"$w/kdf.der"
 { echo "a key:"; cat leaf.pk8; cat rsa.pkcs1; } | c key_load two.pem
 
 # ---- the ACM gate: cert @@@@ key @@@@ chain [@@@@ old] -----------------

@@ -138,3 +138,45 @@ expect 1 "" --json bundle check --for acm --cert k1.pem --key k1.key
 check "secp256k1 is not for ACM" jq -e '.findings[] | select(.code=="key-algorithm")' "$T/out"
 q openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout p256.key -out p256.pem -subj /CN=p.example.com -days 30 -addext subjectAltName=DNS:p.example.com
 expect 0 "" --json bundle check --for acm --cert p256.pem --key p256.key
+
+# ---- an encrypted key that asks for 2^31 PBKDF2 iterations ---------------
+# (found after the issue's list: key decrypt ran for hours on it; the
+# file's own key-derivation cost is now bounded before anything is derived)
+cat >kdf.cnf <<'CNF'
+asn1=SEQUENCE:epki
+[epki]
+alg=SEQUENCE:alg
+data=FORMAT:HEX,OCTETSTRING:00112233445566778899aabbccddeeff
+[alg]
+oid=OID:1.2.840.113549.1.5.13
+params=SEQUENCE:pbes2
+[pbes2]
+kdf=SEQUENCE:kdf
+enc=SEQUENCE:enc
+[kdf]
+oid=OID:1.2.840.113549.1.5.12
+params=SEQUENCE:kdfp
+[kdfp]
+salt=FORMAT:HEX,OCTETSTRING:0011223344556677
+iter=INTEGER:2147483647
+prf=SEQUENCE:prf
+[prf]
+oid=OID:hmacWithSHA256
+null=NULL
+[enc]
+oid=OID:aes-256-cbc
+iv=FORMAT:HEX,OCTETSTRING:00112233445566778899aabbccddeeff
+CNF
+q openssl asn1parse -genconf kdf.cnf -out kdf.der
+{ echo "-----BEGIN ENCRYPTED PRIVATE KEY-----"; base64 -w64 kdf.der; echo "-----END ENCRYPTED PRIVATE KEY-----"; } >kdf.pem
+echo secret >kdf.pass
+t0=$(date +%s)
+expect 2 "asks for 2147483647 PBKDF2 iterations" key decrypt kdf.pem --out kdf.out --passphrase-source file:kdf.pass
+expect 2 "PBKDF2 iterations" key decrypt kdf.der --out kdf.out --passphrase-source file:kdf.pass
+expect 2 "PBKDF2 iterations" csr create --key kdf.pem --passphrase-source file:kdf.pass --subject CN=k.example.com
+t1=$(date +%s)
+check "the hostile key is refused at once" test $((t1 - t0)) -lt 20
+check "key decrypt wrote nothing" test ! -e kdf.out
+# what openssl writes still decrypts
+q openssl pkcs8 -topk8 -in p256.key -passout file:kdf.pass -scrypt -out p256s.pem
+expect 0 "" key decrypt p256s.pem --out p256s.out --passphrase-source file:kdf.pass
