@@ -58,6 +58,7 @@ enum kg_code cli_findings(struct cli_ctx *c, const char *what,
                           const struct eng_findings *f, json_t *extra)
 {
 	size_t errors = eng_findings_errors(f), i;
+	size_t warnings = eng_findings_warnings(f);
 
 	if (c->json) {
 		json_t *j = json_object();
@@ -70,12 +71,12 @@ enum kg_code cli_findings(struct cli_ctx *c, const char *what,
 		cli_emit(c, j);
 	} else {
 		printf("%s: %s", what, errors ? "FAIL" : "PASS");
-		if (f->n == 0)
+		if (f->n == 0 && f->lost == 0)
 			printf(" - no findings\n");
 		else
 			printf(" - %zu error%s, %zu warning%s\n", errors,
-			       errors == 1 ? "" : "s", f->n - errors,
-			       f->n - errors == 1 ? "" : "s");
+			       errors == 1 ? "" : "s", warnings,
+			       warnings == 1 ? "" : "s");
 		for (i = 0; i < f->n; i++) {
 			const struct eng_finding *e = &f->v[i];
 
@@ -92,6 +93,12 @@ enum kg_code cli_findings(struct cli_ctx *c, const char *what,
 		}
 	}
 	json_decref(extra);
+	if (f->lost > 0)
+		fprintf(stderr,
+		        "keygate: %s: %zu finding%s could not be recorded "
+		        "(out "
+		        "of memory); counted as errors\n",
+		        what, f->lost, f->lost == 1 ? "" : "s");
 	if (errors)
 		fprintf(stderr, "keygate: %s refused: %zu error%s (%s)\n",
 		        what, errors, errors == 1 ? "" : "s",
@@ -270,12 +277,6 @@ enum kg_code cli_bundle_check(struct cli_ctx *c, const struct cli_cmd *cmd,
 
 /* ---- bundle export --------------------------------------------------- */
 
-#define FALLBACK_HINT                                                         \
-	"keys that must stay on the HSM never leave it; for an importable "   \
-	"key use the software fallback: keygate bundle fallback --subject "   \
-	"DN "                                                                 \
-	"--out DIR"
-
 enum kg_code cli_bundle_export(struct cli_ctx *c, const struct cli_cmd *cmd,
                                struct cli_args *a)
 {
@@ -294,7 +295,6 @@ enum kg_code cli_bundle_export(struct cli_ctx *c, const struct cli_cmd *cmd,
 	struct kg_err err;
 	enum kg_code rc;
 	char what[64];
-	const char *why;
 
 	rc = gate_options(c, cmd, a, &r, &err);
 	if (rc == KG_OK && (uri == NULL || !hsm_is_uri(uri) ||
@@ -311,19 +311,9 @@ enum kg_code cli_bundle_export(struct cli_ctx *c, const struct cli_cmd *cmd,
 		goto fail;
 	/* the gate reads the key's attributes before anything else */
 	ki = hsm_key_describe(key.k);
-	why = eng_export_refusal(r.target,
-	                         ki->type == HSM_KEY_RSA ? "RSA" : ki->curve,
-	                         ki->bits, ki->sensitive, ki->extractable);
-	if (why != NULL && strncmp(why, "key-not-exportable", 18) == 0)
-		eng_finding_add(&f, "key-not-exportable", ENG_SEV_ERROR,
-		                key.desc, -1, NULL, FALLBACK_HINT,
-		                "the token key is %s%s%s; it cannot leave the "
-		                "token",
-		                ki->sensitive != 0 ? "sensitive" : "",
-		                ki->sensitive != 0 && ki->extractable != 1
-		                        ? " and "
-		                        : "",
-		                ki->extractable != 1 ? "not extractable" : "");
+	eng_export_check(&f, r.target,
+	                 ki->type == HSM_KEY_RSA ? "RSA" : ki->curve, ki->bits,
+	                 ki->sensitive, ki->extractable, key.desc);
 	/* then the certificate checks, with the token key's public half */
 	xp = kg_pub_from_pkey(key.pkey);
 	r.key_pub = xp ? kg_pub_to_pkey(xp) : NULL;
@@ -346,7 +336,7 @@ enum kg_code cli_bundle_export(struct cli_ctx *c, const struct cli_cmd *cmd,
 		fprintf(stderr,
 		        "keygate: refused: nothing was read from the "
 		        "token or written; %s\n",
-		        FALLBACK_HINT);
+		        eng_fallback_hint);
 		rc = cli_findings(c, what, &f, gate_json(&r));
 		goto out;
 	}

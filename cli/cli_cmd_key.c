@@ -95,13 +95,26 @@ static json_t *tri_json(int v)
 	return v < 0 ? json_null() : json_boolean(v);
 }
 
+/* "code: reason" of the export verdict for acm-integrated; 0 if none */
+static int export_refusal(const struct hsm_key_info *k, char *buf, size_t cap)
+{
+	struct eng_export_verdict v =
+	        eng_export_verdict(ENG_TARGET_ACM_INTEGRATED,
+	                           k->type == HSM_KEY_RSA ? "RSA" : k->curve,
+	                           k->bits, k->sensitive, k->extractable);
+
+	buf[0] = '\0';
+	if (v.code == NULL)
+		return 0;
+	snprintf(buf, cap, "%s: %s", v.code, v.reason);
+	return 1;
+}
+
 static json_t *key_json(const struct hsm_key_info *k)
 {
 	json_t *o = json_object();
-	const char *why =
-	        eng_export_refusal(ENG_TARGET_ACM_INTEGRATED,
-	                           k->type == HSM_KEY_RSA ? "RSA" : k->curve,
-	                           k->bits, k->sensitive, k->extractable);
+	char why[160];
+	int refused = export_refusal(k, why, sizeof(why));
 
 	json_object_set_new(o, "uri", kg_json_str(k->uri));
 	json_object_set_new(o, "label", kg_json_str(k->label));
@@ -121,19 +134,17 @@ static json_t *key_json(const struct hsm_key_info *k)
 	                    tri_json(k->never_extractable));
 	json_object_set_new(o, "local", tri_json(k->local));
 	json_object_set_new(o, "sign", tri_json(k->can_sign));
-	json_object_set_new(o, "exportable", json_boolean(why == NULL));
+	json_object_set_new(o, "exportable", json_boolean(!refused));
 	json_object_set_new(o, "export_refusal",
-	                    why ? json_string(why) : json_null());
+	                    refused ? json_string(why) : json_null());
 	return o;
 }
 
 static void key_print(const struct hsm_key_info *k)
 {
 	char idhex[sizeof(k->id) * 2 + 1];
-	const char *why =
-	        eng_export_refusal(ENG_TARGET_ACM_INTEGRATED,
-	                           k->type == HSM_KEY_RSA ? "RSA" : k->curve,
-	                           k->bits, k->sensitive, k->extractable);
+	char why[160];
+	int refused = export_refusal(k, why, sizeof(why));
 
 	kg_hex(k->id, k->id_len, idhex);
 	printf("key '%s'\n", k->label ? k->label : "");
@@ -150,8 +161,8 @@ static void key_print(const struct hsm_key_info *k)
 	printf("  always-sensitive:  %s\n", tri(k->always_sensitive));
 	printf("  never-extractable: %s\n", tri(k->never_extractable));
 	printf("  local:             %s\n", tri(k->local));
-	printf("  exportable:        %s%s%s\n", why ? "no" : "yes",
-	       why ? " - " : "", why ? why : "");
+	printf("  exportable:        %s%s%s\n", refused ? "no" : "yes",
+	       refused ? " - " : "", why);
 }
 
 enum kg_code cli_key_gen(struct cli_ctx *c, const struct cli_cmd *cmd,

@@ -80,81 +80,52 @@ int eng_key_algorithm_ok(enum eng_target t, const char *alg, int bits)
 	        strcmp(alg, "P-521") == 0);
 }
 
-const char *eng_export_refusal(enum eng_target t, const char *alg, int bits,
-                               int sensitive, int extractable)
+const char eng_fallback_hint[] =
+        "keys that must stay on the HSM never leave it; for an importable "
+        "key use the software fallback: keygate bundle fallback --subject "
+        "DN --out DIR";
+
+struct eng_export_verdict eng_export_verdict(enum eng_target t,
+                                             const char *alg, int bits,
+                                             int sensitive, int extractable)
 {
-	if (sensitive != 0 && extractable != 1)
-		return "key-not-exportable: the key is sensitive and not "
-		       "extractable";
-	if (sensitive != 0)
-		return "key-not-exportable: the key is sensitive";
-	if (extractable != 1)
-		return "key-not-exportable: the key is not extractable";
-	if (!eng_key_algorithm_ok(t, alg, bits))
-		return t == ENG_TARGET_ACM
-		               ? "key-algorithm: ACM takes RSA 1024-4096 and "
-		                 "EC "
-		                 "P-256/384/521 only"
-		               : "key-algorithm: services integrated with ACM "
-		                 "take RSA 1024 and 2048 only";
-	return NULL;
-}
+	struct eng_export_verdict v = {NULL, NULL, NULL};
 
-/* ---- findings -------------------------------------------------------- */
-
-void eng_finding_add(struct eng_findings *f, const char *code,
-                     enum eng_sev sev, const char *input, int index,
-                     const char *subject, const char *hint, const char *fmt,
-                     ...)
-{
-	struct eng_finding *nv, *e;
-	char msg[1024];
-	va_list ap;
-
-	nv = OPENSSL_realloc(f->v, (f->n + 1) * sizeof(*nv));
-	if (nv == NULL)
-		return;
-	f->v = nv;
-	e = &nv[f->n++];
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	e->code = code;
-	e->sev = sev;
-	e->input = input ? OPENSSL_strdup(input) : NULL;
-	e->index = index;
-	e->subject = subject ? OPENSSL_strdup(subject) : NULL;
-	e->message = OPENSSL_strdup(msg);
-	e->hint = hint ? OPENSSL_strdup(hint) : NULL;
-}
-
-size_t eng_findings_errors(const struct eng_findings *f)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < f->n; i++)
-		n += f->v[i].sev == ENG_SEV_ERROR;
-	return n;
-}
-
-void eng_findings_free(struct eng_findings *f)
-{
-	size_t i;
-
-	for (i = 0; i < f->n; i++) {
-		OPENSSL_free(f->v[i].input);
-		OPENSSL_free(f->v[i].subject);
-		OPENSSL_free(f->v[i].message);
-		OPENSSL_free(f->v[i].hint);
+	if (sensitive != 0 || extractable != 1) {
+		v.code = "key-not-exportable";
+		v.state = sensitive != 0 && extractable != 1
+		                  ? "sensitive and not extractable"
+		          : sensitive != 0 ? "sensitive"
+		                           : "not extractable";
+		v.reason = sensitive != 0 && extractable != 1
+		                   ? "the key is sensitive and not extractable"
+		           : sensitive != 0 ? "the key is sensitive"
+		                            : "the key is not extractable";
+	} else if (!eng_key_algorithm_ok(t, alg, bits)) {
+		v.code = "key-algorithm";
+		v.reason = t == ENG_TARGET_ACM
+		                   ? "ACM takes RSA 1024-4096 and EC "
+		                     "P-256/384/521 only"
+		                   : "services integrated with ACM take RSA "
+		                     "1024 and 2048 only";
 	}
-	OPENSSL_free(f->v);
-	f->v = NULL;
-	f->n = 0;
+	return v;
 }
 
-#define ERR_(code, in, idx, subj, hint, ...)                                  \
-	eng_finding_add(f, code, ENG_SEV_ERROR, in, idx, subj, hint,          \
-	                __VA_ARGS__)
+int eng_export_check(struct eng_findings *f, enum eng_target t,
+                     const char *alg, int bits, int sensitive, int extractable,
+                     const char *input)
+{
+	struct eng_export_verdict v =
+	        eng_export_verdict(t, alg, bits, sensitive, extractable);
+
+	if (v.code == NULL || strcmp(v.code, "key-not-exportable") != 0)
+		return 0;
+	eng_finding_add(f, v.code, input, -1, NULL, eng_fallback_hint,
+	                "the token key is %s; it cannot leave the token",
+	                v.state);
+	return 1;
+}
 
 /* ---- inputs ---------------------------------------------------------- */
 
@@ -168,36 +139,40 @@ static int lexical(const struct eng_input *in, const struct eng_pem_scan *s,
 	static const char fix[] = "keygate bundle assemble writes clean PEM";
 
 	if (in->len == 0) {
-		ERR_("pem-invalid", in->name, -1, NULL, NULL, "%s is empty",
-		     in->name);
+		eng_finding_add(f, "pem-invalid", in->name, -1, NULL, NULL,
+		                "%s is empty", in->name);
 		return 0;
 	}
 	if (s->binary || s->n == 0) {
-		ERR_("pem-invalid", in->name, -1, NULL,
-		     "ACM takes PEM only: convert DER with openssl x509 "
-		     "-inform DER -in FILE -out FILE.pem",
-		     "%s is not PEM (%s)", in->name,
-		     s->binary ? "binary data: DER or not a certificate file"
-		               : "no -----BEGIN line");
+		eng_finding_add(
+		        f, "pem-invalid", in->name, -1, NULL,
+		        "ACM takes PEM only: convert DER with openssl x509 "
+		        "-inform DER -in FILE -out FILE.pem",
+		        "%s is not PEM (%s)", in->name,
+		        s->binary
+		                ? "binary data: DER or not a certificate file"
+		                : "no -----BEGIN line");
 		return 0;
 	}
 	if (s->trailing_ws_line)
-		ERR_("pem-whitespace", in->name, -1, NULL, fix,
-		     "%s line %d has trailing blanks (ACM misreports this as "
-		     "\"more than one certificate\")",
-		     in->name, s->trailing_ws_line);
+		eng_finding_add(f, "pem-whitespace", in->name, -1, NULL, fix,
+		                "%s line %d has trailing blanks (ACM "
+		                "misreports this as "
+		                "\"more than one certificate\")",
+		                in->name, s->trailing_ws_line);
 	if (s->outside_text_line)
-		ERR_("pem-whitespace", in->name, -1, NULL, fix,
-		     "%s line %d: text outside the PEM blocks", in->name,
-		     s->outside_text_line);
+		eng_finding_add(f, "pem-whitespace", in->name, -1, NULL, fix,
+		                "%s line %d: text outside the PEM blocks",
+		                in->name, s->outside_text_line);
 	if (s->unterminated_line)
-		ERR_("pem-invalid", in->name, -1, NULL, NULL,
-		     "%s line %d: a PEM block with no END line", in->name,
-		     s->unterminated_line);
+		eng_finding_add(f, "pem-invalid", in->name, -1, NULL, NULL,
+		                "%s line %d: a PEM block with no END line",
+		                in->name, s->unterminated_line);
 	if (is_chain && s->blank_between_line)
-		ERR_("chain-blank-lines", in->name, -1, NULL, fix,
-		     "%s line %d: blank line between PEM blocks", in->name,
-		     s->blank_between_line);
+		eng_finding_add(f, "chain-blank-lines", in->name, -1, NULL,
+		                fix,
+		                "%s line %d: blank line between PEM blocks",
+		                in->name, s->blank_between_line);
 	return 1;
 }
 
@@ -215,18 +190,20 @@ static STACK_OF(X509) * certs_of(const struct eng_input *in,
 		X509 *x;
 
 		if (strcmp(b->label, "CERTIFICATE") != 0) {
-			ERR_("pem-invalid", in->name, (int)i, NULL, NULL,
-			     "%s block %zu is '%s', not a CERTIFICATE",
-			     in->name, i, b->label);
+			eng_finding_add(
+			        f, "pem-invalid", in->name, (int)i, NULL, NULL,
+			        "%s block %zu is '%s', not a CERTIFICATE",
+			        in->name, i, b->label);
 			continue;
 		}
 		x = b->bad ? NULL : d2i_X509(NULL, &p, (long)b->der_len);
 		if (x == NULL || p != b->der + b->der_len) {
 			X509_free(x);
-			ERR_("pem-invalid", in->name, (int)i, NULL, NULL,
-			     "%s block %zu (line %d) is not a valid "
-			     "certificate",
-			     in->name, i, b->begin_line);
+			eng_finding_add(
+			        f, "pem-invalid", in->name, (int)i, NULL, NULL,
+			        "%s block %zu (line %d) is not a valid "
+			        "certificate",
+			        in->name, i, b->begin_line);
 			ERR_clear_error();
 			continue;
 		}
@@ -282,29 +259,36 @@ static void cert_rules(const struct eng_acm_req *r, X509 *x,
 
 	eng_subject_str(x, subj, sizeof(subj));
 	if (X509_get_version(x) != X509_VERSION_3)
-		ERR_("cert-not-v3", in, 0, subj, "reissue as X.509 v3",
-		     "the certificate is X.509 v%ld; ACM takes v3 only",
-		     X509_get_version(x) + 1);
+		eng_finding_add(
+		        f, "cert-not-v3", in, 0, subj, "reissue as X.509 v3",
+		        "the certificate is X.509 v%ld; ACM takes v3 only",
+		        X509_get_version(x) + 1);
 	kg_time_str(at, when);
 	if (X509_cmp_time(X509_get0_notAfter(x), &at) < 0)
-		ERR_("cert-expired", in, 0, subj, "renew the certificate",
-		     "the certificate expired before %s", when);
+		eng_finding_add(f, "cert-expired", in, 0, subj,
+		                "renew the certificate",
+		                "the certificate expired before %s", when);
 	if (X509_cmp_time(X509_get0_notBefore(x), &at) > 0)
-		ERR_("cert-not-yet-valid", in, 0, subj,
-		     "import it once it is valid, or check the issuer's clock",
-		     "the certificate is not valid yet at %s", when);
+		eng_finding_add(f, "cert-not-yet-valid", in, 0, subj,
+		                "import it once it is valid, or check the "
+		                "issuer's clock",
+		                "the certificate is not valid yet at %s",
+		                when);
 	xku = X509_get_extended_key_usage(x);
 	if ((X509_get_extension_flags(x) & EXFLAG_XKUSAGE) &&
 	    !(xku & (XKU_SSL_SERVER | XKU_SSL_CLIENT | XKU_ANYEKU)))
-		ERR_("cert-purpose", in, 0, subj,
-		     "reissue with extendedKeyUsage serverAuth (and "
-		     "clientAuth if needed)",
-		     "its extended key usage allows no TLS use");
+		eng_finding_add(
+		        f, "cert-purpose", in, 0, subj,
+		        "reissue with extendedKeyUsage serverAuth (and "
+		        "clientAuth if needed)",
+		        "its extended key usage allows no TLS use");
 	if (!has_domain(x))
-		ERR_("cert-no-domain", in, 0, subj,
-		     "reissue with the domain in subjectAltName (DNS:...)",
-		     "no DNS name or IP address in subjectAltName and no CN "
-		     "that is a domain name");
+		eng_finding_add(
+		        f, "cert-no-domain", in, 0, subj,
+		        "reissue with the domain in subjectAltName (DNS:...)",
+		        "no DNS name or IP address in subjectAltName and no "
+		        "CN "
+		        "that is a domain name");
 }
 
 /* ---- key rules ------------------------------------------------------- */
@@ -323,35 +307,38 @@ static EVP_PKEY *key_input(const struct eng_input *in,
 			if (nkeys++ == 0)
 				kb = &s->blocks[i];
 		} else {
-			ERR_("pem-invalid", in->name, (int)i, NULL, NULL,
-			     "%s block %zu is '%s', not a private key",
-			     in->name, i, s->blocks[i].label);
+			eng_finding_add(
+			        f, "pem-invalid", in->name, (int)i, NULL, NULL,
+			        "%s block %zu is '%s', not a private key",
+			        in->name, i, s->blocks[i].label);
 		}
 	}
 	if (kb == NULL) {
-		ERR_("pem-invalid", in->name, -1, NULL, NULL,
-		     "%s holds no private key", in->name);
+		eng_finding_add(f, "pem-invalid", in->name, -1, NULL, NULL,
+		                "%s holds no private key", in->name);
 		return NULL;
 	}
 	if (nkeys > 1)
-		ERR_("pem-invalid", in->name, -1, NULL, NULL,
-		     "%s holds %zu private keys; give exactly one", in->name,
-		     nkeys);
+		eng_finding_add(f, "pem-invalid", in->name, -1, NULL, NULL,
+		                "%s holds %zu private keys; give exactly one",
+		                in->name, nkeys);
 	if (kb->encrypted) {
 		char hint[600];
 
 		snprintf(hint, sizeof(hint),
 		         "keygate key decrypt %s --out key-plain.pem",
 		         in->name);
-		ERR_("key-encrypted", in->name, -1, NULL, hint,
-		     "the private key is encrypted; ACM needs it unencrypted");
+		eng_finding_add(f, "key-encrypted", in->name, -1, NULL, hint,
+		                "the private key is encrypted; ACM needs it "
+		                "unencrypted");
 		return NULL;
 	}
 	if (kb->bad || eng_key_load(kb->der, kb->der_len, in->name, NULL, &k,
 	                            &e) != KG_OK) {
-		ERR_("pem-invalid", in->name, -1, NULL, NULL,
-		     "%s: the private key block (line %d) does not parse",
-		     in->name, kb->begin_line);
+		eng_finding_add(
+		        f, "pem-invalid", in->name, -1, NULL, NULL,
+		        "%s: the private key block (line %d) does not parse",
+		        in->name, kb->begin_line);
 		return NULL;
 	}
 	return k;
@@ -368,21 +355,25 @@ static void key_rules(const struct eng_acm_req *r, EVP_PKEY *k, X509 *leaf,
 		eng_subject_str(leaf, subj, sizeof(subj));
 	if (!eng_key_algorithm_ok(r->target, eng_key_acm_alg(k),
 	                          EVP_PKEY_get_bits(k)))
-		ERR_("key-algorithm", in, -1, leaf ? subj : NULL,
-		     r->target == ENG_TARGET_ACM
-		             ? "use RSA 1024-4096 or EC P-256/384/521"
-		             : "integrated services (CloudFront, ELB, API "
-		               "Gateway) take RSA 1024 or 2048: keygate "
-		               "bundle "
-		               "fallback --type rsa:2048; or --for acm if the "
-		               "certificate stays in ACM",
-		     "%s is not accepted for %s", desc,
-		     eng_target_name(r->target));
+		eng_finding_add(
+		        f, "key-algorithm", in, -1, leaf ? subj : NULL,
+		        r->target == ENG_TARGET_ACM
+		                ? "use RSA 1024-4096 or EC P-256/384/521"
+		                : "integrated services (CloudFront, ELB, API "
+		                  "Gateway) take RSA 1024 or 2048: keygate "
+		                  "bundle "
+		                  "fallback --type rsa:2048; or --for acm if "
+		                  "the "
+		                  "certificate stays in ACM",
+		        "%s is not accepted for %s", desc,
+		        eng_target_name(r->target));
 	if (leaf != NULL) {
 		if (EVP_PKEY_eq(X509_get0_pubkey(leaf), k) != 1)
-			ERR_("key-mismatch", in, -1, subj,
-			     "give the key the certificate was issued for",
-			     "the private key is not the certificate's key");
+			eng_finding_add(
+			        f, "key-mismatch", in, -1, subj,
+			        "give the key the certificate was issued for",
+			        "the private key is not the certificate's "
+			        "key");
 	}
 	ERR_clear_error();
 }
@@ -408,10 +399,11 @@ static void chain_rules(const struct eng_acm_req *r, X509 *leaf,
 		if (X509_cmp(sk_X509_value(chain, i), leaf) == 0) {
 			role[i] = 2;
 			eng_subject_str(leaf, subj, sizeof(subj));
-			ERR_("chain-contains-leaf", in, i, subj,
-			     "the chain holds the issuers only",
-			     "chain certificate %d is the certificate itself",
-			     i);
+			eng_finding_add(f, "chain-contains-leaf", in, i, subj,
+			                "the chain holds the issuers only",
+			                "chain certificate %d is the "
+			                "certificate itself",
+			                i);
 		}
 	}
 	/* the path from the leaf up, with OpenSSL's issuer check */
@@ -432,13 +424,16 @@ static void chain_rules(const struct eng_acm_req *r, X509 *leaf,
 		                             chain, next))) != 1) {
 			eng_subject_str(sk_X509_value(chain, next), isub,
 			                sizeof(isub));
-			ERR_("chain-signature", in, next, subj,
-			     "the chain certificate with this name is not the "
-			     "one that signed it: get the issuer's current "
-			     "certificate",
-			     "the signature of '%s' does not verify with the "
-			     "key of chain certificate %d '%s'",
-			     subj, next, isub);
+			eng_finding_add(
+			        f, "chain-signature", in, next, subj,
+			        "the chain certificate with this name is not "
+			        "the "
+			        "one that signed it: get the issuer's current "
+			        "certificate",
+			        "the signature of '%s' does not verify with "
+			        "the "
+			        "key of chain certificate %d '%s'",
+			        subj, next, isub);
 		}
 		cur = sk_X509_value(chain, next);
 	}
@@ -447,10 +442,11 @@ static void chain_rules(const struct eng_acm_req *r, X509 *leaf,
 		gap = 1;
 		iname = eng_name_str(X509_get_issuer_name(leaf));
 		eng_subject_str(leaf, subj, sizeof(subj));
-		ERR_("chain-incomplete", in, -1, subj,
-		     "add the issuing CA certificate to the chain",
-		     "the certificate's issuer '%s' is not in the chain",
-		     iname ? iname : "");
+		eng_finding_add(
+		        f, "chain-incomplete", in, -1, subj,
+		        "add the issuing CA certificate to the chain",
+		        "the certificate's issuer '%s' is not in the chain",
+		        iname ? iname : "");
 		OPENSSL_free(iname);
 	}
 	for (i = 0; i < n; i++) {
@@ -484,23 +480,26 @@ static void chain_rules(const struct eng_acm_req *r, X509 *leaf,
 				continue;
 		}
 		eng_subject_str(c, subj, sizeof(subj));
-		ERR_("chain-unrelated", in, i, subj,
-		     "remove it (keygate bundle assemble drops it)",
-		     "chain certificate %d is not on the path from the "
-		     "certificate up",
-		     i);
+		eng_finding_add(
+		        f, "chain-unrelated", in, i, subj,
+		        "remove it (keygate bundle assemble drops it)",
+		        "chain certificate %d is not on the path from the "
+		        "certificate up",
+		        i);
 	}
 	/* each certificate issued by the next: path indices ascending */
 	for (i = 1; i < npath; i++) {
 		if (path[i] < path[i - 1]) {
 			eng_subject_str(sk_X509_value(chain, path[i]), subj,
 			                sizeof(subj));
-			ERR_("chain-order", in, path[i], subj,
-			     "order it intermediates first, root last "
-			     "(keygate bundle assemble does this)",
-			     "chain certificate %d issued certificate %d, but "
-			     "comes before it",
-			     path[i], path[i - 1]);
+			eng_finding_add(
+			        f, "chain-order", in, path[i], subj,
+			        "order it intermediates first, root last "
+			        "(keygate bundle assemble does this)",
+			        "chain certificate %d issued certificate %d, "
+			        "but "
+			        "comes before it",
+			        path[i], path[i - 1]);
 			break;
 		}
 	}
@@ -560,13 +559,16 @@ static void reimport_rules(const struct eng_acm_req *r, X509 *leaf, X509 *old,
 		eng_key_describe(pn, dn, sizeof(dn));
 		eng_key_describe(po, dold, sizeof(dold));
 		if (strcmp(dn, dold) != 0)
-			ERR_("reimport-key-algorithm", r->cert.name, 0, subj,
-			     "a reimport keeps the key type and size: reissue "
-			     "with a "
-			     "new key of the old type",
-			     "the new certificate's key is %s, the old one's "
-			     "%s",
-			     dn, dold);
+			eng_finding_add(f, "reimport-key-algorithm",
+			                r->cert.name, 0, subj,
+			                "a reimport keeps the key type and "
+			                "size: reissue "
+			                "with a "
+			                "new key of the old type",
+			                "the new certificate's key is %s, the "
+			                "old one's "
+			                "%s",
+			                dn, dold);
 	}
 	na = names_of(old, a, 64);
 	nb = names_of(leaf, b, 64);
@@ -574,29 +576,35 @@ static void reimport_rules(const struct eng_acm_req *r, X509 *leaf, X509 *old,
 		for (j = 0; j < nb && !common; j++)
 			common = strcmp(a[i], b[j]) == 0;
 	if (na > 0 && !common)
-		ERR_("reimport-domains", r->cert.name, 0, subj,
-		     "keep at least one of the old certificate's names",
-		     "the new certificate drops every domain name of the old "
-		     "one (%s ...)",
-		     a[0]);
+		eng_finding_add(
+		        f, "reimport-domains", r->cert.name, 0, subj,
+		        "keep at least one of the old certificate's names",
+		        "the new certificate drops every domain name of the "
+		        "old "
+		        "one (%s ...)",
+		        a[0]);
 	kuo = X509_get_key_usage(old);
 	kun = X509_get_key_usage(leaf);
 	if ((X509_get_extension_flags(old) & EXFLAG_KUSAGE) &&
 	    (kuo & ~kun) != 0)
-		ERR_("reimport-key-usage", r->cert.name, 0, subj,
-		     "reissue with every key usage the old certificate had",
-		     "the new certificate removes key usages the old one had "
-		     "(bits 0x%x)",
-		     kuo & ~kun);
+		eng_finding_add(
+		        f, "reimport-key-usage", r->cert.name, 0, subj,
+		        "reissue with every key usage the old certificate had",
+		        "the new certificate removes key usages the old one "
+		        "had "
+		        "(bits 0x%x)",
+		        kuo & ~kun);
 	xo = X509_get_extended_key_usage(old);
 	xn = X509_get_extended_key_usage(leaf);
 	if ((X509_get_extension_flags(old) & EXFLAG_XKUSAGE) &&
 	    (xo & ~xn) != 0)
-		ERR_("reimport-key-usage", r->cert.name, 0, subj,
-		     "reissue with every extended key usage the old "
-		     "certificate had",
-		     "the new certificate removes extended key usages the old "
-		     "one had");
+		eng_finding_add(
+		        f, "reimport-key-usage", r->cert.name, 0, subj,
+		        "reissue with every extended key usage the old "
+		        "certificate had",
+		        "the new certificate removes extended key usages the "
+		        "old "
+		        "one had");
 }
 
 /* ---- the gate -------------------------------------------------------- */
@@ -605,19 +613,21 @@ static void size_rule(const struct eng_input *in, size_t max, const char *what,
                       struct eng_findings *f)
 {
 	if (in->size == SIZE_MAX)
-		ERR_("size-limit", in->name, -1, NULL, NULL,
-		     "the %s is more than %zu bytes (keygate read no further "
-		     "and checked those); ACM takes at most %zu",
-		     what, in->len, max);
+		eng_finding_add(f, "size-limit", in->name, -1, NULL, NULL,
+		                "the %s is more than %zu bytes (keygate read "
+		                "no further "
+		                "and checked those); ACM takes at most %zu",
+		                what, in->len, max);
 	else if (in->size != 0)
-		ERR_("size-limit", in->name, -1, NULL, NULL,
-		     "the %s is %zu bytes; ACM takes at most %zu (keygate "
-		     "read and checked the first %zu)",
-		     what, in->size, max, in->len);
+		eng_finding_add(
+		        f, "size-limit", in->name, -1, NULL, NULL,
+		        "the %s is %zu bytes; ACM takes at most %zu (keygate "
+		        "read and checked the first %zu)",
+		        what, in->size, max, in->len);
 	else if (in->len > max)
-		ERR_("size-limit", in->name, -1, NULL, NULL,
-		     "the %s is %zu bytes; ACM takes at most %zu", what,
-		     in->len, max);
+		eng_finding_add(f, "size-limit", in->name, -1, NULL, NULL,
+		                "the %s is %zu bytes; ACM takes at most %zu",
+		                what, in->len, max);
 }
 
 enum kg_code eng_input_read(const char *path, enum eng_input_kind kind,
@@ -670,16 +680,21 @@ enum kg_code eng_acm_check(const struct eng_acm_req *r, struct eng_findings *f,
 	if (lexical(&r->cert, &sc, 0, f)) {
 		certs = certs_of(&r->cert, &sc, f);
 		if (certs != NULL && sk_X509_num(certs) > 1)
-			ERR_("cert-multiple", r->cert.name, 1, NULL,
-			     "put only the certificate here and its issuers "
-			     "in --chain (keygate bundle assemble does this)",
-			     "%s holds %d certificates; ACM takes exactly one",
-			     r->cert.name, sk_X509_num(certs));
+			eng_finding_add(f, "cert-multiple", r->cert.name, 1,
+			                NULL,
+			                "put only the certificate here and "
+			                "its issuers "
+			                "in --chain (keygate bundle assemble "
+			                "does this)",
+			                "%s holds %d certificates; ACM takes "
+			                "exactly one",
+			                r->cert.name, sk_X509_num(certs));
 		if (certs != NULL && sk_X509_num(certs) > 0)
 			leaf = sk_X509_value(certs, 0);
 		else if (sc.n > 0)
-			ERR_("pem-invalid", r->cert.name, -1, NULL, NULL,
-			     "%s holds no certificate", r->cert.name);
+			eng_finding_add(f, "pem-invalid", r->cert.name, -1,
+			                NULL, NULL, "%s holds no certificate",
+			                r->cert.name);
 	}
 	if (leaf != NULL)
 		cert_rules(r, leaf, f);
@@ -701,19 +716,23 @@ enum kg_code eng_acm_check(const struct eng_acm_req *r, struct eng_findings *f,
 		eng_subject_str(leaf, subj, sizeof(subj));
 		if (self_issued(leaf)) {
 			if (X509_verify(leaf, X509_get0_pubkey(leaf)) != 1)
-				ERR_("chain-signature", r->cert.name, 0, subj,
-				     NULL,
-				     "the self-signed certificate's signature "
-				     "does not verify");
+				eng_finding_add(f, "chain-signature",
+				                r->cert.name, 0, subj, NULL,
+				                "the self-signed "
+				                "certificate's signature "
+				                "does not verify");
 			if (chain != NULL && sk_X509_num(chain) > 0)
 				chain_rules(r, leaf, chain, f);
 		} else if (chain == NULL || sk_X509_num(chain) == 0) {
 			if (r->chain.buf == NULL || sch.n == 0)
-				ERR_("chain-missing", r->cert.name, 0, subj,
-				     "give --chain with the issuing CA's "
-				     "certificates, intermediates first",
-				     "the certificate is not self-signed and "
-				     "no chain is given");
+				eng_finding_add(
+				        f, "chain-missing", r->cert.name, 0,
+				        subj,
+				        "give --chain with the issuing CA's "
+				        "certificates, intermediates first",
+				        "the certificate is not self-signed "
+				        "and "
+				        "no chain is given");
 		} else {
 			chain_rules(r, leaf, chain, f);
 		}
@@ -831,8 +850,9 @@ enum kg_code eng_acm_assemble(const struct eng_acm_req *r, char **cert_out,
 		if (strstr(sk.blocks[i].label, "PRIVATE KEY") != NULL)
 			kb = &sk.blocks[i];
 	if (kb == NULL || kb->bad) {
-		ERR_("pem-invalid", r->key.name, -1, NULL, NULL,
-		     "%s holds no readable private key", r->key.name);
+		eng_finding_add(f, "pem-invalid", r->key.name, -1, NULL, NULL,
+		                "%s holds no readable private key",
+		                r->key.name);
 		goto out;
 	}
 	if (kb->encrypted) {
@@ -841,21 +861,24 @@ enum kg_code eng_acm_assemble(const struct eng_acm_req *r, char **cert_out,
 		snprintf(hint, sizeof(hint),
 		         "keygate key decrypt %s --out key-plain.pem",
 		         r->key.name);
-		ERR_("key-encrypted", r->key.name, -1, NULL, hint,
-		     "the private key is encrypted; ACM needs it unencrypted");
+		eng_finding_add(f, "key-encrypted", r->key.name, -1, NULL,
+		                hint,
+		                "the private key is encrypted; ACM needs it "
+		                "unencrypted");
 		goto out;
 	}
 	if (eng_key_load(kb->der, kb->der_len, r->key.name, NULL, &key, err) !=
 	    KG_OK) {
-		ERR_("pem-invalid", r->key.name, -1, NULL, NULL,
-		     "%s: the private key does not parse", r->key.name);
+		eng_finding_add(f, "pem-invalid", r->key.name, -1, NULL, NULL,
+		                "%s: the private key does not parse",
+		                r->key.name);
 		goto out;
 	}
 	if (sk_X509_num(pool) == 0) {
-		ERR_("pem-invalid", r->cert.name, -1, NULL, NULL,
-		     "no certificate found in %s%s%s", r->cert.name,
-		     r->chain.buf ? " or " : "",
-		     r->chain.buf ? r->chain.name : "");
+		eng_finding_add(f, "pem-invalid", r->cert.name, -1, NULL, NULL,
+		                "no certificate found in %s%s%s", r->cert.name,
+		                r->chain.buf ? " or " : "",
+		                r->chain.buf ? r->chain.name : "");
 		goto out;
 	}
 	/* the leaf is the key's certificate; else the first given */

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "common/kg_err.h"
+#include "engine/eng_finding.h"
 
 enum eng_target { ENG_TARGET_ACM_INTEGRATED, ENG_TARGET_ACM };
 
@@ -35,38 +36,35 @@ const char *eng_key_acm_alg(const EVP_PKEY *k);
 int eng_key_algorithm_ok(enum eng_target t, const char *alg, int bits);
 
 /*
- * Why bundle export would refuse a token key, or NULL if it would accept
- * it. alg and bits as for eng_key_algorithm_ok; sensitive/extractable: 1,
- * 0 or -1 (unknown, treated as refusing). Static string.
+ * The export verdict on a token key. code: NULL (it may leave),
+ * "key-not-exportable" (sensitive or not extractable, checked first) or
+ * "key-algorithm"; reason: why, in words ("the key is sensitive and not
+ * extractable"); state: for key-not-exportable, what the key is
+ * ("sensitive and not extractable"). Static strings. sensitive/extractable: 1,
+ * 0 or -1 (unknown, treated as refusing); alg and bits as for
+ * eng_key_algorithm_ok.
  */
-const char *eng_export_refusal(enum eng_target t, const char *alg, int bits,
-                               int sensitive, int extractable);
-
-/* ---- findings -------------------------------------------------------- */
-
-enum eng_sev { ENG_SEV_ERROR, ENG_SEV_WARNING };
-
-struct eng_finding {
-	const char *code; /* static */
-	enum eng_sev sev;
-	char *input;   /* file it is about, or NULL */
-	int index;     /* certificate index in that input, or -1 */
-	char *subject; /* RFC 2253, or NULL */
-	char *message;
-	char *hint; /* or NULL */
+struct eng_export_verdict {
+	const char *code;
+	const char *reason;
+	const char *state; /* key-not-exportable: "sensitive", ... */
 };
+struct eng_export_verdict eng_export_verdict(enum eng_target t,
+                                             const char *alg, int bits,
+                                             int sensitive, int extractable);
 
-struct eng_findings {
-	struct eng_finding *v;
-	size_t n;
-};
+/* What to do instead when a token key may not leave: the fallback. */
+extern const char eng_fallback_hint[];
 
-void eng_finding_add(struct eng_findings *f, const char *code,
-                     enum eng_sev sev, const char *input, int index,
-                     const char *subject, const char *hint, const char *fmt,
-                     ...) __attribute__((format(printf, 8, 9)));
-size_t eng_findings_errors(const struct eng_findings *f);
-void eng_findings_free(struct eng_findings *f);
+/*
+ * bundle export's gate on the key itself: adds key-not-exportable (about
+ * input) to f when the key may not leave the token. The key's algorithm
+ * is the certificate checks' (eng_acm_check with its public half).
+ * Returns 1 if a finding was added.
+ */
+int eng_export_check(struct eng_findings *f, enum eng_target t,
+                     const char *alg, int bits, int sensitive, int extractable,
+                     const char *input);
 
 /* ---- the ACM import gate --------------------------------------------- */
 

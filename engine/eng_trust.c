@@ -19,13 +19,6 @@
 
 #define MAX_PATH 4 /* API Gateway: at most four certificates on a path */
 
-#define ERR_(code, in, idx, subj, hint, ...)                                  \
-	eng_finding_add(f, code, ENG_SEV_ERROR, in, idx, subj, hint,          \
-	                __VA_ARGS__)
-#define WARN_(code, in, idx, subj, hint, ...)                                 \
-	eng_finding_add(f, code, ENG_SEV_WARNING, in, idx, subj, hint,        \
-	                __VA_ARGS__)
-
 struct eng_trust_counts eng_trust_counts;
 
 /*
@@ -167,8 +160,10 @@ enum kg_code eng_certs_parse(const unsigned char *buf, size_t len,
 				                  "(neither PEM nor DER)",
 				                  name);
 			}
-			ERR_("pem-invalid", name, -1, NULL, NULL, "%s is %s",
-			     name, len == 0 ? "empty" : "neither PEM nor DER");
+			eng_finding_add(f, "pem-invalid", name, -1, NULL, NULL,
+			                "%s is %s", name,
+			                len == 0 ? "empty"
+			                         : "neither PEM nor DER");
 		}
 	}
 	for (i = 0; i < s.n; i++) {
@@ -195,10 +190,11 @@ enum kg_code eng_certs_parse(const unsigned char *buf, size_t len,
 				        "not a valid certificate",
 				        name, i, line);
 			}
-			ERR_("pem-invalid", name, (int)i, NULL, NULL,
-			     "%s block %zu (line %d) is not a valid "
-			     "certificate",
-			     name, i, b->begin_line);
+			eng_finding_add(
+			        f, "pem-invalid", name, (int)i, NULL, NULL,
+			        "%s block %zu (line %d) is not a valid "
+			        "certificate",
+			        name, i, b->begin_line);
 			continue;
 		}
 		sk_X509_push(sk, x); /* reserved: cannot fail */
@@ -516,11 +512,12 @@ static void ts_conflicts(struct ts_idx *ix, const char *name,
 			else
 				continue;
 			eng_subject_str(e->x, subj, sizeof(subj));
-			WARN_("ts-subject-conflict", name, e->idx, subj,
-			      "clients may be matched to the wrong CA",
-			      "index %d has the same subject and another "
-			      "issuer",
-			      w->idx);
+			eng_finding_add(
+			        f, "ts-subject-conflict", name, e->idx, subj,
+			        "clients may be matched to the wrong CA",
+			        "index %d has the same subject and another "
+			        "issuer",
+			        w->idx);
 		}
 	}
 }
@@ -537,10 +534,11 @@ void eng_ts_lint(STACK_OF(X509) * certs, const char *name, time_t at,
 
 	kg_time_str(at, when);
 	if (n == 0) {
-		ERR_("ts-empty", name, -1, NULL,
-		     "a truststore holds the CA certificates, issuing CA to "
-		     "root",
-		     "%s holds no certificate", name);
+		eng_finding_add(f, "ts-empty", name, -1, NULL,
+		                "a truststore holds the CA certificates, "
+		                "issuing CA to "
+		                "root",
+		                "%s holds no certificate", name);
 		return;
 	}
 	v = OPENSSL_zalloc((size_t)n * sizeof(*v));
@@ -585,9 +583,10 @@ void eng_ts_lint(STACK_OF(X509) * certs, const char *name, time_t at,
 		}
 		d[j]->first = d[first]->idx;
 		eng_subject_str(d[j]->x, subj, sizeof(subj));
-		WARN_("ts-duplicate", name, d[j]->idx, subj,
-		      "keygate truststore merge removes duplicates",
-		      "the same certificate as index %d", d[first]->idx);
+		eng_finding_add(f, "ts-duplicate", name, d[j]->idx, subj,
+		                "keygate truststore merge removes duplicates",
+		                "the same certificate as index %d",
+		                d[first]->idx);
 	}
 	ts_conflicts(&ix, name, f);
 	for (i = 0; i < n; i++) {
@@ -597,26 +596,30 @@ void eng_ts_lint(STACK_OF(X509) * certs, const char *name, time_t at,
 
 		subj[0] = '\0'; /* printed only when a finding needs it */
 		if (X509_cmp_time(X509_get0_notAfter(x), &at) < 0)
-			ERR_("ts-expired", name, i, SUBJ(),
-			     "replace it with the CA's current certificate",
-			     "expired before %s", when);
+			eng_finding_add(
+			        f, "ts-expired", name, i, SUBJ(),
+			        "replace it with the CA's current certificate",
+			        "expired before %s", when);
 		if (X509_cmp_time(X509_get0_notBefore(x), &at) > 0)
-			ERR_("ts-not-yet-valid", name, i, SUBJ(), NULL,
-			     "not valid yet at %s", when);
+			eng_finding_add(f, "ts-not-yet-valid", name, i, SUBJ(),
+			                NULL, "not valid yet at %s", when);
 		if ((weak = eng_weak_signature(x)) != NULL)
-			ERR_("ts-weak-signature", name, i, SUBJ(),
-			     "API Gateway takes SHA-256 or stronger",
-			     "signed with %s", weak);
+			eng_finding_add(
+			        f, "ts-weak-signature", name, i, SUBJ(),
+			        "API Gateway takes SHA-256 or stronger",
+			        "signed with %s", weak);
 		if ((weak = eng_weak_key(x)) != NULL)
-			ERR_("ts-weak-key", name, i, SUBJ(),
-			     "API Gateway takes RSA 2048+ and EC 256+",
-			     "it has %s", weak);
+			eng_finding_add(
+			        f, "ts-weak-key", name, i, SUBJ(),
+			        "API Gateway takes RSA 2048+ and EC 256+",
+			        "it has %s", weak);
 		if (X509_check_ca(x) == 0)
-			WARN_("ts-not-ca", name, i, SUBJ(),
-			      "a truststore holds CA certificates (a "
-			      "self-signed client certificate is the "
-			      "exception)",
-			      "not a CA certificate");
+			eng_finding_add(
+			        f, "ts-not-ca", name, i, SUBJ(),
+			        "a truststore holds CA certificates (a "
+			        "self-signed client certificate is the "
+			        "exception)",
+			        "not a CA certificate");
 		/* chaining inside the file, and the length up to the root */
 		if (X509_check_issued(x, x) == X509_V_OK) {
 			struct ts_ent *e = &v[v[i].first];
@@ -628,8 +631,10 @@ void eng_ts_lint(STACK_OF(X509) * certs, const char *name, time_t at,
 				        1;
 			}
 			if (!e->self_ok)
-				ERR_("ts-signature", name, i, SUBJ(), NULL,
-				     "its self-signature does not verify");
+				eng_finding_add(
+				        f, "ts-signature", name, i, SUBJ(),
+				        NULL,
+				        "its self-signature does not verify");
 			ERR_clear_error();
 			continue;
 		}
@@ -637,37 +642,45 @@ void eng_ts_lint(STACK_OF(X509) * certs, const char *name, time_t at,
 			char *iname = eng_name_str(X509_get_issuer_name(x));
 
 			if (v[i].gaveup)
-				ERR_("ts-signature", name, i, SUBJ(),
-				     "give the CA certificates key "
-				     "identifiers, or fewer certificates "
-				     "with one name",
-				     "%d certificates are named as its "
-				     "issuer '%s'; none of the %d examined "
-				     "verifies its signature (keygate "
-				     "examines no more)",
-				     v[i].gaveup, iname ? iname : "",
-				     v[i].examined);
+				eng_finding_add(
+				        f, "ts-signature", name, i, SUBJ(),
+				        "give the CA certificates key "
+				        "identifiers, or fewer certificates "
+				        "with one name",
+				        "%d certificates are named as its "
+				        "issuer '%s'; none of the %d examined "
+				        "verifies its signature (keygate "
+				        "examines no more)",
+				        v[i].gaveup, iname ? iname : "",
+				        v[i].examined);
 			else if (v[i].named)
-				ERR_("ts-signature", name, i, SUBJ(), NULL,
-				     "its signature does not verify with the "
-				     "key of its issuer '%s'",
-				     iname ? iname : "");
+				eng_finding_add(f, "ts-signature", name, i,
+				                SUBJ(), NULL,
+				                "its signature does not "
+				                "verify with the "
+				                "key of its issuer '%s'",
+				                iname ? iname : "");
 			else
-				ERR_("ts-chain-incomplete", name, i, SUBJ(),
-				     "add the issuer's certificate, up to the "
-				     "root",
-				     "its issuer '%s' is not in the "
-				     "truststore",
-				     iname ? iname : "");
+				eng_finding_add(
+				        f, "ts-chain-incomplete", name, i,
+				        SUBJ(),
+				        "add the issuer's certificate, up to "
+				        "the "
+				        "root",
+				        "its issuer '%s' is not in the "
+				        "truststore",
+				        iname ? iname : "");
 			OPENSSL_free(iname);
 			continue;
 		}
 		len = ts_len(&ix, &v[i]);
 		if (len > MAX_PATH)
-			ERR_("ts-chain-too-long", name, i, SUBJ(),
-			     "API Gateway takes at most 4 certificates from a "
-			     "client certificate's issuer to the root",
-			     "%d certificates from it to its root", len);
+			eng_finding_add(
+			        f, "ts-chain-too-long", name, i, SUBJ(),
+			        "API Gateway takes at most 4 certificates "
+			        "from a "
+			        "client certificate's issuer to the root",
+			        "%d certificates from it to its root", len);
 	}
 out:
 	EVP_MD_free(sha256);

@@ -32,16 +32,11 @@ for r in $(seq "$rounds"); do
 	nk=$({ cat fail.k* 2>/dev/null || true; } | wc -l)
 	nc=$({ cat fail.c* 2>/dev/null || true; } | wc -l)
 	echo "parallel round $r: $nk of $((PROCS * KEYS)) key generations and $nc of $((PROCS * CSRS)) CSRs failed"
-	# SoftHSM2 can still fail a C_GenerateKeyPair for good when the
-	# search that would prove it made nothing fails too (about one key in
-	# 2 000 operations here): keygate then refuses to retry, names the
-	# call and leaves nothing behind (checked below). Such a failure is
-	# counted, not hidden; more than one in a round fails the test.
-	check "round $r: at most one key generation failed ($nk)" test "$nk" -le 1
-	if [ "$nk" -gt 0 ]; then
-		check "round $r: the failure names the call" \
-			grep -q "C_GenerateKeyPair on token 'par' failed\|C_" err.k*
-	fi
+	# SoftHSM2 keeps a store it failed to read broken for the process;
+	# where the search that proves a failed C_GenerateKeyPair made
+	# nothing fails too, keygate starts the module anew and searches
+	# there (about one key in 2 000 operations failed before it did)
+	equal "round $r: key generations that failed" "$nk" 0
 	equal "round $r: CSRs that failed" "$nc" 0
 	if [ $((nk + nc)) -gt 0 ]; then
 		grep -hv -e '^wrote ' -e '^generated ' err.* | sort | uniq -c | sort -rn | sed 5q >&2 || true

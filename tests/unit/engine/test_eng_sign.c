@@ -346,21 +346,63 @@ static void test_csr_forms(void **state)
 
 static void test_export_verdict(void **state)
 {
-	assert_null(eng_export_refusal(ENG_TARGET_ACM_INTEGRATED, "RSA", 2048,
-	                               0, 1));
-	assert_null(eng_export_refusal(ENG_TARGET_ACM_INTEGRATED, "RSA", 1024,
-	                               0, 1));
-	assert_non_null(strstr(eng_export_refusal(ENG_TARGET_ACM_INTEGRATED,
-	                                          "RSA", 2048, 1, 0),
-	                       "key-not-exportable"));
-	assert_non_null(strstr(eng_export_refusal(ENG_TARGET_ACM_INTEGRATED,
-	                                          "RSA", 2048, -1, 1),
-	                       "key-not-exportable"));
-	assert_non_null(strstr(eng_export_refusal(ENG_TARGET_ACM_INTEGRATED,
-	                                          "P-256", 256, 0, 1),
-	                       "key-algorithm"));
-	assert_null(eng_export_refusal(ENG_TARGET_ACM, "P-256", 256, 0, 1));
-	assert_non_null(eng_export_refusal(ENG_TARGET_ACM, "RSA", 8192, 0, 1));
+	static const struct {
+		enum eng_target t;
+		const char *alg;
+		int bits, sensitive, extractable;
+		const char *code, *reason;
+	} cases[] = {
+	        {ENG_TARGET_ACM_INTEGRATED, "RSA", 2048, 0, 1, NULL, NULL},
+	        {ENG_TARGET_ACM_INTEGRATED, "RSA", 1024, 0, 1, NULL, NULL},
+	        {ENG_TARGET_ACM_INTEGRATED, "RSA", 2048, 1, 0,
+	         "key-not-exportable",
+	         "the key is sensitive and not extractable"},
+	        {ENG_TARGET_ACM_INTEGRATED, "RSA", 2048, -1, 1,
+	         "key-not-exportable", "the key is sensitive"},
+	        {ENG_TARGET_ACM_INTEGRATED, "RSA", 2048, 0, -1,
+	         "key-not-exportable", "the key is not extractable"},
+	        /* not exportable is said first, whatever the algorithm */
+	        {ENG_TARGET_ACM_INTEGRATED, "P-256", 256, 1, 1,
+	         "key-not-exportable", "the key is sensitive"},
+	        {ENG_TARGET_ACM_INTEGRATED, "P-256", 256, 0, 1,
+	         "key-algorithm",
+	         "services integrated with ACM take RSA 1024 and 2048 only"},
+	        {ENG_TARGET_ACM, "P-256", 256, 0, 1, NULL, NULL},
+	        {ENG_TARGET_ACM, "RSA", 8192, 0, 1, "key-algorithm",
+	         "ACM takes RSA 1024-4096 and EC P-256/384/521 only"},
+	        {ENG_TARGET_ACM, NULL, 0, 0, 1, "key-algorithm", NULL},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct eng_export_verdict v = eng_export_verdict(
+		        cases[i].t, cases[i].alg, cases[i].bits,
+		        cases[i].sensitive, cases[i].extractable);
+		struct eng_findings f = {0};
+		int added = eng_export_check(&f, cases[i].t, cases[i].alg,
+		                             cases[i].bits, cases[i].sensitive,
+		                             cases[i].extractable, "key");
+
+		if (cases[i].code == NULL) {
+			assert_null(v.code);
+		} else {
+			assert_string_equal(v.code, cases[i].code);
+			if (cases[i].reason != NULL)
+				assert_string_equal(v.reason, cases[i].reason);
+		}
+		/* the export gate's own finding: key-not-exportable only */
+		assert_int_equal(added,
+		                 cases[i].code != NULL &&
+		                         strcmp(cases[i].code,
+		                                "key-not-exportable") == 0);
+		assert_int_equal(f.n, (size_t)added);
+		if (added) {
+			assert_string_equal(f.v[0].code, "key-not-exportable");
+			assert_non_null(strstr(f.v[0].message, v.state));
+			assert_string_equal(f.v[0].hint, eng_fallback_hint);
+		}
+		eng_findings_free(&f);
+	}
 }
 
 /* issue 9 #18: ACM takes P-256/384/521 by curve, not by bit count */
