@@ -33,6 +33,10 @@ struct eng_trust_counts {
 };
 extern struct eng_trust_counts eng_trust_counts;
 
+/* API Gateway: at most four certificates on a path, the client's and the
+ * root's included */
+#define ENG_MAX_PATH 4
+
 /*
  * The certificates of sk, each once (its first copy, X509_cmp), in sk's
  * order: a new stack with references of its own (sk_X509_pop_free);
