@@ -132,12 +132,17 @@ static enum kg_code read_input(const char *path, struct eng_input *to,
 	to->name = path;
 	to->buf = NULL;
 	to->len = 0;
+	to->size = 0;
 	if (path == NULL)
 		return KG_OK;
-	/* slots 0-3 are ENG_IN_CERT, _KEY, _CHAIN, _OLD */
-	rc = eng_input_read(path, (enum eng_input_kind)slot, to,
-	                    &in->buf[slot], err);
-	in->len[slot] = to->len;
+	/* slots 0-3 are ENG_IN_CERT, _KEY, _CHAIN, _OLD; a few times ACM's
+	 * limit is read, what is larger only measured (size-limit) */
+	rc = kg_file_read_head(path,
+	                       eng_acm_limit((enum eng_input_kind)slot) *
+	                               ENG_ACM_READ_FACTOR,
+	                       &in->buf[slot], &in->len[slot], &to->size, err);
+	to->buf = in->buf[slot];
+	to->len = in->len[slot];
 	return rc;
 }
 

@@ -68,7 +68,7 @@ enum kg_code kg_file_check_writable(const char *path, int force,
 
 /*
  * Caps for inputs by their job (kg_file_read_max). ACM's own limits bound
- * the gate's inputs (engine/eng_gate.c reads those).
+ * the gate's inputs (cli/cli_cmd_bundle.c reads those with kg_file_read_head).
  */
 /* a truststore or a file of certificates: 100 000 CAs are ~50 MiB */
 #define KG_CAP_TRUSTSTORE (64u * 1024 * 1024)

@@ -77,22 +77,19 @@ struct eng_input {
 	size_t size;
 };
 
-/* The gate's inputs, each with ACM's size limit. */
+/* The gate's inputs, and ACM's size limit for each. */
 enum eng_input_kind { ENG_IN_CERT, ENG_IN_KEY, ENG_IN_CHAIN, ENG_IN_OLD };
-
-/* Of an input, the gate reads at most this many times ACM's limit. */
-#define ENG_ACM_READ_FACTOR 4
+#define ENG_ACM_CERT_MAX  32768
+#define ENG_ACM_KEY_MAX   5120
+#define ENG_ACM_CHAIN_MAX 2097152
+size_t eng_acm_limit(enum eng_input_kind kind);
 
 /*
- * Reads path (NULL: not given) as a gate input of that kind into *to:
- * at most ENG_ACM_READ_FACTOR times ACM's limit for it (certificate
- * 32 768 bytes, key 5 120, chain 2 097 152). A larger input is read no
- * further: to->size says how large it is, and the gate reports size-limit
- * and checks the part read. *buf: what to free() (NULL if not given).
+ * Of an input, read at most this many times ACM's limit: a larger one is
+ * read no further, its size goes in eng_input.size, and the gate reports
+ * size-limit and checks the part read.
  */
-enum kg_code eng_input_read(const char *path, enum eng_input_kind kind,
-                            struct eng_input *to, unsigned char **buf,
-                            struct kg_err *err);
+#define ENG_ACM_READ_FACTOR 4
 
 struct eng_acm_req {
 	struct eng_input cert, key, chain, old;

@@ -1,6 +1,5 @@
-/* The ACM import gate and the export verdict. */
+/* The ACM import gate: every rule on a certificate, its key and chain. */
 #include "engine/eng_gate.h"
-#include "common/kg_time.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -15,117 +14,11 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "common/kg_file.h"
 #include "common/kg_pub.h"
+#include "common/kg_time.h"
 #include "engine/eng.h"
+#include "engine/eng_acm.h"
 #include "engine/eng_pem.h"
-
-#define ACM_CERT_MAX  32768
-#define ACM_KEY_MAX   5120
-#define ACM_CHAIN_MAX 2097152
-
-enum kg_code eng_target_parse(const char *s, enum eng_target *out,
-                              struct kg_err *err)
-{
-	if (s == NULL || strcmp(s, "acm-integrated") == 0)
-		*out = ENG_TARGET_ACM_INTEGRATED;
-	else if (strcmp(s, "acm") == 0)
-		*out = ENG_TARGET_ACM;
-	else
-		return kg_err_set(err, KG_E_USAGE,
-		                  "unknown target '%s': use acm-integrated "
-		                  "(RSA 1024/2048) or acm",
-		                  s);
-	return KG_OK;
-}
-
-const char *eng_target_name(enum eng_target t)
-{
-	return t == ENG_TARGET_ACM ? "acm" : "acm-integrated";
-}
-
-const char *eng_key_acm_alg(const EVP_PKEY *k)
-{
-	static const char *const nist[] = {"P-256", "P-384", "P-521"};
-	char group[64];
-	size_t glen = 0, i;
-	const char *name;
-	int nid;
-
-	if (EVP_PKEY_is_a(k, "RSA") || EVP_PKEY_is_a(k, "KG-RSA"))
-		return "RSA";
-	if (!(EVP_PKEY_is_a(k, "EC") || EVP_PKEY_is_a(k, "KG-EC")) ||
-	    !EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME,
-	                                    group, sizeof(group), &glen)) {
-		ERR_clear_error();
-		return NULL;
-	}
-	nid = OBJ_sn2nid(group);
-	name = nid != NID_undef ? EC_curve_nid2nist(nid) : NULL;
-	for (i = 0; name != NULL && i < sizeof(nist) / sizeof(nist[0]); i++)
-		if (strcmp(name, nist[i]) == 0)
-			return nist[i];
-	return NULL;
-}
-
-int eng_key_algorithm_ok(enum eng_target t, const char *alg, int bits)
-{
-	if (alg == NULL)
-		return 0;
-	if (strcmp(alg, "RSA") == 0)
-		return bits == 1024 || bits == 2048 ||
-		       (t == ENG_TARGET_ACM && (bits == 3072 || bits == 4096));
-	return t == ENG_TARGET_ACM &&
-	       (strcmp(alg, "P-256") == 0 || strcmp(alg, "P-384") == 0 ||
-	        strcmp(alg, "P-521") == 0);
-}
-
-const char eng_fallback_hint[] =
-        "keys that must stay on the HSM never leave it; for an importable "
-        "key use the software fallback: keygate bundle fallback --subject "
-        "DN --out DIR";
-
-struct eng_export_verdict eng_export_verdict(enum eng_target t,
-                                             const char *alg, int bits,
-                                             int sensitive, int extractable)
-{
-	struct eng_export_verdict v = {NULL, NULL, NULL};
-
-	if (sensitive != 0 || extractable != 1) {
-		v.code = "key-not-exportable";
-		v.state = sensitive != 0 && extractable != 1
-		                  ? "sensitive and not extractable"
-		          : sensitive != 0 ? "sensitive"
-		                           : "not extractable";
-		v.reason = sensitive != 0 && extractable != 1
-		                   ? "the key is sensitive and not extractable"
-		           : sensitive != 0 ? "the key is sensitive"
-		                            : "the key is not extractable";
-	} else if (!eng_key_algorithm_ok(t, alg, bits)) {
-		v.code = "key-algorithm";
-		v.reason = t == ENG_TARGET_ACM
-		                   ? "ACM takes RSA 1024-4096 and EC "
-		                     "P-256/384/521 only"
-		                   : "services integrated with ACM take RSA "
-		                     "1024 and 2048 only";
-	}
-	return v;
-}
-
-int eng_export_check(struct eng_findings *f, enum eng_target t,
-                     const char *alg, int bits, int sensitive, int extractable,
-                     const char *input)
-{
-	struct eng_export_verdict v =
-	        eng_export_verdict(t, alg, bits, sensitive, extractable);
-
-	if (v.code == NULL || strcmp(v.code, "key-not-exportable") != 0)
-		return 0;
-	eng_finding_add(f, v.code, input, -1, NULL, eng_fallback_hint,
-	                "the token key is %s; it cannot leave the token",
-	                v.state);
-	return 1;
-}
 
 /* ---- inputs ---------------------------------------------------------- */
 
@@ -217,7 +110,7 @@ static STACK_OF(X509) * certs_of(const struct eng_input *in,
  * usage says. X509_check_issued(x, x) would also demand keyCertSign, and
  * so call a self-signed server or client certificate chain-missing.
  */
-static int self_issued(X509 *x)
+int eng_self_issued(X509 *x)
 {
 	int r = X509_self_signed(x, 1);
 
@@ -407,7 +300,7 @@ static void chain_rules(const struct eng_acm_req *r, X509 *leaf,
 		}
 	}
 	/* the path from the leaf up, with OpenSSL's issuer check */
-	while (!self_issued(cur)) {
+	while (!eng_self_issued(cur)) {
 		int next = -1;
 
 		for (i = 0; i < n && next < 0; i++)
@@ -461,7 +354,7 @@ static void chain_rules(const struct eng_acm_req *r, X509 *leaf,
 			 * certificates linked by name to another, and a root
 			 * that may sit past the missing link
 			 */
-			linked = self_issued(c) && X509_check_ca(c) > 0;
+			linked = eng_self_issued(c) && X509_check_ca(c) > 0;
 			for (j = 0; j < n && !linked; j++)
 				linked = j != i &&
 				         (X509_NAME_cmp(
@@ -609,8 +502,8 @@ static void reimport_rules(const struct eng_acm_req *r, X509 *leaf, X509 *old,
 
 /* ---- the gate -------------------------------------------------------- */
 
-static void size_rule(const struct eng_input *in, size_t max, const char *what,
-                      struct eng_findings *f)
+void eng_size_rule(const struct eng_input *in, size_t max, const char *what,
+                   struct eng_findings *f)
 {
 	if (in->size == SIZE_MAX)
 		eng_finding_add(f, "size-limit", in->name, -1, NULL, NULL,
@@ -630,29 +523,11 @@ static void size_rule(const struct eng_input *in, size_t max, const char *what,
 		                what, in->len, max);
 }
 
-enum kg_code eng_input_read(const char *path, enum eng_input_kind kind,
-                            struct eng_input *to, unsigned char **buf,
-                            struct kg_err *err)
+size_t eng_acm_limit(enum eng_input_kind kind)
 {
-	size_t max = kind == ENG_IN_KEY     ? ACM_KEY_MAX
-	             : kind == ENG_IN_CHAIN ? ACM_CHAIN_MAX
-	                                    : ACM_CERT_MAX;
-	size_t len = 0, more = 0;
-	enum kg_code rc;
-
-	memset(to, 0, sizeof(*to));
-	to->name = path;
-	*buf = NULL;
-	if (path == NULL)
-		return KG_OK;
-	rc = kg_file_read_head(path, max * ENG_ACM_READ_FACTOR, buf, &len,
-	                       &more, err);
-	if (rc != KG_OK)
-		return rc;
-	to->buf = *buf;
-	to->len = len;
-	to->size = more;
-	return KG_OK;
+	return kind == ENG_IN_KEY     ? ENG_ACM_KEY_MAX
+	       : kind == ENG_IN_CHAIN ? ENG_ACM_CHAIN_MAX
+	                              : ENG_ACM_CERT_MAX;
 }
 
 enum kg_code eng_acm_check(const struct eng_acm_req *r, struct eng_findings *f,
@@ -676,7 +551,7 @@ enum kg_code eng_acm_check(const struct eng_acm_req *r, struct eng_findings *f,
 		goto out;
 	}
 	/* the certificate */
-	size_rule(&r->cert, ACM_CERT_MAX, "certificate", f);
+	eng_size_rule(&r->cert, ENG_ACM_CERT_MAX, "certificate", f);
 	if (lexical(&r->cert, &sc, 0, f)) {
 		certs = certs_of(&r->cert, &sc, f);
 		if (certs != NULL && sk_X509_num(certs) > 1)
@@ -700,7 +575,7 @@ enum kg_code eng_acm_check(const struct eng_acm_req *r, struct eng_findings *f,
 		cert_rules(r, leaf, f);
 	/* the key */
 	if (r->key.buf != NULL) {
-		size_rule(&r->key, ACM_KEY_MAX, "private key", f);
+		eng_size_rule(&r->key, ENG_ACM_KEY_MAX, "private key", f);
 		if (lexical(&r->key, &sk, 0, f))
 			key = key_input(&r->key, &sk, f);
 	}
@@ -708,13 +583,13 @@ enum kg_code eng_acm_check(const struct eng_acm_req *r, struct eng_findings *f,
 		key_rules(r, key ? key : r->key_pub, leaf, f);
 	/* the chain */
 	if (r->chain.buf != NULL) {
-		size_rule(&r->chain, ACM_CHAIN_MAX, "chain", f);
+		eng_size_rule(&r->chain, ENG_ACM_CHAIN_MAX, "chain", f);
 		if (lexical(&r->chain, &sch, 1, f))
 			chain = certs_of(&r->chain, &sch, f);
 	}
 	if (leaf != NULL) {
 		eng_subject_str(leaf, subj, sizeof(subj));
-		if (self_issued(leaf)) {
+		if (eng_self_issued(leaf)) {
 			if (X509_verify(leaf, X509_get0_pubkey(leaf)) != 1)
 				eng_finding_add(f, "chain-signature",
 				                r->cert.name, 0, subj, NULL,
@@ -740,7 +615,8 @@ enum kg_code eng_acm_check(const struct eng_acm_req *r, struct eng_findings *f,
 	}
 	/* a reimport */
 	if (r->old.buf != NULL && r->old.size != 0)
-		size_rule(&r->old, ACM_CERT_MAX, "certificate it replaces", f);
+		eng_size_rule(&r->old, ENG_ACM_CERT_MAX,
+		              "certificate it replaces", f);
 	if (r->old.buf != NULL && leaf != NULL) {
 		olds = lexical(&r->old, &so, 0, f) ? certs_of(&r->old, &so, f)
 		                                   : NULL;
@@ -757,198 +633,5 @@ out:
 	eng_pem_scan_free(&sk);
 	eng_pem_scan_free(&sch);
 	eng_pem_scan_free(&so);
-	return rc;
-}
-
-/* ---- assemble -------------------------------------------------------- */
-
-enum kg_code eng_pem_private(EVP_PKEY *k, char **out, size_t *len,
-                             struct kg_err *err)
-{
-	BIO *b = BIO_new(BIO_s_secmem());
-
-	*out = NULL;
-	if (b == NULL ||
-	    !PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL)) {
-		BIO_free(b);
-		return eng_ossl_err(err, KG_E_RUNTIME,
-		                    "cannot write the private key");
-	}
-	*out = eng_bio_str(b, len);
-	BIO_free(b); /* a secure-memory BIO: cleansed on free */
-	return *out ? KG_OK : kg_err_set(err, KG_E_RUNTIME, "out of memory");
-}
-
-/* Adds the certificates of a lenient scan to pool, skipping duplicates. */
-static void pool_add(STACK_OF(X509) * pool, const struct eng_pem_scan *s)
-{
-	size_t i;
-	int j, dup;
-
-	for (i = 0; i < s->n; i++) {
-		const struct eng_pem_block *b = &s->blocks[i];
-		const unsigned char *p = b->der;
-		X509 *x;
-
-		if (b->bad || strcmp(b->label, "CERTIFICATE") != 0)
-			continue;
-		x = d2i_X509(NULL, &p, (long)b->der_len);
-		if (x == NULL)
-			continue;
-		for (dup = 0, j = 0; j < sk_X509_num(pool) && !dup; j++)
-			dup = X509_cmp(sk_X509_value(pool, j), x) == 0;
-		if (dup || !sk_X509_push(pool, x))
-			X509_free(x);
-	}
-	ERR_clear_error();
-}
-
-static int append_pem(BIO *b, X509 *x)
-{
-	return PEM_write_bio_X509(b, x);
-}
-
-enum kg_code eng_acm_assemble(const struct eng_acm_req *r, char **cert_out,
-                              char **key_out, char **chain_out,
-                              struct eng_findings *f, struct kg_err *err)
-{
-	struct eng_pem_scan sc = {0}, sk = {0}, sch = {0};
-	STACK_OF(X509) *pool = sk_X509_new_null();
-	const struct eng_pem_block *kb = NULL;
-	EVP_PKEY *key = NULL;
-	X509 *leaf = NULL, *cur;
-	BIO *bc = BIO_new(BIO_s_mem()), *bch = BIO_new(BIO_s_mem());
-	struct eng_acm_req check = *r;
-	char *cert = NULL, *chain = NULL, *kpem = NULL;
-	size_t clen = 0, chlen = 0, klen = 0, i;
-	enum kg_code rc = KG_OK;
-	int j, *used = NULL;
-
-	*cert_out = *key_out = *chain_out = NULL;
-	/* what was not read whole is not assembled: only its size-limit */
-	check.cert.size = check.key.size = check.chain.size = 0;
-	if (r->cert.size || r->key.size || r->chain.size) {
-		if (r->cert.size)
-			size_rule(&r->cert, ACM_CERT_MAX, "certificate", f);
-		if (r->key.size)
-			size_rule(&r->key, ACM_KEY_MAX, "private key", f);
-		if (r->chain.size)
-			size_rule(&r->chain, ACM_CHAIN_MAX, "chain", f);
-		goto out;
-	}
-	if (pool == NULL || bc == NULL || bch == NULL ||
-	    !eng_pem_scan(r->cert.buf, r->cert.len, &sc) ||
-	    !eng_pem_scan(r->key.buf, r->key.len, &sk) ||
-	    (r->chain.buf &&
-	     !eng_pem_scan(r->chain.buf, r->chain.len, &sch))) {
-		rc = kg_err_set(err, KG_E_RUNTIME, "out of memory");
-		goto out;
-	}
-	pool_add(pool, &sc);
-	pool_add(pool, &sch);
-	for (i = 0; i < sk.n && kb == NULL; i++)
-		if (strstr(sk.blocks[i].label, "PRIVATE KEY") != NULL)
-			kb = &sk.blocks[i];
-	if (kb == NULL || kb->bad) {
-		eng_finding_add(f, "pem-invalid", r->key.name, -1, NULL, NULL,
-		                "%s holds no readable private key",
-		                r->key.name);
-		goto out;
-	}
-	if (kb->encrypted) {
-		char hint[600];
-
-		snprintf(hint, sizeof(hint),
-		         "keygate key decrypt %s --out key-plain.pem",
-		         r->key.name);
-		eng_finding_add(f, "key-encrypted", r->key.name, -1, NULL,
-		                hint,
-		                "the private key is encrypted; ACM needs it "
-		                "unencrypted");
-		goto out;
-	}
-	if (eng_key_load(kb->der, kb->der_len, r->key.name, NULL, &key, err) !=
-	    KG_OK) {
-		eng_finding_add(f, "pem-invalid", r->key.name, -1, NULL, NULL,
-		                "%s: the private key does not parse",
-		                r->key.name);
-		goto out;
-	}
-	if (sk_X509_num(pool) == 0) {
-		eng_finding_add(f, "pem-invalid", r->cert.name, -1, NULL, NULL,
-		                "no certificate found in %s%s%s", r->cert.name,
-		                r->chain.buf ? " or " : "",
-		                r->chain.buf ? r->chain.name : "");
-		goto out;
-	}
-	/* the leaf is the key's certificate; else the first given */
-	for (j = 0; j < sk_X509_num(pool) && leaf == NULL; j++)
-		if (EVP_PKEY_eq(X509_get0_pubkey(sk_X509_value(pool, j)),
-		                key) == 1)
-			leaf = sk_X509_value(pool, j);
-	if (leaf == NULL)
-		leaf = sk_X509_value(pool, 0);
-	ERR_clear_error();
-	used = OPENSSL_zalloc((size_t)sk_X509_num(pool) * sizeof(int));
-	if (used == NULL || !append_pem(bc, leaf)) {
-		rc = kg_err_set(err, KG_E_RUNTIME, "out of memory");
-		goto out;
-	}
-	for (j = 0; j < sk_X509_num(pool); j++)
-		used[j] = sk_X509_value(pool, j) == leaf;
-	/* the path leaf -> root; what is not on it is dropped */
-	for (cur = leaf; !self_issued(cur);) {
-		int next = -1;
-
-		for (j = 0; j < sk_X509_num(pool) && next < 0; j++)
-			if (!used[j] &&
-			    X509_check_issued(sk_X509_value(pool, j), cur) ==
-			            X509_V_OK)
-				next = j;
-		if (next < 0)
-			break;
-		used[next] = 1;
-		cur = sk_X509_value(pool, next);
-		if (!append_pem(bch, cur)) {
-			rc = kg_err_set(err, KG_E_RUNTIME, "out of memory");
-			goto out;
-		}
-	}
-	ERR_clear_error();
-	cert = eng_bio_str(bc, &clen);
-	chain = eng_bio_str(bch, &chlen);
-	rc = eng_pem_private(key, &kpem, &klen, err);
-	if (rc != KG_OK || cert == NULL || chain == NULL) {
-		if (rc == KG_OK)
-			rc = kg_err_set(err, KG_E_RUNTIME, "out of memory");
-		goto out;
-	}
-	/* the result must pass the gate itself */
-	check.cert.buf = (unsigned char *)cert;
-	check.cert.len = clen;
-	check.key.buf = (unsigned char *)kpem;
-	check.key.len = klen;
-	check.chain.buf = chlen ? (unsigned char *)chain : NULL;
-	check.chain.len = chlen;
-	rc = eng_acm_check(&check, f, err);
-	if (rc != KG_OK)
-		goto out;
-	*cert_out = cert;
-	*key_out = kpem;
-	*chain_out = chain;
-	cert = chain = kpem = NULL;
-out:
-	OPENSSL_free(cert);
-	OPENSSL_free(chain);
-	if (kpem != NULL)
-		OPENSSL_clear_free(kpem, klen);
-	OPENSSL_free(used);
-	EVP_PKEY_free(key);
-	BIO_free(bc);
-	BIO_free(bch);
-	sk_X509_pop_free(pool, X509_free);
-	eng_pem_scan_free(&sc);
-	eng_pem_scan_free(&sk);
-	eng_pem_scan_free(&sch);
 	return rc;
 }
