@@ -1,7 +1,6 @@
 /* key gen, key list, key show */
 #include "cli/cli.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 
 #include "common/kg_audit.h"
 #include "common/kg_file.h"
+#include "common/kg_hex.h"
 #include "common/kg_json.h"
 #include "common/kg_secret.h"
 #include "engine/eng.h"
@@ -49,39 +49,17 @@ enum kg_code cli_key_type(const char *s, struct hsm_keygen *g,
 	                  s);
 }
 
-static int hexval(int c)
-{
-	if (isdigit(c))
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static enum kg_code parse_id(const char *s, unsigned char *id, size_t cap,
                              size_t *len, struct kg_err *err)
 {
-	size_t n = 0;
-
-	while (*s != '\0') {
-		int hi, lo;
-
-		if (*s == ':') {
-			s++;
-			continue;
-		}
-		hi = hexval((unsigned char)s[0]);
-		lo = s[1] ? hexval((unsigned char)s[1]) : -1;
-		if (hi < 0 || lo < 0 || n >= cap)
-			return kg_err_set(err, KG_E_USAGE,
-			                  "bad --id: give 1 to %zu bytes as "
-			                  "hex digits (example: --id 01a2)",
-			                  cap);
-		id[n++] = (unsigned char)(hi * 16 + lo);
-		s += 2;
-	}
-	if (n == 0)
+	if (!kg_unhex(s, id, cap, len))
+		return kg_err_set(
+		        err, KG_E_USAGE,
+		        "bad --id: give 1 to %zu bytes as hex digits "
+		        "(example: --id 01a2)",
+		        cap);
+	if (*len == 0)
 		return kg_err_set(err, KG_E_USAGE, "bad --id: empty");
-	*len = n;
 	return KG_OK;
 }
 

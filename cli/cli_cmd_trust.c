@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 
 #include "common/kg_file.h"
+#include "common/kg_hex.h"
 #include "common/kg_json.h"
 #include "engine/eng.h"
 #include "engine/eng_trust.h"
@@ -379,29 +380,9 @@ enum kg_code cli_truststore_merge(struct cli_ctx *c, const struct cli_cmd *cmd,
 /* A SHA-256 fingerprint, hex with or without colons. */
 static int parse_fp(const char *s, unsigned char fp[32])
 {
-	int n = 0, hi = -1;
+	size_t n;
 
-	for (; *s; s++) {
-		int v;
-
-		if (*s == ':')
-			continue;
-		if (*s >= '0' && *s <= '9')
-			v = *s - '0';
-		else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
-			v = (*s | 0x20) - 'a' + 10;
-		else
-			return 0;
-		if (hi < 0) {
-			hi = v;
-		} else {
-			if (n >= 32)
-				return 0;
-			fp[n++] = (unsigned char)(hi * 16 + v);
-			hi = -1;
-		}
-	}
-	return n == 32 && hi < 0;
+	return kg_unhex(s, fp, 32, &n) && n == 32;
 }
 
 enum kg_code cli_truststore_remove(struct cli_ctx *c,

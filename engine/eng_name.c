@@ -10,6 +10,8 @@
 #include <openssl/err.h>
 #include <openssl/objects.h>
 
+#include "common/kg_hex.h"
+
 /* The longest dotted OID taken as an attribute type (OpenSSL prints at
  * most 80 characters of one). */
 #define MAX_OID_TEXT 64
@@ -67,16 +69,6 @@ int eng_is_ip(const char *s)
 
 /* ---- splitting with escapes ------------------------------------------ */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /*
  * Copies s[0..n) into a new string, resolving escapes and trimming
  * unescaped blanks at both ends; *outlen is its length, which is more than
@@ -98,10 +90,10 @@ static char *unescape(const char *s, size_t n, size_t *outlen)
 				free(o);
 				return NULL;
 			}
-			if (i + 2 < n && hexval(s[i + 1]) >= 0 &&
-			    hexval(s[i + 2]) >= 0) {
-				o[j++] = (char)(hexval(s[i + 1]) * 16 +
-				                hexval(s[i + 2]));
+			if (i + 2 < n && kg_hexval(s[i + 1]) >= 0 &&
+			    kg_hexval(s[i + 2]) >= 0) {
+				o[j++] = (char)(kg_hexval(s[i + 1]) * 16 +
+				                kg_hexval(s[i + 2]));
 				i += 2;
 			} else {
 				o[j++] = s[++i];
