@@ -402,6 +402,7 @@ enum kg_code cli_bundle_fallback(struct cli_ctx *c, const struct cli_cmd *cmd,
 {
 	const char *dir = cli_opt(cmd, a, "out");
 	const char *type = cli_opt(cmd, a, "type");
+	const struct eng_key_type *kt = NULL;
 	struct eng_request req = {0};
 	enum eng_target target;
 	X509_NAME *subject = NULL;
@@ -413,8 +414,6 @@ enum kg_code cli_bundle_fallback(struct cli_ctx *c, const struct cli_cmd *cmd,
 	struct out_file fs[2];
 	struct kg_err err;
 	enum kg_code rc;
-	int rsa_bits = 0;
-	const char *curve = NULL;
 
 	if (type == NULL)
 		type = "rsa:2048";
@@ -423,44 +422,18 @@ enum kg_code cli_bundle_fallback(struct cli_ctx *c, const struct cli_cmd *cmd,
 		rc = kg_err_set(&err, KG_E_USAGE,
 		                "bundle fallback needs --subject DN and --out "
 		                "DIR");
-	if (rc == KG_OK) {
-		if (strcmp(type, "rsa:1024") == 0 ||
-		    strcmp(type, "rsa:2048") == 0 ||
-		    strcmp(type, "rsa:3072") == 0 ||
-		    strcmp(type, "rsa:4096") == 0)
-			rsa_bits = atoi(type + 4);
-		else if (strcmp(type, "ec:p256") == 0)
-			curve = "P-256";
-		else if (strcmp(type, "ec:p384") == 0)
-			curve = "P-384";
-		else if (strcmp(type, "ec:p521") == 0)
-			curve = "P-521";
-		else
-			rc = kg_err_set(&err, KG_E_USAGE,
-			                "unsupported key type '%s'", type);
-	}
-	if (rc == KG_OK &&
-	    !eng_key_algorithm_ok(target, rsa_bits ? "RSA" : curve, rsa_bits))
-		rc = kg_err_set(
-		        &err, KG_E_USAGE,
-		        "%s keys are not accepted for %s (it takes RSA "
-		        "1024/2048%s); choose another --type",
-		        type, eng_target_name(target),
-		        target == ENG_TARGET_ACM ? "-4096 and EC" : "");
+	if (rc == KG_OK)
+		rc = eng_fallback_type(target, type, &kt, &err);
 	if (rc == KG_OK)
 		rc = eng_digest(cli_opt(cmd, a, "digest"), &req.md, &err);
 	if (rc == KG_OK)
 		rc = eng_dn_parse(cli_opt(cmd, a, "subject"), &subject, &err);
 	if (rc == KG_OK && cli_opt(cmd, a, "san") != NULL)
 		rc = eng_san_parse(cli_opt(cmd, a, "san"), &san, &err);
+	if (rc == KG_OK)
+		rc = eng_key_type_new(kt, &k, &err);
 	if (rc != KG_OK)
 		goto fail;
-	k = rsa_bits ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)rsa_bits)
-	             : EVP_PKEY_Q_keygen(NULL, NULL, "EC", curve);
-	if (k == NULL) {
-		rc = eng_ossl_err(&err, KG_E_RUNTIME, "key generation failed");
-		goto fail;
-	}
 	req.subject = subject;
 	req.san = san;
 	rc = eng_csr_build(&req, k, &csr, &err);

@@ -16,37 +16,18 @@
 #include "engine/eng.h"
 #include "engine/eng_gate.h"
 
-static const struct {
-	const char *name;
-	enum hsm_key_type type;
-	int bits, nid;
-} key_types[] = {
-        {"rsa:1024", HSM_KEY_RSA, 1024, 0},
-        {"rsa:2048", HSM_KEY_RSA, 2048, 0},
-        {"rsa:3072", HSM_KEY_RSA, 3072, 0},
-        {"rsa:4096", HSM_KEY_RSA, 4096, 0},
-        {"ec:p256", HSM_KEY_EC, 256, NID_X9_62_prime256v1},
-        {"ec:p384", HSM_KEY_EC, 384, NID_secp384r1},
-        {"ec:p521", HSM_KEY_EC, 521, NID_secp521r1},
-};
-
 enum kg_code cli_key_type(const char *s, struct hsm_keygen *g,
                           struct kg_err *err)
 {
-	size_t i;
+	const struct eng_key_type *kt;
+	enum kg_code rc = eng_key_type_parse(s, &kt, err);
 
-	for (i = 0; i < sizeof(key_types) / sizeof(key_types[0]); i++) {
-		if (strcasecmp(s, key_types[i].name) == 0) {
-			g->type = key_types[i].type;
-			g->bits = key_types[i].bits;
-			g->curve_nid = key_types[i].nid;
-			return KG_OK;
-		}
-	}
-	return kg_err_set(err, KG_E_USAGE,
-	                  "unsupported key type '%s': use rsa:1024, rsa:2048, "
-	                  "rsa:3072, rsa:4096, ec:p256, ec:p384 or ec:p521",
-	                  s);
+	if (rc != KG_OK)
+		return rc;
+	g->type = kt->curve ? HSM_KEY_EC : HSM_KEY_RSA;
+	g->bits = kt->bits;
+	g->curve_nid = kt->curve_nid;
+	return KG_OK;
 }
 
 static enum kg_code parse_id(const char *s, unsigned char *id, size_t cap,

@@ -53,6 +53,32 @@ struct eng_export_verdict eng_export_verdict(enum eng_target t,
                                              const char *alg, int bits,
                                              int sensitive, int extractable);
 
+/*
+ * A key type as --type and manifests name it ("rsa:2048", "ec:p256", any
+ * case): bits (RSA modulus, or the curve's), and for EC the curve's NID
+ * and ACM name ("P-256"), else 0 and NULL.
+ */
+struct eng_key_type {
+	const char *name;
+	int bits;
+	int curve_nid;
+	const char *curve;
+};
+/* *out: a static row. An unknown type is KG_E_USAGE, listing the types. */
+enum kg_code eng_key_type_parse(const char *s, const struct eng_key_type **out,
+                                struct kg_err *err);
+
+/*
+ * bundle fallback's key type: type (eng_key_type_parse) if target t takes
+ * it, else KG_E_USAGE saying what t takes. *out: a static row.
+ */
+enum kg_code eng_fallback_type(enum eng_target t, const char *type,
+                               const struct eng_key_type **out,
+                               struct kg_err *err);
+/* A new software key of type kt. *out: EVP_PKEY_free. */
+enum kg_code eng_key_type_new(const struct eng_key_type *kt, EVP_PKEY **out,
+                              struct kg_err *err);
+
 /* What to do instead when a token key may not leave: the fallback. */
 extern const char eng_fallback_hint[];
 
