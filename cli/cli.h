@@ -143,6 +143,8 @@ int cli_pool_run(size_t n, int workers, const struct cli_pool_ops *ops,
 int cli_jobs_default(void);
 /* --jobs N (NULL: the default). */
 enum kg_code cli_jobs(const char *s, int *out, struct kg_err *err);
+/* No more workers than items, and at least one. */
+int cli_jobs_for(int jobs, size_t items);
 
 /*
  * An audit record for a token operation, and the strings it owns; for

@@ -394,8 +394,7 @@ static enum kg_code sign_batch(struct cli_ctx *c, const struct cli_cmd *cmd,
 		               &b->n, &err);
 	if (rc == KG_OK)
 		rc = kg_file_out_dir(outd, 0755, &err);
-	if (rc == KG_OK && (size_t)jobs > b->n)
-		jobs = b->n > 0 ? (int)b->n : 1;
+	jobs = cli_jobs_for(jobs, b->n);
 	if (rc == KG_OK)
 		rc = cli_key_workers(key, cli_opt(cmd, a, "ca-key"), jobs,
 		                     &sb.wkeys, &b->jobs, &err);

@@ -518,8 +518,7 @@ enum kg_code cli_csr_manifest(struct cli_ctx *c, const struct cli_cmd *cmd,
 	if (rc == KG_OK)
 		rc = hsm_token_open(tok, &c->hconf, HSM_LOGIN_USER | HSM_RW,
 		                    &t, &err);
-	if (rc == KG_OK && (size_t)jobs > b->n)
-		jobs = (int)b->n;
+	jobs = cli_jobs_for(jobs, b->n);
 	if (rc == KG_OK) {
 		mb.tok = calloc((size_t)jobs, sizeof(*mb.tok));
 		if (mb.tok == NULL)

@@ -272,6 +272,13 @@ int cli_jobs_default(void)
 	return n < 1 ? 1 : n > CLI_MAX_JOBS ? CLI_MAX_JOBS : (int)n;
 }
 
+int cli_jobs_for(int jobs, size_t items)
+{
+	if (items < 1)
+		items = 1;
+	return (size_t)jobs > items ? (int)items : jobs;
+}
+
 enum kg_code cli_jobs(const char *s, int *out, struct kg_err *err)
 {
 	char *end;

@@ -112,11 +112,30 @@ static void test_jobs(void **state)
 	assert_true(v >= 1 && v <= CLI_MAX_JOBS);
 }
 
+/* no more workers than items, at least one (manifest and batch sign) */
+static void test_jobs_for(void **state)
+{
+	static const struct {
+		int jobs;
+		size_t items;
+		int want;
+	} cases[] = {
+	        {4, 10, 4}, {4, 4, 4}, {4, 3, 3},
+	        {4, 1, 1},  {4, 0, 1}, {64, (size_t)1 << 40, 64},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(cli_jobs_for(cases[i].jobs, cases[i].items),
+		                 cases[i].want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_order),
 	        cmocka_unit_test(test_jobs),
+	        cmocka_unit_test(test_jobs_for),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
