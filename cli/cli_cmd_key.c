@@ -287,9 +287,9 @@ enum kg_code cli_key_decrypt(struct cli_ctx *c, const struct cli_cmd *cmd,
 	if (rc == KG_OK && src != NULL)
 		rc = kg_secret_from_source(src, "passphrase", &pass, &err);
 	else if (rc == KG_OK && eng_key_encrypted(buf, len) &&
-	         c->hconf.may_prompt) {
+	         c->hconf.prompt != NULL) {
 		snprintf(prompt, sizeof(prompt), "passphrase for %s", in);
-		rc = kg_secret_prompt(prompt, &pass, &err);
+		rc = c->hconf.prompt(prompt, &pass, &err);
 	}
 	if (rc == KG_OK)
 		rc = eng_key_load(buf, len, in, pass ? pass->buf : NULL, &k,

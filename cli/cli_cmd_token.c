@@ -130,7 +130,12 @@ enum kg_code cli_token_init(struct cli_ctx *c, const struct cli_cmd *cmd,
 		rc = hsm_softhsm_prepare(dir, &conf, &err);
 		if (rc != KG_OK)
 			goto fail;
-		if (c->hconf.module == NULL) {
+		if (setenv("SOFTHSM2_CONF", conf, 1) != 0) {
+			rc = kg_err_set(&err, KG_E_RUNTIME,
+			                "cannot set SOFTHSM2_CONF");
+			goto fail;
+		}
+		if (c->module == NULL) { /* --module, not KEYGATE_MODULE */
 			module = hsm_softhsm_module();
 			if (module == NULL) {
 				rc = kg_err_set(&err, KG_E_TOKEN,

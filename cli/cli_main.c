@@ -1,6 +1,7 @@
 /* keygate: main(), the command table, top-level --help and --version. */
 #include "cli/cli.h"
 #include "common/kg_harden.h"
+#include "common/kg_secret.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -360,7 +361,16 @@ int main(int argc, char **argv)
 	c.now = time(NULL);
 	c.hconf.warn = cli_warn;
 	c.hconf.warn_arg = &c;
-	c.hconf.may_prompt = isatty(STDIN_FILENO);
+	/* hsm/ reads no environment and prompts on no terminal: here */
+	c.hconf.prompt = isatty(STDIN_FILENO) ? kg_secret_prompt : NULL;
+	c.hconf.pin = getenv("KEYGATE_PIN");
+	c.hconf.so_pin = getenv("KEYGATE_SO_PIN");
+	{
+		const char *r = getenv("KEYGATE_RETRIES");
+
+		if (r != NULL && *r >= '0' && *r <= '9' && r[1] == '\0')
+			hsm_set_retries(*r - '0');
+	}
 	/* global options, then GROUP VERB */
 	for (i = 1; i < argc; i++) {
 		int g;
@@ -439,7 +449,7 @@ int main(int argc, char **argv)
 	}
 	if (c.audit == NULL)
 		c.audit = getenv("KEYGATE_AUDIT");
-	c.hconf.module = c.module ? c.module : NULL;
+	c.hconf.module = c.module ? c.module : getenv("KEYGATE_MODULE");
 	c.hconf.pin_source = c.pin_source;
 	rc = cmd->fn(&c, cmd, &a);
 	json_decref(c.warnings);

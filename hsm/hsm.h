@@ -13,18 +13,35 @@
 
 #include "common/kg_err.h"
 
+struct kg_secret;
+
 struct hsm_token; /* a token with an open session; body in hsm_token.c */
 struct hsm_key;   /* a private key on an open token; body in hsm_key.c */
 
 /* Where modules and PINs come from, beyond what a URI says. */
+/*
+ * What the caller tells hsm/ of its environment: hsm/ reads no
+ * environment variable and prompts on no terminal itself.
+ */
 struct hsm_conf {
 	const char *module; /* --module, else KEYGATE_MODULE; may be NULL */
 	const char *pin_source; /* --pin-source; may be NULL */
-	int may_prompt;         /* a prompt is allowed (stdin is a tty) */
+	const char *pin;    /* a PIN given as is (KEYGATE_PIN); may be NULL */
+	const char *so_pin; /* the same for the SO PIN (KEYGATE_SO_PIN) */
+	/* asks for a secret on a terminal ("PIN for token 'ci'"); NULL: no
+	 * prompt can be made */
+	enum kg_code (*prompt)(const char *what, struct kg_secret **out,
+	                       struct kg_err *err);
 	/* warnings (pin-value in a URI, ...); may be NULL */
 	void (*warn)(void *arg, const char *msg);
 	void *warn_arg;
 };
+
+/*
+ * Start-up, before any thread: how many times a transient PKCS#11
+ * failure is tried again (0-9; HSM_RETRIES by default).
+ */
+void hsm_set_retries(int n);
 
 /* ---- token list ------------------------------------------------------ */
 
@@ -104,8 +121,9 @@ enum kg_code hsm_token_init(const char *uri, const char *label,
 
 /*
  * Writes DIR/softhsm2.conf and DIR/tokens for a private SoftHSM2 token
- * store and points this process at it (SOFTHSM2_CONF). On success *conf_out
- * is the absolute path of the config (caller frees with free()).
+ * store. On success *conf_out is the absolute path of the config (caller
+ * frees with free()); pointing the process at it (SOFTHSM2_CONF) is the
+ * caller's.
  */
 enum kg_code hsm_softhsm_prepare(const char *dir, char **conf_out,
                                  struct kg_err *err);

@@ -62,7 +62,9 @@ struct hsm_token {
  * logged in as before: for a module that keeps a token it could not read
  * broken for the rest of the process (SoftHSM2 under a parallel writer).
  * Every object handle of t is void after it, so it is refused
- * (KG_E_TOKEN) while t has forks or live keys; t itself stays usable.
+ * (KG_E_TOKEN) while t has forks or live keys. The module stays loaded:
+ * if the token cannot be opened again, t holds no session and every
+ * later call on it fails cleanly.
  */
 enum kg_code hsm_token_restart(struct hsm_token *t, struct kg_err *err);
 

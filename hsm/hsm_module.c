@@ -62,8 +62,6 @@ enum kg_code hsm_modset_open(P11KitUri *uri, const struct hsm_conf *conf,
 	}
 	if (path == NULL && name == NULL && conf != NULL)
 		path = conf->module;
-	if (path == NULL && name == NULL)
-		path = getenv("KEYGATE_MODULE");
 	if (path != NULL && *path == '\0')
 		path = NULL;
 

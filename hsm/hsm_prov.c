@@ -14,6 +14,7 @@
 #include "hsm/hsm_int.h"
 
 #include <stdarg.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -583,6 +584,7 @@ static int prov_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 }
 
 static OSSL_PROVIDER *prov_ours;
+static pthread_once_t prov_once = PTHREAD_ONCE_INIT;
 
 /* Drops our reference so that OpenSSL's own cleanup can free it. */
 static void prov_unload(void)
@@ -591,23 +593,29 @@ static void prov_unload(void)
 	prov_ours = NULL;
 }
 
-/* Loads our provider once per process; the default still autoloads. */
+/*
+ * Process-wide, once (pthread_once: batch workers wrap keys at the same
+ * time): our provider is added and loaded, and unloaded at exit.
+ * try_load with retain_fallbacks: the default provider keeps loading
+ * itself when first needed, as it does without us. (Loading it explicitly
+ * after a PKCS#11 module has used OpenSSL in this process leaks it in
+ * OpenSSL 3.0.)
+ */
+static void prov_load_once(void)
+{
+	if (!OSSL_PROVIDER_add_builtin(NULL, PROV_NAME, prov_init))
+		return;
+	prov_ours = OSSL_PROVIDER_try_load(NULL, PROV_NAME, 1);
+	/* registered after OpenSSL's own atexit handler, so it runs first */
+	if (prov_ours != NULL)
+		atexit(prov_unload);
+}
+
 static enum kg_code hsm_prov_load(struct kg_err *err)
 {
-	if (prov_ours != NULL)
-		return KG_OK;
-	/*
-	 * try_load with retain_fallbacks: the default provider keeps loading
-	 * itself when first needed, as it does without us. (Loading it
-	 * explicitly after a PKCS#11 module has used OpenSSL in this process
-	 * leaks it in OpenSSL 3.0.)
-	 */
-	if (!OSSL_PROVIDER_add_builtin(NULL, PROV_NAME, prov_init) ||
-	    (prov_ours = OSSL_PROVIDER_try_load(NULL, PROV_NAME, 1)) == NULL)
+	if (pthread_once(&prov_once, prov_load_once) != 0 || prov_ours == NULL)
 		return kg_err_set(err, KG_E_RUNTIME,
 		                  "cannot start the token key provider");
-	/* registered after OpenSSL's own atexit handler, so it runs first */
-	atexit(prov_unload);
 	return KG_OK;
 }
 

@@ -156,18 +156,11 @@ int hsm_rv_transient(CK_RV rv)
 	}
 }
 
-static int max_retries(void)
-{
-	static int n = -1;
-	const char *s;
+static int retries = HSM_RETRIES;
 
-	if (n < 0) {
-		s = getenv("KEYGATE_RETRIES");
-		n = HSM_RETRIES;
-		if (s != NULL && *s >= '0' && *s <= '9' && s[1] == '\0')
-			n = *s - '0';
-	}
-	return n;
+void hsm_set_retries(int n)
+{
+	retries = n < 0 ? 0 : n > 9 ? 9 : n;
 }
 
 void hsm_pause(int n)
@@ -190,7 +183,7 @@ void hsm_pause(int n)
 
 int hsm_again(CK_RV rv, int *tries)
 {
-	if (rv == CKR_OK || !hsm_rv_transient(rv) || *tries >= max_retries())
+	if (rv == CKR_OK || !hsm_rv_transient(rv) || *tries >= retries)
 		return 0;
 	hsm_pause((*tries)++);
 	return 1;

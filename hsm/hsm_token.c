@@ -472,39 +472,51 @@ static size_t count_tokens(struct hsm_modset *m, P11KitUri *u)
 
 /* ---- PIN ------------------------------------------------------------- */
 
+/*
+ * A secret from the first source there is: a pin-source (file:, env:,
+ * fd:), a value given as is, a prompt; else KG_E_USAGE with what to give.
+ */
+static enum kg_code secret_from(const char *source, const char *value,
+                                const char *what, const char *prompt,
+                                const struct hsm_conf *conf,
+                                struct kg_secret **out, struct kg_err *err,
+                                const char *none)
+{
+	*out = NULL;
+	if (source != NULL)
+		return kg_secret_from_source(source, what, out, err);
+	if (value != NULL)
+		return kg_secret_from_string(value, out, err);
+	if (conf != NULL && conf->prompt != NULL)
+		return conf->prompt(prompt, out, err);
+	return kg_err_set(err, KG_E_USAGE, "%s", none);
+}
+
+/* The user PIN: the URI's pin-source, its pin-value, --pin-source,
+ * KEYGATE_PIN, a prompt (SPEC order). */
 static enum kg_code get_pin(P11KitUri *u, const struct hsm_conf *conf,
                             const char *label, struct kg_secret **pin,
                             struct kg_err *err)
 {
 	const char *src = p11_kit_uri_get_pin_source(u);
 	const char *val = p11_kit_uri_get_pin_value(u);
-	const char *env;
-	char prompt[80];
+	char prompt[80], none[200];
 
-	*pin = NULL;
-	if (src != NULL)
-		return kg_secret_from_source(src, "PIN", pin, err);
-	if (val != NULL) {
+	if (src == NULL && val != NULL)
 		warn(conf, "the URI carries pin-value=: the PIN may be seen "
 		           "in process lists and shell history; prefer "
 		           "pin-source= or --pin-source");
-		return kg_secret_from_string(val, pin, err);
+	if (src == NULL && val == NULL && conf != NULL) {
+		src = conf->pin_source;
+		val = src == NULL ? conf->pin : NULL;
 	}
-	if (conf != NULL && conf->pin_source != NULL)
-		return kg_secret_from_source(conf->pin_source, "PIN", pin,
-		                             err);
-	env = getenv("KEYGATE_PIN");
-	if (env != NULL)
-		return kg_secret_from_string(env, pin, err);
-	if (conf != NULL && conf->may_prompt) {
-		snprintf(prompt, sizeof(prompt), "PIN for token '%s'", label);
-		return kg_secret_prompt(prompt, pin, err);
-	}
-	return kg_err_set(err, KG_E_USAGE,
-	                  "no PIN for token '%s': give --pin-source "
-	                  "file:PATH|env:NAME|fd:N, set KEYGATE_PIN, or run "
-	                  "on a terminal",
-	                  label);
+	snprintf(prompt, sizeof(prompt), "PIN for token '%s'", label);
+	snprintf(none, sizeof(none),
+	         "no PIN for token '%s': give --pin-source "
+	         "file:PATH|env:NAME|fd:N, set KEYGATE_PIN, or run on a "
+	         "terminal",
+	         label);
+	return secret_from(src, val, "PIN", prompt, conf, pin, err, none);
 }
 
 /* ---- the object store lock (hsm_int.h) -------------------------------- */
@@ -739,60 +751,59 @@ enum kg_code hsm_token_open(const char *uri, const struct hsm_conf *conf,
 
 enum kg_code hsm_token_restart(struct hsm_token *t, struct kg_err *err)
 {
-	P11KitUri *u = t->open_u;
-	const struct hsm_conf *conf = t->conf;
-	struct kg_secret *pin = t->pin;
-	struct hsm_share *sh = t->sh;
-	char serial[sizeof(t->serial)], label[sizeof(t->label)], *text;
+	CK_FUNCTION_LIST *f = t->f;
+	struct match mt;
 	enum kg_code rc;
-	int lg = t->lg, again, starts = 0;
+	CK_RV rv;
+	int again, starts = 0;
 
-	if (t->forked || t->forks > 0 || t->keys > 0 || u == NULL)
+	if (t->forked || t->forks > 0 || t->keys > 0 || t->open_u == NULL ||
+	    f == NULL)
 		return kg_err_set(err, KG_E_TOKEN,
 		                  "cannot start the module of token '%s' anew "
 		                  "while other sessions or keys use it",
 		                  t->label);
-	text = strdup(t->uri);
-	if (text == NULL)
-		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
-	memcpy(serial, t->serial, sizeof(serial));
-	memcpy(label, t->label, sizeof(label));
-	t->open_u = NULL;
-	t->pin = NULL;
+	/*
+	 * The same loaded module, finalised and initialised: its function
+	 * list stays valid whatever fails, so a token that cannot be opened
+	 * again fails every later call cleanly (no session, or
+	 * CKR_CRYPTOKI_NOT_INITIALIZED), never on a dangling pointer.
+	 */
 	for (;;) {
-		/* the lock stays: the caller holds it */
-		t->sh = NULL;
-		open_undo(t);
-		rc = open_once(t, u, text, conf, lg, &pin, &again, err);
-		share_drop(t->sh);
-		t->sh = sh;
-		if (rc == KG_OK && strcmp(t->serial, serial) != 0)
-			rc = kg_err_set(err, KG_E_TOKEN,
-			                "started anew, %s is another token "
-			                "(serial '%s', was '%s')",
-			                text, t->serial, serial);
-		else if (rc != KG_OK && again && starts < HSM_RESTARTS) {
-			hsm_pause(starts++);
-			continue;
+		if (t->have_session)
+			f->C_CloseSession(t->s);
+		t->have_session = 0;
+		p11_kit_module_finalize(f);
+		rv = p11_kit_module_initialize(f);
+		again = 0;
+		if (rv != CKR_OK) {
+			rc = hsm_rv_err(err, rv, "C_Initialize", t->label);
+			again = hsm_rv_transient(rv);
+		} else {
+			rc = find_token_again(t->mods, t->open_u, t->uri, 0,
+			                      &mt, &again, err);
+			if (rc == KG_OK &&
+			    (mt.f != f ||
+			     memcmp(mt.ti.serialNumber, t->info.serialNumber,
+			            sizeof(mt.ti.serialNumber)) != 0))
+				rc = kg_err_set(err, KG_E_TOKEN,
+				                "started anew, %s is another "
+				                "token",
+				                t->uri);
+			if (rc == KG_OK) {
+				t->slot = mt.slot;
+				t->info = mt.ti;
+				rc = open_session(t, t->rw, err);
+				again = rc != KG_OK;
+			}
+			if (rc == KG_OK && (t->lg & HSM_LOGIN_USER))
+				rc = login(t, t->open_u, t->conf, &t->pin,
+				           &again, err);
 		}
-		break;
+		if (rc == KG_OK || !again || starts >= HSM_RESTARTS)
+			break;
+		hsm_pause(starts++);
 	}
-	if (rc != KG_OK) {
-		/* t stays closed (never open on another token), but still
-		 * names its token */
-		t->sh = NULL;
-		open_undo(t);
-		t->sh = sh;
-		memcpy(t->label, label, sizeof(label));
-		memcpy(t->serial, serial, sizeof(serial));
-		t->uri = text;
-		text = NULL;
-	}
-	free(text);
-	t->open_u = u;
-	t->conf = conf;
-	t->lg = lg;
-	t->pin = pin;
 	return rc;
 }
 
@@ -889,7 +900,6 @@ enum kg_code hsm_token_init(const char *uri, const char *label,
 	CK_UTF8CHAR lab[32];
 	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
 	CK_TOKEN_INFO ti;
-	const char *env;
 	char *path = NULL;
 	enum kg_code rc;
 	CK_RV rv;
@@ -907,17 +917,11 @@ enum kg_code hsm_token_init(const char *uri, const char *label,
 	rc = find_token(m, u, uri, uri == NULL, &mt, err);
 	if (rc != KG_OK)
 		goto out;
-	if (so_pin_source != NULL)
-		rc = kg_secret_from_source(so_pin_source, "SO PIN", &so, err);
-	else if ((env = getenv("KEYGATE_SO_PIN")) != NULL)
-		rc = kg_secret_from_string(env, &so, err);
-	else if (conf != NULL && conf->may_prompt)
-		rc = kg_secret_prompt("new SO PIN", &so, err);
-	else
-		rc = kg_err_set(err, KG_E_USAGE,
-		                "no SO PIN: give --so-pin-source "
-		                "file:PATH|env:NAME|fd:N or set "
-		                "KEYGATE_SO_PIN");
+	rc = secret_from(so_pin_source,
+	                 so_pin_source == NULL && conf ? conf->so_pin : NULL,
+	                 "SO PIN", "new SO PIN", conf, &so, err,
+	                 "no SO PIN: give --so-pin-source "
+	                 "file:PATH|env:NAME|fd:N or set KEYGATE_SO_PIN");
 	if (rc != KG_OK)
 		goto out;
 	/* the user PIN: same sources as a login, never a retry loop */
@@ -1059,10 +1063,6 @@ enum kg_code hsm_softhsm_prepare(const char *dir, char **conf_out,
 			                strerror(errno));
 			goto out;
 		}
-	}
-	if (setenv("SOFTHSM2_CONF", conf, 1) != 0) {
-		rc = kg_err_set(err, KG_E_RUNTIME, "cannot set SOFTHSM2_CONF");
-		goto out;
 	}
 	*conf_out = conf;
 	conf = NULL;
