@@ -242,17 +242,28 @@ void cli_batch_item(struct cli_batch *b, const struct cli_staged *s,
  */
 void cli_batch_report(struct cli_batch *b, json_t *j, const char *list);
 
-/* key gen --type T into g (cli_cmd_key.c) */
+/* key gen --type T into g (cli_token.c) */
 enum kg_code cli_key_type(const char *t, struct hsm_keygen *g,
                           struct kg_err *err);
 
-/* shared by csr create and cert selfsign (cli_cmd_csr.c) */
+/* shared by csr create and cert selfsign (cli_naming.c) */
 enum kg_code cli_naming(const struct cli_cmd *cmd, struct cli_args *a,
                         X509_NAME **subject, GENERAL_NAMES **san,
                         const EVP_MD **md, struct kg_err *err);
-/* A decoded object as JSON (cli_cmd_cert.c). New reference. */
+/* eng_san_parse, its errors prefixed with where the list came from
+ * ("--san", a manifest's "san") (cli_naming.c) */
+enum kg_code cli_san(const char *list, const char *where, GENERAL_NAMES **out,
+                     struct kg_err *err);
+
+/* A decoded object as JSON (cli_naming.c). New reference. */
 struct eng_obj;
 json_t *cli_obj_json(const struct eng_obj *o);
+
+/* cli_input.c: a file of certificates, at most cap bytes (what: "a
+ * truststore", for messages); one without any is KG_REFUSED.
+ * *out: sk_X509_pop_free(, X509_free). */
+enum kg_code cli_read_certs(const char *path, const char *what, size_t cap,
+                            STACK_OF(X509) * *out, struct kg_err *err);
 
 /* commands */
 enum kg_code cli_token_list(struct cli_ctx *, const struct cli_cmd *,

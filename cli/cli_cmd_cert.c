@@ -17,47 +17,6 @@
 #include "engine/eng.h"
 #include "engine/eng_trust.h"
 
-json_t *cli_obj_json(const struct eng_obj *o)
-{
-	json_t *j = json_object(), *san = json_array();
-	size_t i;
-
-	json_object_set_new(j, "kind", json_string(o->kind_name));
-	if (o->subject)
-		json_object_set_new(j, "subject", kg_json_str(o->subject));
-	if (o->issuer)
-		json_object_set_new(j, "issuer", kg_json_str(o->issuer));
-	if (o->serial)
-		json_object_set_new(j, "serial", kg_json_str(o->serial));
-	if (o->not_before)
-		json_object_set_new(j, "not_before",
-		                    kg_json_str(o->not_before));
-	if (o->not_after)
-		json_object_set_new(j, "not_after", kg_json_str(o->not_after));
-	if (o->sigalg)
-		json_object_set_new(j, "signature_algorithm",
-		                    kg_json_str(o->sigalg));
-	if (o->kind == ENG_OBJ_CERT || o->kind == ENG_OBJ_CSR) {
-		for (i = 0; i < o->nsan; i++)
-			json_array_append_new(san, kg_json_str(o->san[i]));
-		json_object_set_new(j, "san", san);
-		san = NULL;
-		json_object_set_new(j, "version", json_integer(o->version));
-		json_object_set_new(j, "sha256", kg_json_hex(o->sha256, 32));
-	}
-	json_decref(san);
-	if (o->kind == ENG_OBJ_CERT)
-		json_object_set_new(j, "ca",
-		                    o->is_ca < 0 ? json_null()
-		                                 : json_boolean(o->is_ca));
-	if (o->key[0])
-		json_object_set_new(j, "key", kg_json_str(o->key));
-	if (o->has_spki)
-		json_object_set_new(j, "spki_sha256",
-		                    kg_json_hex(o->spki_sha256, 32));
-	return j;
-}
-
 /* --days: the profile's default, or 1 to 36500. */
 static enum kg_code parse_days(const char *s, enum eng_profile p, long *out,
                                struct kg_err *err)
@@ -480,7 +439,7 @@ enum kg_code cli_cert_sign(struct cli_ctx *c, const struct cli_cmd *cmd,
 	if (rc == KG_OK && cli_opt(cmd, a, "subject") != NULL)
 		rc = eng_dn_parse(cli_opt(cmd, a, "subject"), &subject, &err);
 	if (rc == KG_OK && cli_opt(cmd, a, "san") != NULL)
-		rc = eng_san_parse(cli_opt(cmd, a, "san"), &san, &err);
+		rc = cli_san(cli_opt(cmd, a, "san"), "--san", &san, &err);
 	if (rc == KG_OK && out != NULL && strcmp(out, "-") != 0)
 		rc = kg_file_check_writable(out, cli_flag(cmd, a, "force"),
 		                            &err);

@@ -10,30 +10,6 @@
 #include "common/kg_json.h"
 #include "engine/eng.h"
 
-enum kg_code cli_naming(const struct cli_cmd *cmd, struct cli_args *a,
-                        X509_NAME **subject, GENERAL_NAMES **san,
-                        const EVP_MD **md, struct kg_err *err)
-{
-	const char *dn = cli_opt(cmd, a, "subject");
-	const char *sans = cli_opt(cmd, a, "san");
-	enum kg_code rc;
-
-	*subject = NULL;
-	*san = NULL;
-	if (cli_opt(cmd, a, "key") == NULL || dn == NULL)
-		return kg_err_set(err, KG_E_USAGE,
-		                  "'%s %s' needs --key KEY and --subject DN "
-		                  "(see keygate %s %s --help)",
-		                  cmd->group, cmd->verb, cmd->group,
-		                  cmd->verb);
-	rc = eng_digest(cli_opt(cmd, a, "digest"), md, err);
-	if (rc == KG_OK)
-		rc = eng_dn_parse(dn, subject, err);
-	if (rc == KG_OK && sans != NULL)
-		rc = eng_san_parse(sans, san, err);
-	return rc;
-}
-
 enum kg_code cli_csr_create(struct cli_ctx *c, const struct cli_cmd *cmd,
                             struct cli_args *a)
 {

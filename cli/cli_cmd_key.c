@@ -16,20 +16,6 @@
 #include "engine/eng.h"
 #include "engine/eng_gate.h"
 
-enum kg_code cli_key_type(const char *s, struct hsm_keygen *g,
-                          struct kg_err *err)
-{
-	const struct eng_key_type *kt;
-	enum kg_code rc = eng_key_type_parse(s, &kt, err);
-
-	if (rc != KG_OK)
-		return rc;
-	g->type = kt->curve ? HSM_KEY_EC : HSM_KEY_RSA;
-	g->bits = kt->bits;
-	g->curve_nid = kt->curve_nid;
-	return KG_OK;
-}
-
 static enum kg_code parse_id(const char *s, unsigned char *id, size_t cap,
                              size_t *len, struct kg_err *err)
 {

@@ -173,7 +173,7 @@ static void parse_line(struct mf_item *it, const char *text, const char *outd)
 		        "or an array of entries");
 		goto out;
 	}
-	if (san != NULL && eng_san_parse(san, &it->san, &err) != KG_OK) {
+	if (san != NULL && cli_san(san, "\"san\"", &it->san, &err) != KG_OK) {
 		cli_staged_fail(&it->st, &err);
 		it->st.rc = KG_REFUSED;
 	}

@@ -33,33 +33,6 @@ static void debug_counts(const char *cmd)
 	        eng_trust_counts.compare);
 }
 
-/*
- * Reads a file of certificates, at most cap bytes (what: "a truststore",
- * for the message); nothing usable is an error.
- */
-static enum kg_code read_certs(const char *path, const char *what, size_t cap,
-                               STACK_OF(X509) * *out, struct kg_err *err)
-{
-	unsigned char *buf = NULL;
-	size_t len = 0;
-	enum kg_code rc;
-
-	*out = NULL;
-	if (path == NULL)
-		return kg_err_set(err, KG_E_USAGE, "give %s", what);
-	rc = kg_file_read_max(path, cap, what, &buf, &len, err);
-	if (rc == KG_OK)
-		rc = eng_certs_parse(buf, len, path, out, NULL, err);
-	if (rc == KG_OK && sk_X509_num(*out) == 0) {
-		sk_X509_free(*out);
-		*out = NULL;
-		rc = kg_err_set(err, KG_REFUSED, "'%s' holds no certificate",
-		                path);
-	}
-	free(buf);
-	return rc;
-}
-
 static json_t *path_json(STACK_OF(X509) * path)
 {
 	json_t *arr = json_array();
@@ -128,11 +101,11 @@ enum kg_code cli_mtls_check(struct cli_ctx *c, const struct cli_cmd *cmd,
 	struct kg_err err;
 	enum kg_code rc;
 
-	rc = read_certs(cli_opt(cmd, a, "truststore"), "--truststore FILE",
-	                KG_CAP_TRUSTSTORE, &ts, &err);
+	rc = cli_read_certs(cli_opt(cmd, a, "truststore"), "--truststore FILE",
+	                    KG_CAP_TRUSTSTORE, &ts, &err);
 	if (rc == KG_OK)
-		rc = read_certs(cli_opt(cmd, a, "cert"), "--cert FILE",
-		                KG_CAP_CERT, &sent, &err);
+		rc = cli_read_certs(cli_opt(cmd, a, "cert"), "--cert FILE",
+		                    KG_CAP_CERT, &sent, &err);
 	if (rc == KG_OK)
 		rc = eng_mtls_check(ts, sent, c->now, &res, &err);
 	debug_counts("mtls check");
@@ -221,16 +194,16 @@ enum kg_code cli_chain_verify(struct cli_ctx *c, const struct cli_cmd *cmd,
 			                depth);
 	}
 	if (rc == KG_OK)
-		rc = read_certs(cli_opt(cmd, a, "truststore"),
-		                "--truststore FILE", KG_CAP_TRUSTSTORE, &ts,
-		                &err);
+		rc = cli_read_certs(cli_opt(cmd, a, "truststore"),
+		                    "--truststore FILE", KG_CAP_TRUSTSTORE,
+		                    &ts, &err);
 	if (rc == KG_OK)
-		rc = read_certs(cli_opt(cmd, a, "cert"), "--cert FILE",
-		                KG_CAP_CERT, &leafs, &err);
+		rc = cli_read_certs(cli_opt(cmd, a, "cert"), "--cert FILE",
+		                    KG_CAP_CERT, &leafs, &err);
 	if (rc == KG_OK && cli_opt(cmd, a, "untrusted") != NULL)
-		rc = read_certs(cli_opt(cmd, a, "untrusted"),
-		                "--untrusted FILE", KG_CAP_TRUSTSTORE, &unt,
-		                &err);
+		rc = cli_read_certs(cli_opt(cmd, a, "untrusted"),
+		                    "--untrusted FILE", KG_CAP_TRUSTSTORE,
+		                    &unt, &err);
 	if (rc == KG_OK && crlf != NULL) {
 		rc = kg_file_read_max(crlf, KG_CAP_CRL, "a CRL file", &buf,
 		                      &len, &err);
@@ -334,8 +307,8 @@ enum kg_code cli_truststore_merge(struct cli_ctx *c, const struct cli_cmd *cmd,
 		rc = kg_err_set(&err, KG_E_USAGE,
 		                "with --json, give --out FILE");
 	for (f = 0; rc == KG_OK && f < a->npos; f++) {
-		rc = read_certs(a->pos[f], "a truststore", KG_CAP_TRUSTSTORE,
-		                &one, &err);
+		rc = cli_read_certs(a->pos[f], "a truststore",
+		                    KG_CAP_TRUSTSTORE, &one, &err);
 		for (i = 0; rc == KG_OK && i < sk_X509_num(one); i++) {
 			X509 *x = sk_X509_value(one, i);
 
@@ -406,8 +379,8 @@ enum kg_code cli_truststore_remove(struct cli_ctx *c,
 		rc = kg_err_set(&err, KG_E_USAGE,
 		                "with --json, give --out FILE");
 	if (rc == KG_OK)
-		rc = read_certs(a->pos[0], "a truststore", KG_CAP_TRUSTSTORE,
-		                &sk, &err);
+		rc = cli_read_certs(a->pos[0], "a truststore",
+		                    KG_CAP_TRUSTSTORE, &sk, &err);
 	for (i = 0; rc == KG_OK && i < sk_X509_num(sk); i++) {
 		X509 *x = sk_X509_value(sk, i);
 
@@ -443,220 +416,4 @@ enum kg_code cli_truststore_remove(struct cli_ctx *c,
 	sk_X509_pop_free(sk, X509_free);
 	sk_X509_pop_free(keep, X509_free);
 	return rc == KG_OK ? KG_OK : cli_fail(c, &err);
-}
-
-/* ---- cert expiry ----------------------------------------------------- */
-
-struct exp_item {
-	X509 *x;
-	char *source;
-	int index;
-	time_t not_after;
-};
-
-struct exp_list {
-	struct exp_item *v;
-	size_t n, cap;
-};
-
-static void exp_add(struct exp_list *l, X509 *x, const char *src, int idx)
-{
-	struct exp_item *nv = l->v;
-	struct tm tm;
-
-	if (l->n == l->cap) {
-		/* doubling: a file of 100 000 certificates is not 100 000
-		 * reallocations */
-		size_t cap = l->cap ? l->cap * 2 : 64;
-
-		nv = realloc(l->v, cap * sizeof(*nv));
-		if (nv == NULL)
-			return;
-		l->v = nv;
-		l->cap = cap;
-	}
-	nv[l->n].source = strdup(src);
-	if (nv[l->n].source == NULL)
-		return;
-	nv[l->n].x = x;
-	X509_up_ref(x);
-	nv[l->n].index = idx;
-	nv[l->n].not_after =
-	        ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) ? timegm(&tm) : 0;
-	l->n++;
-}
-
-static enum kg_code exp_file(struct exp_list *l, const char *path, int quiet,
-                             struct kg_err *err)
-{
-	STACK_OF(X509) *sk = NULL;
-	enum kg_code rc = read_certs(path, "a certificate file",
-	                             KG_CAP_TRUSTSTORE, &sk, err);
-	int i;
-
-	if (rc != KG_OK)
-		return quiet ? KG_OK : rc; /* in a directory: not a cert */
-	for (i = 0; i < sk_X509_num(sk); i++)
-		exp_add(l, sk_X509_value(sk, i), path, i);
-	sk_X509_pop_free(sk, X509_free);
-	return KG_OK;
-}
-
-static enum kg_code exp_dir(struct exp_list *l, const char *dir, int depth,
-                            struct kg_err *err)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	enum kg_code rc = KG_OK;
-
-	if (d == NULL)
-		return kg_err_set(err, KG_E_USAGE, "cannot read '%s': %s", dir,
-		                  strerror(errno));
-	while (rc == KG_OK && (e = readdir(d)) != NULL) {
-		char path[4096];
-		struct stat st;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (stat(path, &st) != 0)
-			continue;
-		if (S_ISDIR(st.st_mode) && depth < 8)
-			rc = exp_dir(l, path, depth + 1, err);
-		else if (S_ISREG(st.st_mode))
-			rc = exp_file(l, path, 1, err);
-	}
-	closedir(d);
-	return rc;
-}
-
-static enum kg_code exp_token(struct cli_ctx *c, struct exp_list *l,
-                              const char *uri, struct kg_err *err)
-{
-	struct hsm_token *t = NULL;
-	struct hsm_cert *cs = NULL;
-	size_t n = 0, i;
-	enum kg_code rc;
-
-	rc = hsm_token_open(uri, &c->hconf, HSM_NO_LOGIN, &t, err);
-	if (rc == KG_OK)
-		rc = hsm_cert_list(t, uri, &cs, &n, err);
-	for (i = 0; rc == KG_OK && i < n; i++) {
-		const unsigned char *p = cs[i].der;
-		X509 *x = p ? d2i_X509(NULL, &p, (long)cs[i].der_len) : NULL;
-
-		if (x != NULL)
-			exp_add(l, x, cs[i].uri, 0);
-		X509_free(x);
-	}
-	hsm_cert_free_array(cs, n);
-	hsm_token_close(t);
-	return rc;
-}
-
-static int exp_cmp(const void *a, const void *b)
-{
-	const struct exp_item *x = a, *y = b;
-
-	return x->not_after < y->not_after ? -1 : x->not_after > y->not_after;
-}
-
-enum kg_code cli_cert_expiry(struct cli_ctx *c, const struct cli_cmd *cmd,
-                             struct cli_args *a)
-{
-	const char *within = cli_opt(cmd, a, "within");
-	struct exp_list l = {0};
-	struct kg_err err;
-	enum kg_code rc = KG_OK;
-	long window = 30L * 86400, num;
-	json_t *arr = json_array();
-	size_t i, expiring = 0;
-	char *end;
-	int f;
-
-	if (within != NULL) {
-		num = strtol(within, &end, 10);
-		if (num < 0 || end == within ||
-		    (*end && strcmp(end, "d") && strcmp(end, "h") &&
-		     strcmp(end, "w")))
-			rc = kg_err_set(
-			        &err, KG_E_USAGE,
-			        "bad --within '%s': use 30d, 12h or 2w",
-			        within);
-		else
-			window = num * (*end == 'h'   ? 3600L
-			                : *end == 'w' ? 7L * 86400
-			                              : 86400L);
-	}
-	for (f = 0; rc == KG_OK && f < a->npos; f++) {
-		struct stat st;
-
-		if (hsm_is_uri(a->pos[f]))
-			rc = exp_token(c, &l, a->pos[f], &err);
-		else if (stat(a->pos[f], &st) == 0 && S_ISDIR(st.st_mode))
-			rc = exp_dir(&l, a->pos[f], 0, &err);
-		else
-			rc = exp_file(&l, a->pos[f], 0, &err);
-	}
-	if (rc != KG_OK)
-		goto out;
-	qsort(l.v, l.n, sizeof(*l.v), exp_cmp);
-	for (i = 0; i < l.n; i++) {
-		struct exp_item *e = &l.v[i];
-		long left = (long)(e->not_after - c->now);
-		long days =
-		        left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
-		int soon = left <= window; /* the window is inclusive */
-		char when[KG_TIME_LEN],
-		        *subj = eng_name_str(X509_get_subject_name(e->x));
-		json_t *o = json_object();
-
-		expiring += soon;
-		kg_time_str(e->not_after, when);
-		json_object_set_new(o, "subject", kg_json_str(subj));
-		json_object_set_new(o, "not_after", json_string(when));
-		json_object_set_new(o, "days_left", json_integer(days));
-		json_object_set_new(o, "expired", json_boolean(left < 0));
-		json_object_set_new(o, "within_window", json_boolean(soon));
-		json_object_set_new(o, "source", kg_json_str(e->source));
-		json_object_set_new(o, "index", json_integer(e->index));
-		json_array_append_new(arr, o);
-		if (!c->json)
-			printf("%6ld days  %s  %-9s %s  (%s [%d])\n", days,
-			       when,
-			       left < 0 ? "EXPIRED"
-			       : soon   ? "expiring"
-			                : "",
-			       subj ? subj : "", e->source, e->index);
-		OPENSSL_free(subj);
-	}
-	if (c->json) {
-		json_t *j = json_object();
-
-		json_object_set_new(j, "verdict",
-		                    json_string(expiring ? "fail" : "pass"));
-		json_object_set_new(j, "within_seconds", json_integer(window));
-		json_object_set_new(j, "expiring",
-		                    json_integer((long)expiring));
-		json_object_set_new(j, "certificates", arr);
-		arr = NULL;
-		cli_emit(c, j);
-	} else if (l.n == 0) {
-		printf("no certificates found\n");
-	}
-	if (expiring)
-		fprintf(stderr,
-		        "keygate: cert expiry: %zu certificate%s expire%s "
-		        "within the window\n",
-		        expiring, expiring == 1 ? "" : "s",
-		        expiring == 1 ? "s" : "");
-	rc = expiring ? KG_REFUSED : KG_OK;
-out:
-	json_decref(arr);
-	for (i = 0; i < l.n; i++) {
-		X509_free(l.v[i].x);
-		free(l.v[i].source);
-	}
-	free(l.v);
-	return rc == KG_OK || rc == KG_REFUSED ? rc : cli_fail(c, &err);
 }

@@ -12,6 +12,7 @@
 #include "common/kg_file.h"
 #include "common/kg_secret.h"
 #include "engine/eng.h"
+#include "engine/eng_gate.h"
 
 enum kg_code cli_key_open(struct cli_ctx *c, const char *spec,
                           const char *passphrase_source, struct cli_key *out,
@@ -173,4 +174,18 @@ enum kg_code cli_audit(struct cli_ctx *c, const char *op, const char *result,
 	rc = kg_audit_append(c->audit, &ar.r, err);
 	cli_audit_rec_clear(&ar);
 	return rc;
+}
+
+enum kg_code cli_key_type(const char *s, struct hsm_keygen *g,
+                          struct kg_err *err)
+{
+	const struct eng_key_type *kt;
+	enum kg_code rc = eng_key_type_parse(s, &kt, err);
+
+	if (rc != KG_OK)
+		return rc;
+	g->type = kt->curve ? HSM_KEY_EC : HSM_KEY_RSA;
+	g->bits = kt->bits;
+	g->curve_nid = kt->curve_nid;
+	return KG_OK;
 }

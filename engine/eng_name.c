@@ -604,13 +604,13 @@ enum kg_code eng_san_parse(const char *list, GENERAL_NAMES **out,
 
 	*out = NULL;
 	if (list == NULL || *list == '\0')
-		return kg_err_set(err, KG_E_USAGE, "empty --san " SAN_EXAMPLE);
+		return kg_err_set(err, KG_E_USAGE, "empty subjectAltName list " SAN_EXAMPLE);
 	len = strlen(list);
 	if (!eng_text_ok(list, len)) {
 		char shown[256];
 
 		return kg_err_set(err, KG_E_USAGE,
-		                  "bad --san '%s': control characters and "
+		                  "bad subjectAltName list '%s': control characters and "
 		                  "invalid UTF-8 are not allowed",
 		                  eng_text_shown(list, shown, sizeof(shown)));
 	}
@@ -629,7 +629,7 @@ enum kg_code eng_san_parse(const char *list, GENERAL_NAMES **out,
 
 			rc = kg_err_set(
 			        err, KG_E_USAGE,
-			        "bad --san entry '%s': NUL, control "
+			        "bad subjectAltName entry '%s': NUL, control "
 			        "characters and invalid UTF-8 are not "
 			        "allowed",
 			        eng_text_shown(item, shown, sizeof(shown)));
@@ -640,7 +640,7 @@ enum kg_code eng_san_parse(const char *list, GENERAL_NAMES **out,
 		if (item == NULL || *item == '\0') {
 			rc = kg_err_set(
 			        err, KG_E_USAGE,
-			        "bad --san '%s': empty entry " SAN_EXAMPLE,
+			        "bad subjectAltName list '%s': empty entry " SAN_EXAMPLE,
 			        list);
 			free(item);
 			goto out;
@@ -668,7 +668,7 @@ enum kg_code eng_san_parse(const char *list, GENERAL_NAMES **out,
 					gn = gn_string(GEN_URI, v);
 			} else {
 				rc = kg_err_set(err, KG_E_USAGE,
-				                "bad --san '%s': unknown type "
+				                "bad subjectAltName list '%s': unknown type "
 				                "'%s' (use DNS, IP, email or "
 				                "URI)",
 				                list, item);
@@ -687,7 +687,7 @@ enum kg_code eng_san_parse(const char *list, GENERAL_NAMES **out,
 		}
 		if (gn == NULL) {
 			rc = kg_err_set(err, KG_E_USAGE,
-			                "bad --san '%s': '%s' is not a valid "
+			                "bad subjectAltName list '%s': '%s' is not a valid "
 			                "%s",
 			                list, v, what);
 			free(item);

@@ -353,12 +353,13 @@ enum kg_code eng_cert_selfsign(const struct eng_request *r,
 	*out = NULL;
 	if (days < 1 || days > 36500)
 		return kg_err_set(err, KG_E_USAGE,
-		                  "--days must be from 1 to 36500");
+		                  "a validity of %d days: it must be 1 to 36500",
+		                  days);
 	if (profile == ENG_PROFILE_INTERMEDIATE)
 		return kg_err_set(err, KG_E_USAGE,
 		                  "an intermediate is issued by a CA (keygate "
-		                  "cert sign), not self-signed; use --profile "
-		                  "ca for a root");
+		                  "cert sign), not self-signed; a root is "
+		                  "profile ca");
 	return build_cert(&c, out, err);
 }
 
@@ -405,7 +406,7 @@ enum kg_code eng_issuer_check(const struct eng_issue *in, struct kg_err *err)
 		rc = kg_err_set(err, KG_E_USAGE,
 		                "cert sign issues server, client or "
 		                "intermediate certificates; a root is "
-		                "self-signed (cert selfsign --profile ca)");
+		                "self-signed (cert selfsign, profile ca)");
 	ERR_clear_error();
 	OPENSSL_free(a);
 	OPENSSL_free(b);
@@ -430,7 +431,8 @@ enum kg_code eng_cert_issue(const struct eng_issue *in, X509 **out,
 		*in->capped = 0;
 	if (in->days < 1 || in->days > 36500)
 		return kg_err_set(err, KG_E_USAGE,
-		                  "--days must be from 1 to 36500");
+		                  "a validity of %d days: it must be 1 to 36500",
+		                  in->days);
 	who = eng_name_str(eng_csr_subject(in->csr));
 	/* the request's own signature first */
 	if (!eng_csr_verify(in->csr)) {
@@ -449,8 +451,8 @@ enum kg_code eng_cert_issue(const struct eng_issue *in, X509 **out,
 	if (in->profile != ENG_PROFILE_INTERMEDIATE && csr_wants_ca(exts)) {
 		rc = kg_err_set(err, KG_REFUSED,
 		                "the request for '%s' asks for CA:TRUE, which "
-		                "a %s certificate cannot be (use --profile "
-		                "intermediate for a CA)",
+		                "a %s certificate cannot be (a CA is profile "
+		                "intermediate)",
 		                who ? who : "", eng_profile_name(in->profile));
 		goto out;
 	}
