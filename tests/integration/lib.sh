@@ -1,9 +1,9 @@
-# Shared by the integration tests: a fresh SoftHSM2 token per test script,
-# and assertions that count. Source it; it sets -eu and a temp dir $T.
+# Shared by the integration tests: a fresh SoftHSM2 token per test script
+# (new_token; a script that needs no token runs without SoftHSM2), and
+# assertions that count. Source it; it sets -eu and a temp dir $T.
 set -euo pipefail
 
 : "${KEYGATE:?set KEYGATE to the keygate binary}"
-command -v softhsm2-util >/dev/null || { echo "SKIP: no softhsm2"; exit 77; }
 
 T=$(mktemp -d /tmp/kgtest.XXXXXX)
 KG_PASS=0
@@ -82,8 +82,14 @@ equal() {
 }
 
 # new_token LABEL: a throwaway SoftHSM2 store + token; exports the env
+# needs_softhsm: skip (77) a script that needs SoftHSM2 where it is missing
+needs_softhsm() {
+	command -v softhsm2-util >/dev/null || { echo "SKIP: no softhsm2"; exit 77; }
+}
+
 new_token() {
 	local out
+	needs_softhsm
 	out=$("$KEYGATE" token init --softhsm "$T/hsm" --label "$1")
 	eval "$out"
 	export SOFTHSM2_CONF KEYGATE_MODULE

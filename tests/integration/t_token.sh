@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # token init --softhsm, token list, URIs that paste back in, token matching.
 . "$(dirname "$0")/lib.sh"
+needs_softhsm
 
 # the throwaway store: export lines for eval, files in place
 kg token init --softhsm "$T/hsm" --label ci
