@@ -29,10 +29,12 @@ struct exp_list {
 	size_t n, cap;
 };
 
-static void exp_add(struct exp_list *l, X509 *x, const char *src, int idx)
+/* Adds x; out of memory is an error, never a certificate left out */
+static enum kg_code exp_add(struct exp_list *l, X509 *x, const char *src,
+                            int idx, struct kg_err *err)
 {
 	struct exp_item *nv = l->v;
-	struct tm tm;
+	struct eng_expiry ex;
 
 	if (l->n == l->cap) {
 		/* doubling: a file of 100 000 certificates is not 100 000
@@ -41,19 +43,20 @@ static void exp_add(struct exp_list *l, X509 *x, const char *src, int idx)
 
 		nv = realloc(l->v, cap * sizeof(*nv));
 		if (nv == NULL)
-			return;
+			return kg_err_set(err, KG_E_RUNTIME, "out of memory");
 		l->v = nv;
 		l->cap = cap;
 	}
 	nv[l->n].source = strdup(src);
 	if (nv[l->n].source == NULL)
-		return;
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
 	nv[l->n].x = x;
 	X509_up_ref(x);
 	nv[l->n].index = idx;
-	nv[l->n].not_after =
-	        ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) ? timegm(&tm) : 0;
+	eng_expiry_of(x, 0, 0, &ex);
+	nv[l->n].not_after = ex.not_after;
 	l->n++;
+	return KG_OK;
 }
 
 static enum kg_code exp_file(struct exp_list *l, const char *path, int quiet,
@@ -66,10 +69,10 @@ static enum kg_code exp_file(struct exp_list *l, const char *path, int quiet,
 
 	if (rc != KG_OK)
 		return quiet ? KG_OK : rc; /* in a directory: not a cert */
-	for (i = 0; i < sk_X509_num(sk); i++)
-		exp_add(l, sk_X509_value(sk, i), path, i);
+	for (i = 0; rc == KG_OK && i < sk_X509_num(sk); i++)
+		rc = exp_add(l, sk_X509_value(sk, i), path, i, err);
 	sk_X509_pop_free(sk, X509_free);
-	return KG_OK;
+	return rc;
 }
 
 static enum kg_code exp_dir(struct exp_list *l, const char *dir, int depth,
@@ -112,12 +115,19 @@ static enum kg_code exp_token(struct cli_ctx *c, struct exp_list *l,
 	if (rc == KG_OK)
 		rc = hsm_cert_list(t, uri, &cs, &n, err);
 	for (i = 0; rc == KG_OK && i < n; i++) {
-		const unsigned char *p = cs[i].der;
-		X509 *x = p ? d2i_X509(NULL, &p, (long)cs[i].der_len) : NULL;
+		STACK_OF(X509) *one = NULL;
 
-		if (x != NULL)
-			exp_add(l, x, cs[i].uri, 0);
-		X509_free(x);
+		/* a token object that does not decode is not a certificate
+		 * to report on */
+		if (cs[i].der == NULL ||
+		    eng_certs_parse(cs[i].der, cs[i].der_len, cs[i].uri, &one,
+		                    NULL, err) != KG_OK ||
+		    sk_X509_num(one) != 1) {
+			sk_X509_pop_free(one, X509_free);
+			continue;
+		}
+		rc = exp_add(l, sk_X509_value(one, 0), cs[i].uri, 0, err);
+		sk_X509_pop_free(one, X509_free);
 	}
 	hsm_cert_free_array(cs, n);
 	hsm_token_close(t);
@@ -138,26 +148,14 @@ enum kg_code cli_cert_expiry(struct cli_ctx *c, const struct cli_cmd *cmd,
 	struct exp_list l = {0};
 	struct kg_err err;
 	enum kg_code rc = KG_OK;
-	long window = 30L * 86400, num;
+	long long window;
 	json_t *arr = json_array();
 	size_t i, expiring = 0;
-	char *end;
 	int f;
 
-	if (within != NULL) {
-		num = strtol(within, &end, 10);
-		if (num < 0 || end == within ||
-		    (*end && strcmp(end, "d") && strcmp(end, "h") &&
-		     strcmp(end, "w")))
-			rc = kg_err_set(
-			        &err, KG_E_USAGE,
-			        "bad --within '%s': use 30d, 12h or 2w",
-			        within);
-		else
-			window = num * (*end == 'h'   ? 3600L
-			                : *end == 'w' ? 7L * 86400
-			                              : 86400L);
-	}
+	rc = eng_window_parse(within, &window, &err);
+	if (rc != KG_OK)
+		kg_err_prefix(&err, "bad --within");
 	for (f = 0; rc == KG_OK && f < a->npos; f++) {
 		struct stat st;
 
@@ -173,30 +171,30 @@ enum kg_code cli_cert_expiry(struct cli_ctx *c, const struct cli_cmd *cmd,
 	qsort(l.v, l.n, sizeof(*l.v), exp_cmp);
 	for (i = 0; i < l.n; i++) {
 		struct exp_item *e = &l.v[i];
-		long left = (long)(e->not_after - c->now);
-		long days =
-		        left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
-		int soon = left <= window; /* the window is inclusive */
+		struct eng_expiry ex;
 		char when[KG_TIME_LEN],
 		        *subj = eng_name_str(X509_get_subject_name(e->x));
 		json_t *o = json_object();
 
-		expiring += soon;
-		kg_time_str(e->not_after, when);
+		eng_expiry_of(e->x, c->now, window, &ex);
+
+		expiring += ex.within;
+		kg_time_str(ex.not_after, when);
 		json_object_set_new(o, "subject", kg_json_str(subj));
 		json_object_set_new(o, "not_after", json_string(when));
-		json_object_set_new(o, "days_left", json_integer(days));
-		json_object_set_new(o, "expired", json_boolean(left < 0));
-		json_object_set_new(o, "within_window", json_boolean(soon));
+		json_object_set_new(o, "days_left", json_integer(ex.days));
+		json_object_set_new(o, "expired", json_boolean(ex.expired));
+		json_object_set_new(o, "within_window",
+		                    json_boolean(ex.within));
 		json_object_set_new(o, "source", kg_json_str(e->source));
 		json_object_set_new(o, "index", json_integer(e->index));
 		json_array_append_new(arr, o);
 		if (!c->json)
-			printf("%6ld days  %s  %-9s %s  (%s [%d])\n", days,
+			printf("%6ld days  %s  %-9s %s  (%s [%d])\n", ex.days,
 			       when,
-			       left < 0 ? "EXPIRED"
-			       : soon   ? "expiring"
-			                : "",
+			       ex.expired  ? "EXPIRED"
+			       : ex.within ? "expiring"
+			                   : "",
 			       subj ? subj : "", e->source, e->index);
 		OPENSSL_free(subj);
 	}

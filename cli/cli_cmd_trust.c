@@ -154,7 +154,7 @@ enum kg_code cli_chain_verify(struct cli_ctx *c, const struct cli_cmd *cmd,
 	const char *purpose = cli_opt(cmd, a, "purpose");
 	const char *depth = cli_opt(cmd, a, "max-depth");
 	const char *crlf = cli_opt(cmd, a, "crl");
-	STACK_OF(X509) *ts = NULL, *leafs = NULL, *unt = NULL;
+	STACK_OF(X509) *ts = NULL, *leafs = NULL, *unt = NULL, *sent = NULL;
 	STACK_OF(X509_CRL) *crls = NULL;
 	struct eng_verify_req vr = {0};
 	struct eng_verify_res res = {0};
@@ -163,7 +163,6 @@ enum kg_code cli_chain_verify(struct cli_ctx *c, const struct cli_cmd *cmd,
 	struct kg_err err;
 	enum kg_code rc;
 	char *end;
-	int i;
 
 	vr.max_depth = -1;
 	vr.strict = 1;
@@ -171,18 +170,9 @@ enum kg_code cli_chain_verify(struct cli_ctx *c, const struct cli_cmd *cmd,
 	vr.at = c->now;
 	vr.host = cli_opt(cmd, a, "host");
 	rc = KG_OK;
-	if (purpose == NULL || strcmp(purpose, "any") == 0)
-		vr.purpose = ENG_PURPOSE_ANY;
-	else if (strcmp(purpose, "server") == 0)
-		vr.purpose = ENG_PURPOSE_SERVER;
-	else if (strcmp(purpose, "client") == 0)
-		vr.purpose = ENG_PURPOSE_CLIENT;
-	else
-		rc = kg_err_set(
-		        &err, KG_E_USAGE,
-		        "unknown --purpose '%s': use client, server or "
-		        "any",
-		        purpose);
+	rc = eng_purpose_parse(purpose, &vr.purpose, &err);
+	if (rc != KG_OK)
+		kg_err_prefix(&err, "--purpose");
 	if (rc == KG_OK && depth != NULL) {
 		errno = 0;
 		vr.max_depth = (int)strtol(depth, &end, 10);
@@ -215,17 +205,20 @@ enum kg_code cli_chain_verify(struct cli_ctx *c, const struct cli_cmd *cmd,
 		rc = cli_fail(c, &err);
 		goto out;
 	}
-	/* certificates after the first in --cert are untrusted too */
+	/* certificates after the first in --cert: sent with it */
 	if (sk_X509_num(leafs) > 1) {
-		if (unt == NULL)
-			unt = sk_X509_new_null();
-		for (i = 1; unt != NULL && i < sk_X509_num(leafs); i++)
-			if (sk_X509_push(unt, sk_X509_value(leafs, i)))
-				X509_up_ref(sk_X509_value(leafs, i));
+		sent = sk_X509_dup(leafs);
+		if (sent == NULL) {
+			kg_err_set(&err, KG_E_RUNTIME, "out of memory");
+			rc = cli_fail(c, &err);
+			goto out;
+		}
+		(void)sk_X509_shift(sent);
 	}
 	vr.trusted = ts;
 	vr.untrusted = unt;
 	vr.leaf = sk_X509_value(leafs, 0);
+	vr.sent_after = sent;
 	vr.crls = crls;
 	rc = eng_verify(&vr, &res, &err);
 	debug_counts("chain verify");
@@ -255,6 +248,7 @@ out:
 	sk_X509_pop_free(ts, X509_free);
 	sk_X509_pop_free(leafs, X509_free);
 	sk_X509_pop_free(unt, X509_free);
+	sk_X509_free(sent); /* leafs' references */
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	return rc;
 }

@@ -68,11 +68,17 @@ const char *eng_weak_signature(const X509 *x); /* NULL if fine */
 const char *eng_weak_key(const X509 *x);       /* NULL if fine */
 
 enum eng_purpose { ENG_PURPOSE_ANY, ENG_PURPOSE_SERVER, ENG_PURPOSE_CLIENT };
+/* "client", "server" or "any" (NULL: any); else KG_E_USAGE */
+enum kg_code eng_purpose_parse(const char *s, enum eng_purpose *out,
+                               struct kg_err *err);
 
 struct eng_verify_req {
 	STACK_OF(X509) * trusted;   /* the anchors */
 	STACK_OF(X509) * untrusted; /* may be NULL */
 	X509 *leaf;
+	/* certificates that came after the leaf in its own input: untrusted
+	 * too, as a peer's chain is; may be NULL */
+	STACK_OF(X509) * sent_after;
 	STACK_OF(X509_CRL) * crls; /* may be NULL: no revocation check */
 	enum eng_purpose purpose;
 	const char *host; /* DNS name or IP address, or NULL */
@@ -118,5 +124,23 @@ enum kg_code eng_mtls_check(STACK_OF(X509) * truststore, STACK_OF(X509) * sent,
                             time_t at, struct eng_mtls_res *res,
                             struct kg_err *err);
 void eng_mtls_res_free(struct eng_mtls_res *res);
+
+/* ---- cert expiry (eng_expiry.c) --------------------------------------- */
+
+/*
+ * A window as cert expiry takes it: "30d", "12h", "2w" (a bare number is
+ * days), at most 100 years; NULL is 30 days. Else KG_E_USAGE.
+ */
+enum kg_code eng_window_parse(const char *s, long long *seconds,
+                              struct kg_err *err);
+
+struct eng_expiry {
+	time_t not_after; /* 0 if it cannot be read */
+	long days;        /* whole days left; past: negative, rounded down */
+	int expired;      /* notAfter is before at */
+	int within;       /* notAfter is at most window seconds after at */
+};
+void eng_expiry_of(const X509 *x, time_t at, long long window,
+                   struct eng_expiry *out);
 
 #endif

@@ -11,6 +11,24 @@
 
 /* ---- path validation ------------------------------------------------- */
 
+enum kg_code eng_purpose_parse(const char *s, enum eng_purpose *out,
+                               struct kg_err *err)
+{
+	if (s == NULL || strcmp(s, "any") == 0)
+		*out = ENG_PURPOSE_ANY;
+	else if (strcmp(s, "server") == 0)
+		*out = ENG_PURPOSE_SERVER;
+	else if (strcmp(s, "client") == 0)
+		*out = ENG_PURPOSE_CLIENT;
+	else
+		return kg_err_set(
+		        err, KG_E_USAGE,
+		        "unknown purpose '%s': use client, server or "
+		        "any",
+		        s);
+	return KG_OK;
+}
+
 void eng_verify_res_free(struct eng_verify_res *res)
 {
 	sk_X509_pop_free(res->path, X509_free);
@@ -24,14 +42,20 @@ enum kg_code eng_verify(const struct eng_verify_req *r,
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	X509_VERIFY_PARAM *vp;
 	unsigned long flags = r->strict ? X509_V_FLAG_X509_STRICT : 0;
-	int rv, dropped;
+	int rv, dropped, i;
 	/* each anchor once: sorted, not compared pairwise */
 	STACK_OF(X509) *trusted = eng_certs_unique(r->trusted, &dropped);
+	/* what came after the leaf is untrusted too */
+	STACK_OF(X509) *unt =
+	        r->untrusted ? sk_X509_dup(r->untrusted) : sk_X509_new_null();
 
 	memset(res, 0, sizeof(*res));
-	if (store == NULL || ctx == NULL || trusted == NULL)
+	if (store == NULL || ctx == NULL || trusted == NULL || unt == NULL)
 		goto oom;
-	if (!X509_STORE_CTX_init(ctx, store, r->leaf, r->untrusted))
+	for (i = 0; i < sk_X509_num(r->sent_after); i++)
+		if (!sk_X509_push(unt, sk_X509_value(r->sent_after, i)))
+			goto oom;
+	if (!X509_STORE_CTX_init(ctx, store, r->leaf, unt))
 		goto oom;
 	/*
 	 * The anchors as a stack, not added to the store one by one: the
@@ -90,10 +114,12 @@ enum kg_code eng_verify(const struct eng_verify_req *r,
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(store);
 	sk_X509_pop_free(trusted, X509_free);
+	sk_X509_free(unt); /* the references are the caller's */
 	return KG_OK;
 oom:
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(store);
 	sk_X509_pop_free(trusted, X509_free);
+	sk_X509_free(unt);
 	return kg_err_set(err, KG_E_RUNTIME, "out of memory");
 }

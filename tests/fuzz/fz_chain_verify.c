@@ -37,13 +37,12 @@ static STACK_OF(X509) * certs(const struct fz_part *p, const char *name)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz_part p[5];
-	STACK_OF(X509) *ts = NULL, *leafs = NULL, *unt = NULL;
+	STACK_OF(X509) *ts = NULL, *leafs = NULL, *unt = NULL, *sent = NULL;
 	STACK_OF(X509_CRL) *crls = NULL;
 	struct eng_verify_req vr = {0};
 	struct eng_verify_res res = {0};
 	struct kg_err err;
 	char *opt = NULL;
-	int i;
 
 	fz_split(data, size, p, 5);
 	ts = certs(&p[0], "truststore.pem");
@@ -75,14 +74,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			vr.host = opt + 2;
 		}
 	}
-	/* certificates after the first in --cert are untrusted too */
-	if (sk_X509_num(leafs) > 1) {
-		if (unt == NULL)
-			unt = sk_X509_new_null();
-		for (i = 1; unt != NULL && i < sk_X509_num(leafs); i++)
-			if (sk_X509_push(unt, sk_X509_value(leafs, i)))
-				X509_up_ref(sk_X509_value(leafs, i));
-	}
+	/* certificates after the first in --cert: sent with it */
+	if (sk_X509_num(leafs) > 1 && (sent = sk_X509_dup(leafs)) != NULL)
+		(void)sk_X509_shift(sent);
+	vr.sent_after = sent;
 	vr.trusted = ts;
 	vr.untrusted = unt;
 	vr.leaf = sk_X509_value(leafs, 0);
@@ -94,6 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 out:
 	free(opt);
 	sk_X509_pop_free(ts, X509_free);
+	sk_X509_free(sent);
 	sk_X509_pop_free(leafs, X509_free);
 	sk_X509_pop_free(unt, X509_free);
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
