@@ -12,7 +12,6 @@
 #include <openssl/pem.h>
 
 #include "common/kg_file.h"
-#include "common/kg_hex.h"
 #include "common/kg_json.h"
 #include "engine/eng.h"
 #include "engine/eng_trust.h"
@@ -344,46 +343,33 @@ enum kg_code cli_truststore_merge(struct cli_ctx *c, const struct cli_cmd *cmd,
 	return rc == KG_OK ? KG_OK : cli_fail(c, &err);
 }
 
-/* A SHA-256 fingerprint, hex with or without colons. */
-static int parse_fp(const char *s, unsigned char fp[32])
-{
-	size_t n;
-
-	return kg_unhex(s, fp, 32, &n) && n == 32;
-}
-
 enum kg_code cli_truststore_remove(struct cli_ctx *c,
                                    const struct cli_cmd *cmd,
                                    struct cli_args *a)
 {
 	const char *fps = cli_opt(cmd, a, "fingerprint");
-	STACK_OF(X509) *sk = NULL, *keep = sk_X509_new_null();
-	unsigned char want[32], got[32];
-	unsigned int len;
+	STACK_OF(X509) *sk = NULL, *keep = NULL;
+	unsigned char want[32];
 	struct kg_err err;
-	enum kg_code rc = KG_OK;
-	int i, removed = 0;
+	enum kg_code rc;
+	int removed = 0;
 
-	if (fps == NULL || !parse_fp(fps, want))
-		rc = kg_err_set(&err, KG_E_USAGE,
-		                "give --fingerprint with the SHA-256 "
-		                "fingerprint (64 hex digits, colons allowed; "
-		                "keygate cert show prints it)");
+	rc = fps == NULL ? kg_err_set(&err, KG_E_USAGE,
+	                              "give --fingerprint with the SHA-256 "
+	                              "fingerprint (keygate cert show prints "
+	                              "it)")
+	                 : eng_fp_parse(fps, want, &err);
+	if (rc != KG_OK && fps != NULL)
+		kg_err_prefix(&err, "--fingerprint");
 	if (rc == KG_OK && c->json && cli_opt(cmd, a, "out") == NULL)
 		rc = kg_err_set(&err, KG_E_USAGE,
 		                "with --json, give --out FILE");
 	if (rc == KG_OK)
 		rc = cli_read_certs(a->pos[0], "a truststore",
 		                    KG_CAP_TRUSTSTORE, &sk, &err);
-	for (i = 0; rc == KG_OK && i < sk_X509_num(sk); i++) {
-		X509 *x = sk_X509_value(sk, i);
-
-		if (X509_digest(x, EVP_sha256(), got, &len) &&
-		    memcmp(got, want, 32) == 0)
-			removed++;
-		else if (sk_X509_push(keep, x))
-			X509_up_ref(x);
-	}
+	if (rc == KG_OK &&
+	    (keep = eng_certs_without(sk, want, &removed)) == NULL)
+		rc = kg_err_set(&err, KG_E_RUNTIME, "out of memory");
 	if (rc == KG_OK && removed == 0)
 		rc = kg_err_set(&err, KG_REFUSED,
 		                "no certificate in '%s' has fingerprint %s; "

@@ -7,6 +7,7 @@
 
 #include <openssl/err.h>
 
+#include "common/kg_hex.h"
 #include "engine/eng_pem.h"
 
 struct eng_trust_counts eng_trust_counts;
@@ -289,4 +290,44 @@ enum kg_code eng_crls_parse(const unsigned char *buf, size_t len,
 	}
 	*out = sk;
 	return KG_OK;
+}
+
+enum kg_code eng_fp_parse(const char *s, unsigned char fp[32],
+                          struct kg_err *err)
+{
+	size_t n;
+
+	if (s == NULL || !kg_unhex(s, fp, 32, &n) || n != 32)
+		return kg_err_set(err, KG_E_USAGE,
+		                  "'%s' is not a SHA-256 fingerprint (64 hex "
+		                  "digits, colons allowed; keygate cert show "
+		                  "prints it)",
+		                  s ? s : "");
+	return KG_OK;
+}
+
+STACK_OF(X509) * eng_certs_without(STACK_OF(X509) * sk,
+                                   const unsigned char fp[32], int *removed)
+{
+	STACK_OF(X509) *keep = sk_X509_new_reserve(NULL, sk_X509_num(sk) + 1);
+	unsigned char got[32];
+	unsigned int len;
+	int i;
+
+	*removed = 0;
+	for (i = 0; keep != NULL && i < sk_X509_num(sk); i++) {
+		X509 *x = sk_X509_value(sk, i);
+
+		if (!X509_digest(x, EVP_sha256(), got, &len)) {
+			sk_X509_pop_free(keep, X509_free);
+			return NULL;
+		}
+		if (memcmp(got, fp, 32) == 0) {
+			(*removed)++;
+			continue;
+		}
+		sk_X509_push(keep, x); /* reserved: cannot fail */
+		X509_up_ref(x);
+	}
+	return keep;
 }

@@ -45,6 +45,19 @@ extern struct eng_trust_counts eng_trust_counts;
  */
 STACK_OF(X509) * eng_certs_unique(STACK_OF(X509) * sk, int *dropped);
 
+/* A SHA-256 fingerprint: 64 hex digits, colons allowed. Else KG_E_USAGE. */
+enum kg_code eng_fp_parse(const char *s, unsigned char fp[32],
+                          struct kg_err *err);
+
+/*
+ * truststore remove: sk less every certificate whose SHA-256 fingerprint
+ * is fp, in sk's order (a new stack with references of its own); how many
+ * went in *removed. NULL when out of memory: nothing is ever dropped
+ * silently.
+ */
+STACK_OF(X509) * eng_certs_without(STACK_OF(X509) * sk,
+                                   const unsigned char fp[32], int *removed);
+
 /* Every X509 CRL block of buf (PEM). *out: sk_X509_CRL_pop_free. */
 enum kg_code eng_crls_parse(const unsigned char *buf, size_t len,
                             const char *name, STACK_OF(X509_CRL) * *out,
