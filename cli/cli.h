@@ -114,7 +114,8 @@ enum kg_code cli_key_workers(const struct cli_key *k, const char *spec,
 void cli_key_workers_free(struct cli_key *w, int n);
 
 /*
- * Records a token operation in the audit log (--audit or KEYGATE_AUDIT):
+ * cli_audit.c: records a token operation in the audit log (--audit or
+ * KEYGATE_AUDIT):
  * nothing to do without a log or for software keys. Call before the
  * output is put in place; a failure means it must not be.
  */
@@ -160,6 +161,10 @@ int cli_audit_fill(const struct cli_key *k, const char *op, const char *result,
                    size_t len, const char *out_path, const char *detail,
                    struct cli_audit_rec *ar);
 void cli_audit_rec_clear(struct cli_audit_rec *ar);
+/* r: the record of a key made on t (id, its URI, the --type asked) */
+void cli_audit_keygen(struct kg_audit_rec *r, struct hsm_token *t,
+                      const unsigned char *id, size_t id_len, const char *uri,
+                      const char *type);
 
 /* cli_stage.c: outputs put in place with the audit log kept true */
 /*

@@ -143,16 +143,10 @@ enum kg_code cli_key_gen(struct cli_ctx *c, const struct cli_cmd *cmd,
 	if (rc == KG_OK)
 		rc = hsm_key_gen(t, &g, &info, &err);
 	if (rc == KG_OK && c->audit != NULL) {
-		struct kg_audit_rec ar = {0};
+		struct kg_audit_rec ar;
 
-		ar.op = "key-gen";
-		ar.result = "ok";
-		ar.token_serial = hsm_token_serial(t);
-		ar.token_label = hsm_token_label(t);
-		ar.key_id = info.id;
-		ar.key_id_len = info.id_len;
-		ar.key = info.uri;
-		ar.detail = type ? type : "rsa:2048";
+		cli_audit_keygen(&ar, t, info.id, info.id_len, info.uri,
+		                 type ? type : "rsa:2048");
 		rc = kg_audit_append(c->audit, &ar, &err);
 		if (rc != KG_OK)
 			kg_err_prefix(&err,

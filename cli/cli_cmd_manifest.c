@@ -428,16 +428,8 @@ static void mf_work(void *ctx, int worker, size_t i)
 		cli_staged_fail(st, &err);
 	if (mb->b.c->audit != NULL && it->uri != NULL) {
 		/* the key exists now: on record whatever became of the CSR */
-		struct kg_audit_rec *a = &st->rec[st->nrec++].r;
-
-		a->op = "key-gen";
-		a->result = "ok";
-		a->token_serial = hsm_token_serial(t);
-		a->token_label = hsm_token_label(t);
-		a->key_id = it->id;
-		a->key_id_len = it->id_len;
-		a->key = it->uri;
-		a->detail = it->type;
+		cli_audit_keygen(&st->rec[st->nrec++].r, t, it->id, it->id_len,
+		                 it->uri, it->type);
 	}
 	if (mb->b.c->audit != NULL && rc == KG_OK) {
 		struct cli_audit_rec *ar = &st->rec[st->nrec++];
