@@ -140,6 +140,13 @@ struct cli_pool_ops {
 };
 int cli_pool_run(size_t n, int workers, const struct cli_pool_ops *ops,
                  void *ctx, size_t *started);
+/* cli_progress.c: monotonic seconds; is a progress bar wanted (stdout
+ * and stderr terminals, no --json or --quiet); "[####  ] done/total
+ * rate/s ETA" on stderr when it is. */
+double cli_clock(void);
+int cli_progress_on(const struct cli_ctx *c);
+void cli_progress(struct cli_ctx *c, size_t done, size_t total, double t0);
+
 /* Two per processor online, 1 to CLI_MAX_JOBS. */
 int cli_jobs_default(void);
 /* --jobs N (NULL: the default). */
