@@ -363,6 +363,14 @@ int main(int argc, char **argv)
 	c.hconf.warn_arg = &c;
 	/* hsm/ reads no environment and prompts on no terminal: here */
 	c.hconf.prompt = isatty(STDIN_FILENO) ? kg_secret_prompt : NULL;
+	c.hconf.hint_pin = "give --pin-source file:PATH|env:NAME|fd:N, set "
+	                   "KEYGATE_PIN, or run on a terminal";
+	c.hconf.hint_so_pin = "give --so-pin-source file:PATH|env:NAME|fd:N "
+	                      "or set KEYGATE_SO_PIN";
+	c.hconf.hint_module = "give --module PATH or set KEYGATE_MODULE";
+	c.hconf.hint_keys = "see keygate key list --token";
+	c.hconf.hint_replace = "choose another label or use --force to "
+	                       "replace it";
 	c.hconf.pin = getenv("KEYGATE_PIN");
 	c.hconf.so_pin = getenv("KEYGATE_SO_PIN");
 	{

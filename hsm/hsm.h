@@ -35,6 +35,14 @@ struct hsm_conf {
 	/* warnings (pin-value in a URI, ...); may be NULL */
 	void (*warn)(void *arg, const char *msg);
 	void *warn_arg;
+	/*
+	 * What to do, in the caller's words, added to a message after "; ":
+	 * how to give a PIN, an SO PIN, a module; where to see a token's
+	 * keys (followed by the token's URI); how to replace a key. NULL:
+	 * nothing.
+	 */
+	const char *hint_pin, *hint_so_pin, *hint_module, *hint_keys,
+	        *hint_replace;
 };
 
 /*

@@ -68,6 +68,9 @@ struct hsm_token {
  */
 enum kg_code hsm_token_restart(struct hsm_token *t, struct kg_err *err);
 
+/* "; hint" from conf (NULL-safe), or "" */
+const char *hsm_hint(const char *hint);
+
 /* hsm_rv.c */
 const char *hsm_rv_name(CK_RV rv);
 /* Sets err from a failed PKCS#11 call: "fn on token 'x': CKR_... (hint)". */

@@ -399,10 +399,14 @@ static enum kg_code hsm_key_find_locked(struct hsm_token *t, const char *uri,
 	if (rc != KG_OK)
 		return rc;
 	if (cnt == 0) {
+		char hint[512] = "";
+
+		if (t->conf != NULL && t->conf->hint_keys != NULL)
+			snprintf(hint, sizeof(hint), "%s '%s'",
+			         t->conf->hint_keys, t->uri);
 		rc = kg_err_set(err, KG_E_TOKEN,
-		                "no private key matches '%s' on token '%s'; "
-		                "see keygate key list --token '%s'",
-		                uri, t->label, t->uri);
+		                "no private key matches '%s' on token '%s'%s",
+		                uri, t->label, hsm_hint(hint));
 		goto out;
 	}
 	if (cnt > 1) {

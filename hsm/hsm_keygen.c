@@ -185,17 +185,16 @@ static enum kg_code refuse_existing(struct hsm_token *t,
 		                         CK_INVALID_HANDLE, NULL) != KG_OK)
 			continue;
 		kg_err_set(err, KG_E_USAGE,
-		           "a key labelled '%s' exists on token '%s': %s; "
-		           "choose another label or use --force to replace "
-		           "it",
-		           g->label, t->label, ki.uri);
+		           "a key labelled '%s' exists on token '%s': %s%s",
+		           g->label, t->label, ki.uri,
+		           hsm_hint(t->conf ? t->conf->hint_replace : NULL));
 		hsm_key_info_clear(&ki);
 		return KG_E_USAGE;
 	}
 	return kg_err_set(err, KG_E_USAGE,
-	                  "a key labelled '%s' exists on token '%s'; choose "
-	                  "another label or use --force to replace it",
-	                  g->label, t->label);
+	                  "a key labelled '%s' exists on token '%s'%s",
+	                  g->label, t->label,
+	                  hsm_hint(t->conf ? t->conf->hint_replace : NULL));
 }
 
 /* Starts anew of the module in one key generation: at most this. */

@@ -18,8 +18,8 @@ char *hsm_module_path(CK_FUNCTION_LIST *f)
 	return p11_kit_module_get_filename(f);
 }
 
-static enum kg_code load_path(const char *path, struct hsm_modset *m,
-                              struct kg_err *err)
+static enum kg_code load_path(const char *path, const char *hint,
+                              struct hsm_modset *m, struct kg_err *err)
 {
 	const char *why;
 	CK_RV rv;
@@ -28,9 +28,9 @@ static enum kg_code load_path(const char *path, struct hsm_modset *m,
 	if (m->single == NULL) {
 		why = p11_kit_message();
 		return kg_err_set(err, KG_E_TOKEN,
-		                  "cannot load PKCS#11 module '%s': %s; check "
-		                  "--module or KEYGATE_MODULE",
-		                  path, why ? why : "unknown error");
+		                  "cannot load PKCS#11 module '%s': %s%s",
+		                  path, why ? why : "unknown error",
+		                  hsm_hint(hint));
 	}
 	rv = p11_kit_module_initialize(m->single);
 	if (rv != CKR_OK) {
@@ -66,16 +66,17 @@ enum kg_code hsm_modset_open(P11KitUri *uri, const struct hsm_conf *conf,
 		path = NULL;
 
 	if (path != NULL) {
-		rc = load_path(path, m, err);
+		rc = load_path(path, conf ? conf->hint_module : NULL, m, err);
 		if (rc != KG_OK)
 			goto fail;
 	} else {
 		m->registry = p11_kit_modules_load_and_initialize(0);
 		if (m->registry == NULL || m->registry[0] == NULL) {
-			rc = kg_err_set(err, KG_E_TOKEN,
-			                "no PKCS#11 module registered with "
-			                "p11-kit; give --module PATH or set "
-			                "KEYGATE_MODULE");
+			rc = kg_err_set(
+			        err, KG_E_TOKEN,
+			        "no PKCS#11 module registered with "
+			        "p11-kit%s",
+			        hsm_hint(conf ? conf->hint_module : NULL));
 			goto fail;
 		}
 		m->list = m->registry;

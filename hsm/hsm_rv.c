@@ -188,3 +188,13 @@ int hsm_again(CK_RV rv, int *tries)
 	hsm_pause((*tries)++);
 	return 1;
 }
+
+const char *hsm_hint(const char *hint)
+{
+	static _Thread_local char buf[256];
+
+	if (hint == NULL || *hint == '\0')
+		return "";
+	snprintf(buf, sizeof(buf), "; %s", hint);
+	return buf;
+}

@@ -505,17 +505,14 @@ static enum kg_code get_pin(P11KitUri *u, const struct hsm_conf *conf,
 	if (src == NULL && val != NULL)
 		warn(conf, "the URI carries pin-value=: the PIN may be seen "
 		           "in process lists and shell history; prefer "
-		           "pin-source= or --pin-source");
+		           "pin-source=");
 	if (src == NULL && val == NULL && conf != NULL) {
 		src = conf->pin_source;
 		val = src == NULL ? conf->pin : NULL;
 	}
 	snprintf(prompt, sizeof(prompt), "PIN for token '%s'", label);
-	snprintf(none, sizeof(none),
-	         "no PIN for token '%s': give --pin-source "
-	         "file:PATH|env:NAME|fd:N, set KEYGATE_PIN, or run on a "
-	         "terminal",
-	         label);
+	snprintf(none, sizeof(none), "no PIN for token '%s'%s", label,
+	         hsm_hint(conf ? conf->hint_pin : NULL));
 	return secret_from(src, val, "PIN", prompt, conf, pin, err, none);
 }
 
@@ -897,6 +894,7 @@ enum kg_code hsm_token_init(const char *uri, const char *label,
 	struct kg_secret *so = NULL, *pin = NULL;
 	struct match mt;
 	P11KitUri *u = NULL;
+	char none[300];
 	CK_UTF8CHAR lab[32];
 	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
 	CK_TOKEN_INFO ti;
@@ -917,11 +915,11 @@ enum kg_code hsm_token_init(const char *uri, const char *label,
 	rc = find_token(m, u, uri, uri == NULL, &mt, err);
 	if (rc != KG_OK)
 		goto out;
+	snprintf(none, sizeof(none), "no SO PIN%s",
+	         hsm_hint(conf ? conf->hint_so_pin : NULL));
 	rc = secret_from(so_pin_source,
 	                 so_pin_source == NULL && conf ? conf->so_pin : NULL,
-	                 "SO PIN", "new SO PIN", conf, &so, err,
-	                 "no SO PIN: give --so-pin-source "
-	                 "file:PATH|env:NAME|fd:N or set KEYGATE_SO_PIN");
+	                 "SO PIN", "new SO PIN", conf, &so, err, none);
 	if (rc != KG_OK)
 		goto out;
 	/* the user PIN: same sources as a login, never a retry loop */
