@@ -277,6 +277,25 @@ json_t *cli_obj_json(const struct eng_obj *o);
 enum kg_code cli_read_certs(const char *path, const char *what, size_t cap,
                             STACK_OF(X509) * *out, struct kg_err *err);
 
+/* each command's options, in its own file */
+extern const struct cli_opt cli_opts_token_list[];
+extern const struct cli_opt cli_opts_token_init[];
+extern const struct cli_opt cli_opts_key_gen[];
+extern const struct cli_opt cli_opts_key_list[];
+extern const struct cli_opt cli_opts_key_decrypt[];
+extern const struct cli_opt cli_opts_csr_create[];
+extern const struct cli_opt cli_opts_cert_selfsign[];
+extern const struct cli_opt cli_opts_cert_sign[];
+extern const struct cli_opt cli_opts_bundle_check[];
+extern const struct cli_opt cli_opts_bundle_export[];
+extern const struct cli_opt cli_opts_bundle_fallback[];
+extern const struct cli_opt cli_opts_bundle_assemble[];
+extern const struct cli_opt cli_opts_mtls_check[];
+extern const struct cli_opt cli_opts_chain_verify[];
+extern const struct cli_opt cli_opts_ts_out[];
+extern const struct cli_opt cli_opts_ts_remove[];
+extern const struct cli_opt cli_opts_expiry[];
+
 /* commands */
 enum kg_code cli_token_list(struct cli_ctx *, const struct cli_cmd *,
                             struct cli_args *);

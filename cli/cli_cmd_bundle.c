@@ -22,6 +22,47 @@
 #include "engine/eng.h"
 #include "engine/eng_gate.h"
 
+/* options, beside their handlers (the table in cli_main.c) */
+const struct cli_opt cli_opts_bundle_check[] = {
+        {"cert", CLI_VALUE, "FILE", "the certificate (PEM)"},
+        {"chain", CLI_VALUE, "FILE", "its issuers, intermediates first"},
+        {"for", CLI_VALUE, "T",
+         "acm-integrated (default: RSA 1024/2048) or acm"},
+        {"key", CLI_VALUE, "FILE", "the private key (PEM)"},
+        {"replaces", CLI_VALUE, "OLD", "the certificate a reimport replaces"},
+        CLI_OPT_END};
+
+const struct cli_opt cli_opts_bundle_export[] = {
+        {"cert", CLI_VALUE, "FILE", "the key's certificate (PEM)"},
+        {"chain", CLI_VALUE, "FILE", "its issuers, intermediates first"},
+        {"for", CLI_VALUE, "T",
+         "acm-integrated (default: RSA 1024/2048) or acm"},
+        {"force", CLI_FLAG, NULL, "replace existing files in --out"},
+        {"key", CLI_VALUE, "URI", "the token key (pkcs11:...)"},
+        {"out", CLI_VALUE, "DIR", "where the bundle goes"},
+        CLI_OPT_END};
+
+const struct cli_opt cli_opts_bundle_fallback[] = {
+        {"digest", CLI_VALUE, "D", "sha256 (default), sha384 or sha512"},
+        {"for", CLI_VALUE, "T",
+         "acm-integrated (default: RSA 1024/2048) or acm"},
+        {"force", CLI_FLAG, NULL, "replace existing files in --out"},
+        {"out", CLI_VALUE, "DIR", "private_key.pem and request.csr go here"},
+        {"san", CLI_VALUE, "LIST", "DNS:a,DNS:b,IP:10.0.0.1,..."},
+        {"subject", CLI_VALUE, "DN", "the request's subject"},
+        {"type", CLI_VALUE, "T", "rsa:2048 (default), rsa:1024, ... ec:p256"},
+        CLI_OPT_END};
+
+const struct cli_opt cli_opts_bundle_assemble[] = {
+        {"cert", CLI_VALUE, "FILE", "what the CA handed out (any order)"},
+        {"chain", CLI_VALUE, "FILE", "more certificates (any order)"},
+        {"for", CLI_VALUE, "T",
+         "acm-integrated (default: RSA 1024/2048) or acm"},
+        {"force", CLI_FLAG, NULL, "replace existing files in --out"},
+        {"key", CLI_VALUE, "FILE", "the private key"},
+        {"out", CLI_VALUE, "DIR", "where the bundle goes"},
+        CLI_OPT_END};
+
 /* ---- inputs ---------------------------------------------------------- */
 
 struct inputs {

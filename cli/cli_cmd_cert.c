@@ -17,6 +17,47 @@
 #include "engine/eng.h"
 #include "engine/eng_trust.h"
 
+/* options, beside their handlers (the table in cli_main.c) */
+const struct cli_opt cli_opts_cert_selfsign[] = {
+        {"days", CLI_VALUE, "N", "validity in days (365; ca: 3650)"},
+        {"digest", CLI_VALUE, "D", "sha256 (default), sha384 or sha512"},
+        {"force", CLI_FLAG, NULL, "replace an existing --out file"},
+        {"key", CLI_VALUE, "KEY", "a pkcs11: key URI, or a PEM/DER key file"},
+        {"out", CLI_VALUE, "FILE", "write here (default: stdout)"},
+        {"passphrase-source", CLI_VALUE, "SRC",
+         "passphrase of an encrypted key file: file:, env:, fd:"},
+        {"profile", CLI_VALUE, "P", "server (default), client or ca"},
+        {"san", CLI_VALUE, "LIST", "DNS:a,DNS:b,IP:10.0.0.1,email:x@y,URI:u"},
+        {"subject", CLI_VALUE, "DN",
+         "CN=api.example.com,O=Example or /O=../CN=.."},
+        CLI_OPT_END};
+
+const struct cli_opt cli_opts_cert_sign[] = {
+        {"ca-cert", CLI_VALUE, "FILE", "the CA's certificate"},
+        {"ca-key", CLI_VALUE, "KEY", "the CA's key: a pkcs11: URI or a file"},
+        {"copy-extensions", CLI_FLAG, NULL,
+         "copy the request's extensions the profile does not set"},
+        {"csr", CLI_VALUE, "FILE", "the request (PEM or DER)"},
+        {"csr-dir", CLI_VALUE, "IN",
+         "batch: one certificate per request in IN"},
+        {"days", CLI_VALUE, "N",
+         "validity (365; intermediate 1825), cut at the CA's notAfter"},
+        {"digest", CLI_VALUE, "D", "sha256 (default), sha384 or sha512"},
+        {"force", CLI_FLAG, NULL, "replace an existing --out file"},
+        {"jobs", CLI_VALUE, "N",
+         "batch: token sessions signing at once (default: 2 per "
+         "processor)"},
+        {"out", CLI_VALUE, "FILE", "write here (default: stdout)"},
+        {"out-dir", CLI_VALUE, "OUT",
+         "batch: where IN/x.csr becomes OUT/x.pem"},
+        {"passphrase-source", CLI_VALUE, "SRC",
+         "passphrase of an encrypted CA key file"},
+        {"profile", CLI_VALUE, "P",
+         "server (default), client or intermediate"},
+        {"san", CLI_VALUE, "LIST", "replace the request's subjectAltName"},
+        {"subject", CLI_VALUE, "DN", "replace the request's subject"},
+        CLI_OPT_END};
+
 /* --days: the profile's default, or 1 to 36500. */
 static enum kg_code parse_days(const char *s, enum eng_profile p, long *out,
                                struct kg_err *err)

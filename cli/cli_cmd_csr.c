@@ -10,6 +10,26 @@
 #include "common/kg_json.h"
 #include "engine/eng.h"
 
+/* options, beside their handlers (the table in cli_main.c) */
+const struct cli_opt cli_opts_csr_create[] = {
+        {"digest", CLI_VALUE, "D", "sha256 (default), sha384 or sha512"},
+        {"force", CLI_FLAG, NULL,
+         "replace an existing --out file (manifest: files and keys)"},
+        {"jobs", CLI_VALUE, "N",
+         "manifest: token sessions at once (default: 2 per processor)"},
+        {"key", CLI_VALUE, "KEY", "a pkcs11: key URI, or a PEM/DER key file"},
+        {"manifest", CLI_VALUE, "FILE",
+         "batch keygen+CSR: JSON Lines of label, type, subject, san"},
+        {"out", CLI_VALUE, "FILE", "write here (default: stdout)"},
+        {"out-dir", CLI_VALUE, "DIR", "manifest: DIR/LABEL.csr"},
+        {"passphrase-source", CLI_VALUE, "SRC",
+         "passphrase of an encrypted key file: file:, env:, fd:"},
+        {"san", CLI_VALUE, "LIST", "DNS:a,DNS:b,IP:10.0.0.1,email:x@y,URI:u"},
+        {"subject", CLI_VALUE, "DN",
+         "CN=api.example.com,O=Example or /O=../CN=.."},
+        {"token", CLI_VALUE, "URI", "manifest: the token the keys go on"},
+        CLI_OPT_END};
+
 enum kg_code cli_csr_create(struct cli_ctx *c, const struct cli_cmd *cmd,
                             struct cli_args *a)
 {

@@ -17,6 +17,11 @@
 #include "engine/eng.h"
 #include "engine/eng_trust.h"
 
+/* options, beside their handlers (the table in cli_main.c) */
+const struct cli_opt cli_opts_expiry[] = {
+        {"within", CLI_VALUE, "T", "the window: 30d (default), 12h, 2w"},
+        CLI_OPT_END};
+
 struct exp_item {
 	X509 *x;
 	char *source;

@@ -16,6 +16,30 @@
 #include "engine/eng.h"
 #include "engine/eng_gate.h"
 
+/* options, beside their handlers (the table in cli_main.c) */
+const struct cli_opt cli_opts_key_gen[] = {
+        {"exportable", CLI_FLAG, NULL,
+         "sensitive=false, extractable=true (bundle export can read it)"},
+        {"force", CLI_FLAG, NULL, "replace keys already holding the label"},
+        {"id", CLI_VALUE, "HEX", "CKA_ID (default: SHA-1 of the public key)"},
+        {"label", CLI_VALUE, "L", "the key's label (CKA_LABEL)"},
+        {"token", CLI_VALUE, "URI", "the token, e.g. pkcs11:token=ci"},
+        {"type", CLI_VALUE, "T",
+         "rsa:1024 rsa:2048 (default) rsa:3072 rsa:4096 ec:p256 ec:p384 "
+         "ec:p521"},
+        CLI_OPT_END};
+
+const struct cli_opt cli_opts_key_list[] = {
+        {"token", CLI_VALUE, "URI", "the token, e.g. pkcs11:token=ci"},
+        CLI_OPT_END};
+
+const struct cli_opt cli_opts_key_decrypt[] = {
+        {"force", CLI_FLAG, NULL, "replace an existing --out file"},
+        {"out", CLI_VALUE, "FILE", "the unencrypted PKCS#8 key (mode 0600)"},
+        {"passphrase-source", CLI_VALUE, "SRC",
+         "file:PATH, env:NAME or fd:N (else a prompt on a terminal)"},
+        CLI_OPT_END};
+
 static enum kg_code parse_id(const char *s, unsigned char *id, size_t cap,
                              size_t *len, struct kg_err *err)
 {

@@ -8,6 +8,19 @@
 #include "common/kg_audit.h"
 #include "common/kg_json.h"
 
+/* options, beside their handlers (the table in cli_main.c) */
+const struct cli_opt cli_opts_token_list[] = {CLI_OPT_END};
+
+const struct cli_opt cli_opts_token_init[] = {
+        {"label", CLI_VALUE, "L", "the new token's label (1-32 bytes)"},
+        {"so-pin-source", CLI_VALUE, "SRC",
+         "SO PIN from file:PATH, env:NAME or fd:N (else KEYGATE_SO_PIN)"},
+        {"softhsm", CLI_VALUE, "DIR",
+         "first make a private SoftHSM2 store in DIR; prints export lines"},
+        {"token", CLI_VALUE, "URI",
+         "the slot's token to initialise (default: the free one)"},
+        CLI_OPT_END};
+
 enum kg_code cli_token_list(struct cli_ctx *c, const struct cli_cmd *cmd,
                             struct cli_args *a)
 {

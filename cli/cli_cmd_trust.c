@@ -16,6 +16,38 @@
 #include "engine/eng.h"
 #include "engine/eng_trust.h"
 
+/* options, beside their handlers (the table in cli_main.c) */
+const struct cli_opt cli_opts_mtls_check[] = {
+        {"cert", CLI_VALUE, "FILE",
+         "the client certificate, and any chain it sends after it"},
+        {"truststore", CLI_VALUE, "FILE", "the API's truststore (PEM)"},
+        CLI_OPT_END};
+
+const struct cli_opt cli_opts_chain_verify[] = {
+        {"cert", CLI_VALUE, "FILE",
+         "the certificate (more after it: untrusted)"},
+        {"crl", CLI_VALUE, "FILE", "check revocation against these CRLs"},
+        {"host", CLI_VALUE, "NAME", "the DNS name or IP address to match"},
+        {"max-depth", CLI_VALUE, "N",
+         "intermediates allowed (as openssl verify -verify_depth)"},
+        {"no-check-time", CLI_FLAG, NULL, "do not check validity periods"},
+        {"purpose", CLI_VALUE, "P", "client, server or any (default)"},
+        {"truststore", CLI_VALUE, "FILE", "the trust anchors (PEM)"},
+        {"untrusted", CLI_VALUE, "FILE", "intermediates to build a path with"},
+        CLI_OPT_END};
+
+const struct cli_opt cli_opts_ts_out[] = {
+        {"force", CLI_FLAG, NULL, "replace an existing --out file"},
+        {"out", CLI_VALUE, "FILE", "write here (default: stdout)"},
+        CLI_OPT_END};
+
+const struct cli_opt cli_opts_ts_remove[] = {
+        {"fingerprint", CLI_VALUE, "F",
+         "SHA-256 fingerprint of the certificate to drop"},
+        {"force", CLI_FLAG, NULL, "replace an existing --out file"},
+        {"out", CLI_VALUE, "FILE", "write here (default: stdout)"},
+        CLI_OPT_END};
+
 /*
  * KEYGATE_DEBUG_COUNTS=1: what the truststore code did, on stderr, for
  * the scale tests (tests/integration/t_scale.sh).

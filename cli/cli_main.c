@@ -11,163 +11,7 @@
 
 #include <openssl/crypto.h>
 
-static const struct cli_opt opts_token_list[] = {CLI_OPT_END};
-static const struct cli_opt opts_token_init[] = {
-        {"label", CLI_VALUE, "L", "the new token's label (1-32 bytes)"},
-        {"so-pin-source", CLI_VALUE, "SRC",
-         "SO PIN from file:PATH, env:NAME or fd:N (else KEYGATE_SO_PIN)"},
-        {"softhsm", CLI_VALUE, "DIR",
-         "first make a private SoftHSM2 store in DIR; prints export lines"},
-        {"token", CLI_VALUE, "URI",
-         "the slot's token to initialise (default: the free one)"},
-        CLI_OPT_END};
-static const struct cli_opt opts_key_gen[] = {
-        {"exportable", CLI_FLAG, NULL,
-         "sensitive=false, extractable=true (bundle export can read it)"},
-        {"force", CLI_FLAG, NULL, "replace keys already holding the label"},
-        {"id", CLI_VALUE, "HEX", "CKA_ID (default: SHA-1 of the public key)"},
-        {"label", CLI_VALUE, "L", "the key's label (CKA_LABEL)"},
-        {"token", CLI_VALUE, "URI", "the token, e.g. pkcs11:token=ci"},
-        {"type", CLI_VALUE, "T",
-         "rsa:1024 rsa:2048 (default) rsa:3072 rsa:4096 ec:p256 ec:p384 "
-         "ec:p521"},
-        CLI_OPT_END};
-static const struct cli_opt opts_key_list[] = {
-        {"token", CLI_VALUE, "URI", "the token, e.g. pkcs11:token=ci"},
-        CLI_OPT_END};
 static const struct cli_opt opts_none[] = {CLI_OPT_END};
-static const struct cli_opt opts_csr_create[] = {
-        {"digest", CLI_VALUE, "D", "sha256 (default), sha384 or sha512"},
-        {"force", CLI_FLAG, NULL,
-         "replace an existing --out file (manifest: files and keys)"},
-        {"jobs", CLI_VALUE, "N",
-         "manifest: token sessions at once (default: 2 per processor)"},
-        {"key", CLI_VALUE, "KEY", "a pkcs11: key URI, or a PEM/DER key file"},
-        {"manifest", CLI_VALUE, "FILE",
-         "batch keygen+CSR: JSON Lines of label, type, subject, san"},
-        {"out", CLI_VALUE, "FILE", "write here (default: stdout)"},
-        {"out-dir", CLI_VALUE, "DIR", "manifest: DIR/LABEL.csr"},
-        {"passphrase-source", CLI_VALUE, "SRC",
-         "passphrase of an encrypted key file: file:, env:, fd:"},
-        {"san", CLI_VALUE, "LIST", "DNS:a,DNS:b,IP:10.0.0.1,email:x@y,URI:u"},
-        {"subject", CLI_VALUE, "DN",
-         "CN=api.example.com,O=Example or /O=../CN=.."},
-        {"token", CLI_VALUE, "URI", "manifest: the token the keys go on"},
-        CLI_OPT_END};
-static const struct cli_opt opts_cert_selfsign[] = {
-        {"days", CLI_VALUE, "N", "validity in days (365; ca: 3650)"},
-        {"digest", CLI_VALUE, "D", "sha256 (default), sha384 or sha512"},
-        {"force", CLI_FLAG, NULL, "replace an existing --out file"},
-        {"key", CLI_VALUE, "KEY", "a pkcs11: key URI, or a PEM/DER key file"},
-        {"out", CLI_VALUE, "FILE", "write here (default: stdout)"},
-        {"passphrase-source", CLI_VALUE, "SRC",
-         "passphrase of an encrypted key file: file:, env:, fd:"},
-        {"profile", CLI_VALUE, "P", "server (default), client or ca"},
-        {"san", CLI_VALUE, "LIST", "DNS:a,DNS:b,IP:10.0.0.1,email:x@y,URI:u"},
-        {"subject", CLI_VALUE, "DN",
-         "CN=api.example.com,O=Example or /O=../CN=.."},
-        CLI_OPT_END};
-
-static const struct cli_opt opts_key_decrypt[] = {
-        {"force", CLI_FLAG, NULL, "replace an existing --out file"},
-        {"out", CLI_VALUE, "FILE", "the unencrypted PKCS#8 key (mode 0600)"},
-        {"passphrase-source", CLI_VALUE, "SRC",
-         "file:PATH, env:NAME or fd:N (else a prompt on a terminal)"},
-        CLI_OPT_END};
-static const struct cli_opt opts_bundle_check[] = {
-        {"cert", CLI_VALUE, "FILE", "the certificate (PEM)"},
-        {"chain", CLI_VALUE, "FILE", "its issuers, intermediates first"},
-        {"for", CLI_VALUE, "T",
-         "acm-integrated (default: RSA 1024/2048) or acm"},
-        {"key", CLI_VALUE, "FILE", "the private key (PEM)"},
-        {"replaces", CLI_VALUE, "OLD", "the certificate a reimport replaces"},
-        CLI_OPT_END};
-static const struct cli_opt opts_bundle_export[] = {
-        {"cert", CLI_VALUE, "FILE", "the key's certificate (PEM)"},
-        {"chain", CLI_VALUE, "FILE", "its issuers, intermediates first"},
-        {"for", CLI_VALUE, "T",
-         "acm-integrated (default: RSA 1024/2048) or acm"},
-        {"force", CLI_FLAG, NULL, "replace existing files in --out"},
-        {"key", CLI_VALUE, "URI", "the token key (pkcs11:...)"},
-        {"out", CLI_VALUE, "DIR", "where the bundle goes"},
-        CLI_OPT_END};
-static const struct cli_opt opts_bundle_fallback[] = {
-        {"digest", CLI_VALUE, "D", "sha256 (default), sha384 or sha512"},
-        {"for", CLI_VALUE, "T",
-         "acm-integrated (default: RSA 1024/2048) or acm"},
-        {"force", CLI_FLAG, NULL, "replace existing files in --out"},
-        {"out", CLI_VALUE, "DIR", "private_key.pem and request.csr go here"},
-        {"san", CLI_VALUE, "LIST", "DNS:a,DNS:b,IP:10.0.0.1,..."},
-        {"subject", CLI_VALUE, "DN", "the request's subject"},
-        {"type", CLI_VALUE, "T", "rsa:2048 (default), rsa:1024, ... ec:p256"},
-        CLI_OPT_END};
-static const struct cli_opt opts_bundle_assemble[] = {
-        {"cert", CLI_VALUE, "FILE", "what the CA handed out (any order)"},
-        {"chain", CLI_VALUE, "FILE", "more certificates (any order)"},
-        {"for", CLI_VALUE, "T",
-         "acm-integrated (default: RSA 1024/2048) or acm"},
-        {"force", CLI_FLAG, NULL, "replace existing files in --out"},
-        {"key", CLI_VALUE, "FILE", "the private key"},
-        {"out", CLI_VALUE, "DIR", "where the bundle goes"},
-        CLI_OPT_END};
-
-static const struct cli_opt opts_mtls_check[] = {
-        {"cert", CLI_VALUE, "FILE",
-         "the client certificate, and any chain it sends after it"},
-        {"truststore", CLI_VALUE, "FILE", "the API's truststore (PEM)"},
-        CLI_OPT_END};
-static const struct cli_opt opts_chain_verify[] = {
-        {"cert", CLI_VALUE, "FILE",
-         "the certificate (more after it: untrusted)"},
-        {"crl", CLI_VALUE, "FILE", "check revocation against these CRLs"},
-        {"host", CLI_VALUE, "NAME", "the DNS name or IP address to match"},
-        {"max-depth", CLI_VALUE, "N",
-         "intermediates allowed (as openssl verify -verify_depth)"},
-        {"no-check-time", CLI_FLAG, NULL, "do not check validity periods"},
-        {"purpose", CLI_VALUE, "P", "client, server or any (default)"},
-        {"truststore", CLI_VALUE, "FILE", "the trust anchors (PEM)"},
-        {"untrusted", CLI_VALUE, "FILE", "intermediates to build a path with"},
-        CLI_OPT_END};
-
-static const struct cli_opt opts_ts_out[] = {
-        {"force", CLI_FLAG, NULL, "replace an existing --out file"},
-        {"out", CLI_VALUE, "FILE", "write here (default: stdout)"},
-        CLI_OPT_END};
-static const struct cli_opt opts_ts_remove[] = {
-        {"fingerprint", CLI_VALUE, "F",
-         "SHA-256 fingerprint of the certificate to drop"},
-        {"force", CLI_FLAG, NULL, "replace an existing --out file"},
-        {"out", CLI_VALUE, "FILE", "write here (default: stdout)"},
-        CLI_OPT_END};
-static const struct cli_opt opts_expiry[] = {
-        {"within", CLI_VALUE, "T", "the window: 30d (default), 12h, 2w"},
-        CLI_OPT_END};
-
-static const struct cli_opt opts_cert_sign[] = {
-        {"ca-cert", CLI_VALUE, "FILE", "the CA's certificate"},
-        {"ca-key", CLI_VALUE, "KEY", "the CA's key: a pkcs11: URI or a file"},
-        {"copy-extensions", CLI_FLAG, NULL,
-         "copy the request's extensions the profile does not set"},
-        {"csr", CLI_VALUE, "FILE", "the request (PEM or DER)"},
-        {"csr-dir", CLI_VALUE, "IN",
-         "batch: one certificate per request in IN"},
-        {"days", CLI_VALUE, "N",
-         "validity (365; intermediate 1825), cut at the CA's notAfter"},
-        {"digest", CLI_VALUE, "D", "sha256 (default), sha384 or sha512"},
-        {"force", CLI_FLAG, NULL, "replace an existing --out file"},
-        {"jobs", CLI_VALUE, "N",
-         "batch: token sessions signing at once (default: 2 per "
-         "processor)"},
-        {"out", CLI_VALUE, "FILE", "write here (default: stdout)"},
-        {"out-dir", CLI_VALUE, "OUT",
-         "batch: where IN/x.csr becomes OUT/x.pem"},
-        {"passphrase-source", CLI_VALUE, "SRC",
-         "passphrase of an encrypted CA key file"},
-        {"profile", CLI_VALUE, "P",
-         "server (default), client or intermediate"},
-        {"san", CLI_VALUE, "LIST", "replace the request's subjectAltName"},
-        {"subject", CLI_VALUE, "DN", "replace the request's subject"},
-        CLI_OPT_END};
 
 #define GATE_HELP                                                             \
 	"Exit 1 and every finding (code, input, index, subject, fix) when\n"  \
@@ -182,12 +26,12 @@ const struct cli_cmd cli_cmds[] = {
         {"token", "list", cli_token_list,
          "List modules, slots and tokens, each token with a URI to paste "
          "back in.",
-         "", opts_token_list, 0, 0,
+         "", cli_opts_token_list, 0, 0,
          "Modules: --module PATH, KEYGATE_MODULE, else p11-kit's registry.\n"},
         {"token", "init", cli_token_init,
          "Initialise a token: C_InitToken with the SO PIN, then C_InitPIN.",
          "--label L [--token URI] [--softhsm DIR] [--so-pin-source SRC]",
-         opts_token_init, 0, 0,
+         cli_opts_token_init, 0, 0,
          "With --softhsm DIR a private SoftHSM2 store is made first and the\n"
          "lines to use it are printed for eval:\n"
          "  eval \"$(KEYGATE_SO_PIN=... KEYGATE_PIN=... keygate token init "
@@ -195,19 +39,19 @@ const struct cli_cmd cli_cmds[] = {
         {"key", "gen", cli_key_gen,
          "Generate a key pair on a token and print the private key's URI.",
          "--token URI --label L [--type T] [--id HEX] [--exportable]",
-         opts_key_gen, 0, 0,
+         cli_opts_key_gen, 0, 0,
          "The private key is a token object, private, sensitive, not\n"
          "extractable, and may sign (RSA also decrypt) unless "
          "--exportable.\n" PIN_HELP},
         {"key", "list", cli_key_list,
          "List the private keys on a token with their attributes.",
-         "--token URI", opts_key_list, 0, 0, PIN_HELP},
+         "--token URI", cli_opts_key_list, 0, 0, PIN_HELP},
         {"key", "show", cli_key_show, "Show one key's attributes.", "URI",
          opts_none, 1, 1, PIN_HELP},
         {"key", "decrypt", cli_key_decrypt,
          "An encrypted private key to unencrypted PKCS#8 (as openssl pkcs8 "
          "-topk8 -nocrypt).",
-         "IN --out OUT [--passphrase-source SRC]", opts_key_decrypt, 1, 1,
+         "IN --out OUT [--passphrase-source SRC]", cli_opts_key_decrypt, 1, 1,
          "A wrong passphrase exits 1. OUT is written atomically, mode "
          "0600.\n"},
         {"csr", "create", cli_csr_create,
@@ -215,7 +59,7 @@ const struct cli_cmd cli_cmds[] = {
          "--key KEY --subject DN [--san LIST] [--digest D] [--out FILE]\n"
          "       keygate csr create --token URI --manifest FILE --out-dir "
          "DIR [--jobs N]",
-         opts_csr_create, 0, 0,
+         cli_opts_csr_create, 0, 0,
          "A CN that is a domain name is copied into the SAN when --san is\n"
          "not given. Comma DNs are RFC 4514 (most specific first).\n"
          "--manifest: one JSON object per line, e.g.\n"
@@ -229,7 +73,7 @@ const struct cli_cmd cli_cmds[] = {
          "Make a self-signed X.509 v3 certificate signed by KEY.",
          "--key KEY --subject DN [--san LIST] [--days N] [--profile P] "
          "[--out FILE]",
-         opts_cert_selfsign, 0, 0,
+         cli_opts_cert_selfsign, 0, 0,
          "Profiles: server (serverAuth), client (clientAuth: what a backend\n"
          "trusts for client certificates), ca (CA:TRUE, "
          "keyCertSign).\n" PIN_HELP},
@@ -238,7 +82,7 @@ const struct cli_cmd cli_cmds[] = {
          "offline signing station.",
          "--ca-key KEY --ca-cert FILE --csr FILE [--profile P] [--days N] "
          "[--subject DN] [--san LIST] [--out FILE]",
-         opts_cert_sign, 0, 0,
+         cli_opts_cert_sign, 0, 0,
          "The request's signature is checked first; a server or client\n"
          "profile refuses a request for CA:TRUE; an expired CA issues "
          "nothing;\n"
@@ -253,11 +97,11 @@ const struct cli_cmd cli_cmds[] = {
         {"bundle", "check", cli_bundle_check,
          "The ACM import gate: will AWS take this certificate, key and chain?",
          "--cert FILE --key FILE [--chain FILE] [--for T] [--replaces OLD]",
-         opts_bundle_check, 0, 0, GATE_HELP},
+         cli_opts_bundle_check, 0, 0, GATE_HELP},
         {"bundle", "export", cli_bundle_export,
          "Write an ACM bundle for a token key, through the export gate.",
          "--key URI --cert FILE [--chain FILE] --out DIR [--for T]",
-         opts_bundle_export, 0, 0,
+         cli_opts_bundle_export, 0, 0,
          "The key's attributes are read first: a sensitive or "
          "non-extractable\n"
          "key is refused (key-not-exportable) and nothing is read or "
@@ -267,13 +111,13 @@ const struct cli_cmd cli_cmds[] = {
          "and "
          "its CSR.",
          "--subject DN [--san LIST] --out DIR [--type T] [--for T]",
-         opts_bundle_fallback, 0, 0,
+         cli_opts_bundle_fallback, 0, 0,
          "Then have a CA sign DIR/request.csr and run bundle assemble.\n"},
         {"bundle", "assemble", cli_bundle_assemble,
          "Normalise what a CA handed out into certificate.pem, "
          "private_key.pem, certificate_chain.pem.",
          "--cert FILE --key FILE [--chain FILE] --out DIR [--for T]",
-         opts_bundle_assemble, 0, 0,
+         cli_opts_bundle_assemble, 0, 0,
          "Strips blank lines and text around blocks, orders the chain leaf "
          "to\n"
          "root, drops the leaf and unrelated certificates, then writes only "
@@ -287,7 +131,7 @@ const struct cli_cmd cli_cmds[] = {
         {"mtls", "check", cli_mtls_check,
          "What API Gateway's mutual TLS does with a client certificate: "
          "allow (200) or deny (403).",
-         "--truststore FILE --cert FILE", opts_mtls_check, 0, 0,
+         "--truststore FILE --cert FILE", cli_opts_mtls_check, 0, 0,
          "Reasons: untrusted, expired, not-yet-valid, unsupported-algorithm,\n"
          "chain-too-long, bad-signature. Exit 0 allow, 1 deny.\n"},
         {"chain", "verify", cli_chain_verify,
@@ -295,18 +139,18 @@ const struct cli_cmd cli_cmds[] = {
          "strict).",
          "--truststore FILE --cert FILE [--untrusted FILE] [--purpose P] "
          "[--host NAME] [--max-depth N] [--crl FILE] [--no-check-time]",
-         opts_chain_verify, 0, 0, "Exit 0 valid, 1 not valid.\n"},
+         cli_opts_chain_verify, 0, 0, "Exit 0 valid, 1 not valid.\n"},
         {"truststore", "merge", cli_truststore_merge,
          "Merge truststores for a rotation overlap: order kept, duplicates "
          "dropped.",
-         "A B... [--out FILE]", opts_ts_out, 1, CLI_MAX_POS, NULL},
+         "A B... [--out FILE]", cli_opts_ts_out, 1, CLI_MAX_POS, NULL},
         {"truststore", "remove", cli_truststore_remove,
          "Drop one certificate (by SHA-256 fingerprint) from a truststore.",
-         "FILE --fingerprint F [--out FILE]", opts_ts_remove, 1, 1, NULL},
+         "FILE --fingerprint F [--out FILE]", cli_opts_ts_remove, 1, 1, NULL},
         {"cert", "expiry", cli_cert_expiry,
          "Days left for every certificate in files, directories and on "
          "tokens, soonest first.",
-         "FILE|DIR|URI... [--within 30d]", opts_expiry, 1, CLI_MAX_POS,
+         "FILE|DIR|URI... [--within 30d]", cli_opts_expiry, 1, CLI_MAX_POS,
          "Exit 1 when any certificate expires within the window (or has).\n"
          "Token certificates are public objects: no PIN is asked for.\n"},
         {"audit", "verify", cli_audit_verify,
