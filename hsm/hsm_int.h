@@ -68,6 +68,25 @@ struct hsm_token {
  */
 enum kg_code hsm_token_restart(struct hsm_token *t, struct kg_err *err);
 
+/*
+ * hsm_template.c: the templates and mechanism of a new key pair under a
+ * fresh temporary label ("keygate-new-<16 hex>"). The attributes point
+ * into t itself: keep t in place while they are used; clear it after.
+ */
+struct hsm_keygen_tmpl {
+	CK_MECHANISM mech;
+	CK_ATTRIBUTE pub[8], priv[12];
+	CK_ULONG npub, npriv;
+	CK_BBOOL yes, no, sens, extr;
+	CK_ULONG bits;
+	unsigned char *params; /* EC: the curve's OID, DER */
+	char label[32];
+};
+enum kg_code hsm_keygen_tmpl_make(const struct hsm_keygen *g,
+                                  struct hsm_keygen_tmpl *t,
+                                  struct kg_err *err);
+void hsm_keygen_tmpl_clear(struct hsm_keygen_tmpl *t);
+
 /* "; hint" from conf (NULL-safe), or "" */
 const char *hsm_hint(const char *hint);
 

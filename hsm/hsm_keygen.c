@@ -304,23 +304,16 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
                                        struct hsm_key **kout,
                                        struct kg_err *err)
 {
-	static const CK_BYTE f4[] = {0x01, 0x00, 0x01};
-	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-	CK_BBOOL sens = g->exportable ? CK_FALSE : CK_TRUE;
-	CK_BBOOL extr = g->exportable ? CK_TRUE : CK_FALSE;
-	CK_ULONG bits = (CK_ULONG)g->bits;
-	CK_MECHANISM mech = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
+	struct hsm_keygen_tmpl tm;
 	struct obj made[2]; /* [0] private, [1] public */
 	struct obj *old = NULL;
-	CK_ATTRIBUTE pubt[8], privt[12];
-	CK_ULONG np = 0, nq = 0;
-	unsigned char *params = NULL, digest[SHA_DIGEST_LENGTH], rnd[8];
+	unsigned char digest[SHA_DIGEST_LENGTH];
 	const unsigned char *id = g->id;
 	size_t nold = 0, id_len = g->id_len, i;
-	char tmp_label[32], left[1400] = "";
+	char left[1400] = "";
 	enum kg_code rc;
 	CK_RV rv;
-	int plen, old_gone = 0, restarted = 0;
+	int old_gone = 0, restarted = 0;
 
 	memset(out, 0, sizeof(*out));
 	memset(made, 0, sizeof(made));
@@ -337,59 +330,18 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
 		free(old);
 		return rc;
 	}
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+	rc = hsm_keygen_tmpl_make(g, &tm, err);
+	if (rc != KG_OK) {
 		free(old);
-		return kg_err_set(err, KG_E_RUNTIME, "no random bytes");
+		return rc;
 	}
-	snprintf(tmp_label, sizeof(tmp_label), "keygate-new-");
-	for (i = 0; i < sizeof(rnd); i++)
-		snprintf(tmp_label + 12 + 2 * i, 3, "%02x", rnd[i]);
-
-#define ADD(arr, n, t_, p_, l_)                                               \
-	do {                                                                  \
-		arr[n].type = (t_);                                           \
-		arr[n].pValue = (void *)(p_);                                 \
-		arr[n].ulValueLen = (l_);                                     \
-		n++;                                                          \
-	} while (0)
-	ADD(pubt, np, CKA_TOKEN, &yes, sizeof(yes));
-	ADD(pubt, np, CKA_PRIVATE, &no, sizeof(no));
-	ADD(pubt, np, CKA_VERIFY, &yes, sizeof(yes));
-	ADD(pubt, np, CKA_LABEL, tmp_label, strlen(tmp_label));
-	ADD(privt, nq, CKA_TOKEN, &yes, sizeof(yes));
-	ADD(privt, nq, CKA_PRIVATE, &yes, sizeof(yes));
-	ADD(privt, nq, CKA_SENSITIVE, &sens, sizeof(sens));
-	ADD(privt, nq, CKA_EXTRACTABLE, &extr, sizeof(extr));
-	ADD(privt, nq, CKA_SIGN, &yes, sizeof(yes));
-	ADD(privt, nq, CKA_LABEL, tmp_label, strlen(tmp_label));
-	if (g->id != NULL) {
-		ADD(pubt, np, CKA_ID, g->id, g->id_len);
-		ADD(privt, nq, CKA_ID, g->id, g->id_len);
-	}
-	if (g->type == HSM_KEY_RSA) {
-		ADD(pubt, np, CKA_MODULUS_BITS, &bits, sizeof(bits));
-		ADD(pubt, np, CKA_PUBLIC_EXPONENT, f4, sizeof(f4));
-		ADD(pubt, np, CKA_ENCRYPT, &yes, sizeof(yes));
-		ADD(privt, nq, CKA_DECRYPT, &yes, sizeof(yes));
-	} else {
-		ASN1_OBJECT *o = OBJ_nid2obj(g->curve_nid);
-
-		mech.mechanism = CKM_EC_KEY_PAIR_GEN;
-		plen = o ? i2d_ASN1_OBJECT(o, &params) : -1;
-		if (plen <= 0) {
-			free(old);
-			return kg_err_set(err, KG_E_USAGE, "unknown curve");
-		}
-		ADD(pubt, np, CKA_EC_PARAMS, params, (CK_ULONG)plen);
-	}
-#undef ADD
 
 	/* 1. the new pair, under its temporary label */
-	rv = generate(t, &mech, pubt, np, privt, nq, tmp_label, &made[1].h,
-	              &made[0].h, &restarted);
+	rv = generate(t, &tm.mech, tm.pub, tm.npub, tm.priv, tm.npriv,
+	              tm.label, &made[1].h, &made[0].h, &restarted);
 	made[0].cls = CKO_PRIVATE_KEY;
 	made[1].cls = CKO_PUBLIC_KEY;
-	made[0].label = made[1].label = tmp_label;
+	made[0].label = made[1].label = tm.label;
 	if (g->id != NULL) {
 		for (i = 0; i < 2; i++) {
 			memcpy(made[i].id, g->id, g->id_len);
@@ -489,7 +441,7 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
 		}
 		hsm_key_info_clear(out);
 		free(old);
-		OPENSSL_free(params);
+		hsm_keygen_tmpl_clear(&tm);
 		return KG_E_TOKEN;
 	}
 	made[0].h = made[1].h = CK_INVALID_HANDLE; /* kept */
@@ -504,7 +456,7 @@ out:
 			*kout = NULL;
 		}
 	}
-	OPENSSL_free(params);
+	hsm_keygen_tmpl_clear(&tm);
 	free(old);
 	return rc;
 }
