@@ -11,70 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum kg_code kg_file_read(const char *path, unsigned char **buf, size_t *len,
-                          struct kg_err *err)
-{
-	unsigned char *b = NULL, *nb;
-	size_t cap = 0, n = 0;
-	int fd, is_stdin = strcmp(path, "-") == 0;
-	struct stat st;
-	ssize_t r;
-	enum kg_code rc = KG_OK;
-
-	*buf = NULL;
-	*len = 0;
-	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return kg_err_set(err, KG_E_USAGE, "cannot read '%s': %s",
-		                  path, strerror(errno));
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		rc = kg_err_set(err, KG_E_USAGE,
-		                "cannot read '%s': it is a directory", path);
-		goto out;
-	}
-	for (;;) {
-		if (n + 1 >= cap) {
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(b, cap);
-			if (nb == NULL) {
-				rc = kg_err_set(err, KG_E_RUNTIME,
-				                "out of memory reading '%s'",
-				                path);
-				goto out;
-			}
-			b = nb;
-		}
-		r = read(fd, b + n, cap - 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = kg_err_set(err, KG_E_USAGE,
-			                "cannot read '%s': %s", path,
-			                strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n > KG_FILE_MAX) {
-			rc = kg_err_set(err, KG_E_USAGE,
-			                "'%s' is larger than %u bytes; not "
-			                "a certificate, key or request",
-			                path, KG_FILE_MAX);
-			goto out;
-		}
-	}
-	b[n] = '\0';
-	*buf = b;
-	*len = n;
-	b = NULL;
-out:
-	if (!is_stdin)
-		close(fd);
-	free(b);
-	return rc;
-}
-
 enum kg_code kg_file_out_dir(const char *dir, mode_t mode, struct kg_err *err)
 {
 	struct stat st;
@@ -390,4 +326,10 @@ enum kg_code kg_file_read_head(const char *path, size_t max,
                                struct kg_err *err)
 {
 	return read_capped(path, max, 1, buf, len, more, err);
+}
+
+enum kg_code kg_file_read(const char *path, unsigned char **buf, size_t *len,
+                          struct kg_err *err)
+{
+	return kg_file_read_max(path, KG_FILE_MAX, "any input", buf, len, err);
 }
