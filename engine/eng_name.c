@@ -313,6 +313,171 @@ static const char *oid_name(const ASN1_OBJECT *o, char *buf, int cap)
 	return buf;
 }
 
+/*
+ * The attribute type named key: a name OpenSSL knows, or a dotted OID
+ * written as OpenSSL writes it back (of a length it prints back whole:
+ * real ones are far shorter; "2.5..4" reads as 2.5.0.0.4). NULL if none.
+ */
+static ASN1_OBJECT *attr_obj(const char *key, size_t klen)
+{
+	int nid = attr_nid(key);
+	ASN1_OBJECT *obj = nid != NID_undef ? OBJ_nid2obj(nid) : NULL;
+
+	if (obj == NULL && isdigit((unsigned char)key[0]) &&
+	    klen <= MAX_OID_TEXT) {
+		char canon[MAX_OID_TEXT + 2];
+
+		obj = OBJ_txt2obj(key, 1);
+		if (obj != NULL &&
+		    (OBJ_obj2txt(canon, sizeof(canon), obj, 1) != (int)klen ||
+		     strcmp(canon, key) != 0)) {
+			ASN1_OBJECT_free(obj);
+			obj = NULL;
+		}
+	}
+	ERR_clear_error();
+	return obj;
+}
+
+/*
+ * One attribute of the subject, s[pos..end): its type and value, checked
+ * (an '=', no dangling escape, a #hexstring that is a string, no NUL or
+ * control character, a known type, a value). *out holds them; free with
+ * free(out->value) and ASN1_OBJECT_free(out->obj).
+ */
+static enum kg_code dn_part(const char *dn, const char *s, size_t pos,
+                            size_t end, struct rdn_part *out,
+                            struct kg_err *err)
+{
+	size_t eq = next_sep(s + pos, end - pos, "=");
+	char *key = NULL, *val = NULL;
+	size_t klen = 0, vlen = 0;
+	ASN1_OBJECT *obj;
+	enum kg_code rc;
+	int type;
+
+	if (eq == end - pos) {
+		rc = kg_err_set(err, KG_E_USAGE,
+		                "bad subject '%s': '%.*s' has no "
+		                "'=' " DN_EXAMPLE,
+		                dn, (int)(end - pos), s + pos);
+		return rc;
+	}
+	key = unescape(s + pos, eq, &klen);
+	val = unescape(s + pos + eq + 1, end - pos - eq - 1, &vlen);
+	if (key == NULL || val == NULL) {
+		free(key);
+		free(val);
+		rc = kg_err_set(err, KG_E_USAGE,
+		                "bad subject '%s': dangling '\\' in "
+		                "'%.*s'",
+		                dn, (int)(end - pos), s + pos);
+		return rc;
+	}
+	type = MBSTRING_UTF8;
+	if (hex_value(s + pos + eq + 1, end - pos - eq - 1, &val, &vlen,
+	              &type) < 0) {
+		rc = kg_err_set(err, KG_E_USAGE,
+		                "bad subject: the value of %.*s is "
+		                "'#' and hex digits, but not the DER "
+		                "of a UTF8, Printable or IA5 string "
+		                "(write \\# for a leading '#')",
+		                (int)klen, key);
+		free(key);
+		free(val);
+		return rc;
+	}
+	if (!eng_text_ok(key, klen) || !eng_text_ok(val, vlen)) {
+		char shown[128];
+
+		rc = kg_err_set(err, KG_E_USAGE,
+		                "bad subject: %s holds a NUL, a "
+		                "control character or invalid UTF-8 "
+		                "(from an escape such as \\00); such "
+		                "names are refused",
+		                eng_text_shown(key, shown, sizeof(shown)));
+		free(key);
+		free(val);
+		return rc;
+	}
+	obj = attr_obj(key, klen);
+	if (obj == NULL) {
+		rc = kg_err_set(err, KG_E_USAGE,
+		                "bad subject '%s': unknown attribute "
+		                "'%s' (use CN, O, OU, C, ST, L, DC, "
+		                "emailAddress or a dotted OID)",
+		                dn, key);
+		free(key);
+		free(val);
+		return rc;
+	}
+	if (*val == '\0') {
+		rc = kg_err_set(err, KG_E_USAGE,
+		                "bad subject '%s': %s has an empty "
+		                "value",
+		                dn, key);
+		free(key);
+		free(val);
+		ASN1_OBJECT_free(obj);
+		return rc;
+	}
+	free(key);
+	out->obj = obj;
+	out->type = type;
+	out->value = val;
+	return KG_OK;
+}
+
+/*
+ * parts into name, RDN by RDN: RFC 4514 strings list the most specific
+ * RDN first, so they are encoded last-to-first (slash form: as written);
+ * within a multi-valued RDN the order is kept.
+ */
+static enum kg_code dn_emit(const char *dn, const struct rdn_part *parts,
+                            size_t nparts, int slash, X509_NAME *name,
+                            struct kg_err *err)
+{
+	size_t *rdn_start = calloc(nparts + 1, sizeof(size_t));
+	size_t nrdn = 0, r, i;
+	enum kg_code rc = KG_OK;
+
+	if (rdn_start == NULL)
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	for (i = 0; i < nparts; i++)
+		if (!parts[i].join)
+			rdn_start[nrdn++] = i;
+	rdn_start[nrdn] = nparts;
+	for (r = 0; r < nrdn && rc == KG_OK; r++) {
+		size_t idx = slash ? r : nrdn - 1 - r, j;
+
+		for (j = rdn_start[idx]; j < rdn_start[idx + 1] && rc == KG_OK;
+		     j++) {
+			char oname[80];
+			unsigned long e;
+
+			if (X509_NAME_add_entry_by_OBJ(
+			            name, parts[j].obj, parts[j].type,
+			            (unsigned char *)parts[j].value, -1, -1,
+			            j == rdn_start[idx] ? 0 : -1))
+				continue;
+			e = ERR_peek_last_error();
+			ERR_clear_error();
+			rc = kg_err_set(
+			        err, KG_E_USAGE,
+			        "bad subject '%s': %s='%s' is not "
+			        "allowed (%s)",
+			        dn,
+			        oid_name(parts[j].obj, oname, sizeof(oname)),
+			        parts[j].value,
+			        ERR_reason_error_string(e)
+			                ? ERR_reason_error_string(e)
+			                : "invalid value");
+		}
+	}
+	free(rdn_start);
+	return rc;
+}
+
 enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err)
 {
 	struct rdn_part *parts = NULL;
@@ -347,115 +512,27 @@ enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err)
 	while (pos < len) {
 		size_t end = pos +
 		             next_sep(s + pos, len - pos, slash ? "/+" : ",+");
-		size_t eq = next_sep(s + pos, end - pos, "=");
-		char *key = NULL, *val = NULL;
-		size_t klen = 0, vlen = 0;
-		ASN1_OBJECT *obj;
-		int nid, type;
+		struct rdn_part part;
 
-		if (eq == end - pos) {
-			rc = kg_err_set(err, KG_E_USAGE,
-			                "bad subject '%s': '%.*s' has no "
-			                "'=' " DN_EXAMPLE,
-			                dn, (int)(end - pos), s + pos);
+		rc = dn_part(dn, s, pos, end, &part, err);
+		if (rc != KG_OK)
 			goto out;
-		}
-		key = unescape(s + pos, eq, &klen);
-		val = unescape(s + pos + eq + 1, end - pos - eq - 1, &vlen);
-		if (key == NULL || val == NULL) {
-			free(key);
-			free(val);
-			rc = kg_err_set(err, KG_E_USAGE,
-			                "bad subject '%s': dangling '\\' in "
-			                "'%.*s'",
-			                dn, (int)(end - pos), s + pos);
-			goto out;
-		}
-		type = MBSTRING_UTF8;
-		if (hex_value(s + pos + eq + 1, end - pos - eq - 1, &val,
-		              &vlen, &type) < 0) {
-			rc = kg_err_set(err, KG_E_USAGE,
-			                "bad subject: the value of %.*s is "
-			                "'#' and hex digits, but not the DER "
-			                "of a UTF8, Printable or IA5 string "
-			                "(write \\# for a leading '#')",
-			                (int)klen, key);
-			free(key);
-			free(val);
-			goto out;
-		}
-		if (!eng_text_ok(key, klen) || !eng_text_ok(val, vlen)) {
-			char shown[128];
-
-			rc = kg_err_set(
-			        err, KG_E_USAGE,
-			        "bad subject: %s holds a NUL, a "
-			        "control character or invalid UTF-8 "
-			        "(from an escape such as \\00); such "
-			        "names are refused",
-			        eng_text_shown(key, shown, sizeof(shown)));
-			free(key);
-			free(val);
-			goto out;
-		}
-		nid = attr_nid(key);
-		obj = nid != NID_undef ? OBJ_nid2obj(nid) : NULL;
-		/* a dotted OID that OpenSSL has no name for (of a length it
-		 * prints back whole: real ones are far shorter) */
-		if (obj == NULL && isdigit((unsigned char)key[0]) &&
-		    klen <= MAX_OID_TEXT) {
-			char canon[MAX_OID_TEXT + 2];
-
-			obj = OBJ_txt2obj(key, 1);
-			/* only an OID written as OpenSSL writes it back
-			 * ("2.5..4" reads as 2.5.0.0.4) */
-			if (obj != NULL && (OBJ_obj2txt(canon, sizeof(canon),
-			                                obj, 1) != (int)klen ||
-			                    strcmp(canon, key) != 0)) {
-				ASN1_OBJECT_free(obj);
-				obj = NULL;
-			}
-		}
-		ERR_clear_error();
-		if (obj == NULL) {
-			rc = kg_err_set(err, KG_E_USAGE,
-			                "bad subject '%s': unknown attribute "
-			                "'%s' (use CN, O, OU, C, ST, L, DC, "
-			                "emailAddress or a dotted OID)",
-			                dn, key);
-			free(key);
-			free(val);
-			goto out;
-		}
-		if (*val == '\0') {
-			rc = kg_err_set(err, KG_E_USAGE,
-			                "bad subject '%s': %s has an empty "
-			                "value",
-			                dn, key);
-			free(key);
-			free(val);
-			ASN1_OBJECT_free(obj);
-			goto out;
-		}
-		free(key);
 		if (nparts == cap) {
 			struct rdn_part *np;
 
 			cap = cap ? cap * 2 : 8;
 			np = realloc(parts, cap * sizeof(*parts));
 			if (np == NULL) {
-				free(val);
-				ASN1_OBJECT_free(obj);
+				free(part.value);
+				ASN1_OBJECT_free(part.obj);
 				rc = kg_err_set(err, KG_E_RUNTIME,
 				                "out of memory");
 				goto out;
 			}
 			parts = np;
 		}
-		parts[nparts].obj = obj;
-		parts[nparts].type = type;
-		parts[nparts].value = val;
-		parts[nparts].join = join;
+		part.join = join;
+		parts[nparts] = part;
 		nparts++;
 		join = end < len && s[end] == '+';
 		pos = end + 1;
@@ -476,57 +553,9 @@ enum kg_code eng_dn_parse(const char *dn, X509_NAME **out, struct kg_err *err)
 		rc = kg_err_set(err, KG_E_RUNTIME, "out of memory");
 		goto out;
 	}
-	/*
-	 * RFC 4514 strings list the most specific RDN first: encode them
-	 * last-to-first. Within a multi-valued RDN the order is kept.
-	 */
-	{
-		/* group parts into RDNs, then emit the RDNs in order */
-		size_t *rdn_start = calloc(nparts + 1, sizeof(size_t));
-		size_t nrdn = 0, r;
-
-		if (rdn_start == NULL) {
-			rc = kg_err_set(err, KG_E_RUNTIME, "out of memory");
-			goto out;
-		}
-		for (i = 0; i < nparts; i++)
-			if (!parts[i].join)
-				rdn_start[nrdn++] = i;
-		rdn_start[nrdn] = nparts;
-		for (r = 0; r < nrdn; r++) {
-			size_t idx = slash ? r : nrdn - 1 - r, j;
-
-			for (j = rdn_start[idx]; j < rdn_start[idx + 1]; j++) {
-				char oname[80];
-
-				if (!X509_NAME_add_entry_by_OBJ(
-				            name, parts[j].obj, parts[j].type,
-				            (unsigned char *)parts[j].value,
-				            -1, -1,
-				            j == rdn_start[idx] ? 0 : -1)) {
-					unsigned long e =
-					        ERR_peek_last_error();
-
-					ERR_clear_error();
-					rc = kg_err_set(
-					        err, KG_E_USAGE,
-					        "bad subject '%s': %s='%s' is "
-					        "not allowed (%s)",
-					        dn,
-					        oid_name(parts[j].obj, oname,
-					                 sizeof(oname)),
-					        parts[j].value,
-					        ERR_reason_error_string(e)
-					                ? ERR_reason_error_string(
-					                          e)
-					                : "invalid value");
-					free(rdn_start);
-					goto out;
-				}
-			}
-		}
-		free(rdn_start);
-	}
+	rc = dn_emit(dn, parts, nparts, slash, name, err);
+	if (rc != KG_OK)
+		goto out;
 	*out = name;
 	name = NULL;
 out:
@@ -604,15 +633,17 @@ enum kg_code eng_san_parse(const char *list, GENERAL_NAMES **out,
 
 	*out = NULL;
 	if (list == NULL || *list == '\0')
-		return kg_err_set(err, KG_E_USAGE, "empty subjectAltName list " SAN_EXAMPLE);
+		return kg_err_set(err, KG_E_USAGE,
+		                  "empty subjectAltName list " SAN_EXAMPLE);
 	len = strlen(list);
 	if (!eng_text_ok(list, len)) {
 		char shown[256];
 
-		return kg_err_set(err, KG_E_USAGE,
-		                  "bad subjectAltName list '%s': control characters and "
-		                  "invalid UTF-8 are not allowed",
-		                  eng_text_shown(list, shown, sizeof(shown)));
+		return kg_err_set(
+		        err, KG_E_USAGE,
+		        "bad subjectAltName list '%s': control characters and "
+		        "invalid UTF-8 are not allowed",
+		        eng_text_shown(list, shown, sizeof(shown)));
 	}
 	names = GENERAL_NAMES_new();
 	if (names == NULL)
@@ -638,10 +669,10 @@ enum kg_code eng_san_parse(const char *list, GENERAL_NAMES **out,
 		}
 
 		if (item == NULL || *item == '\0') {
-			rc = kg_err_set(
-			        err, KG_E_USAGE,
-			        "bad subjectAltName list '%s': empty entry " SAN_EXAMPLE,
-			        list);
+			rc = kg_err_set(err, KG_E_USAGE,
+			                "bad subjectAltName list '%s': empty "
+			                "entry " SAN_EXAMPLE,
+			                list);
 			free(item);
 			goto out;
 		}
@@ -668,7 +699,8 @@ enum kg_code eng_san_parse(const char *list, GENERAL_NAMES **out,
 					gn = gn_string(GEN_URI, v);
 			} else {
 				rc = kg_err_set(err, KG_E_USAGE,
-				                "bad subjectAltName list '%s': unknown type "
+				                "bad subjectAltName list "
+				                "'%s': unknown type "
 				                "'%s' (use DNS, IP, email or "
 				                "URI)",
 				                list, item);
@@ -687,7 +719,8 @@ enum kg_code eng_san_parse(const char *list, GENERAL_NAMES **out,
 		}
 		if (gn == NULL) {
 			rc = kg_err_set(err, KG_E_USAGE,
-			                "bad subjectAltName list '%s': '%s' is not a valid "
+			                "bad subjectAltName list '%s': '%s' "
+			                "is not a valid "
 			                "%s",
 			                list, v, what);
 			free(item);
