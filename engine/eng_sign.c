@@ -352,9 +352,9 @@ enum kg_code eng_cert_selfsign(const struct eng_request *r,
 
 	*out = NULL;
 	if (days < 1 || days > 36500)
-		return kg_err_set(err, KG_E_USAGE,
-		                  "a validity of %d days: it must be 1 to 36500",
-		                  days);
+		return kg_err_set(
+		        err, KG_E_USAGE,
+		        "a validity of %d days: it must be 1 to 36500", days);
 	if (profile == ENG_PROFILE_INTERMEDIATE)
 		return kg_err_set(err, KG_E_USAGE,
 		                  "an intermediate is issued by a CA (keygate "
@@ -430,9 +430,10 @@ enum kg_code eng_cert_issue(const struct eng_issue *in, X509 **out,
 	if (in->capped != NULL)
 		*in->capped = 0;
 	if (in->days < 1 || in->days > 36500)
-		return kg_err_set(err, KG_E_USAGE,
-		                  "a validity of %d days: it must be 1 to 36500",
-		                  in->days);
+		return kg_err_set(
+		        err, KG_E_USAGE,
+		        "a validity of %d days: it must be 1 to 36500",
+		        in->days);
 	who = eng_name_str(eng_csr_subject(in->csr));
 	/* the request's own signature first */
 	if (!eng_csr_verify(in->csr)) {
