@@ -215,6 +215,7 @@ int main(int argc, char **argv)
 	c.hconf.hint_keys = "see keygate key list --token";
 	c.hconf.hint_replace = "choose another label or use --force to "
 	                       "replace it";
+	c.hconf.hint_tokens = "see keygate token list for the tokens present";
 	c.hconf.pin = getenv("KEYGATE_PIN");
 	c.hconf.so_pin = getenv("KEYGATE_SO_PIN");
 	{

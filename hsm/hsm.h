@@ -38,11 +38,11 @@ struct hsm_conf {
 	/*
 	 * What to do, in the caller's words, added to a message after "; ":
 	 * how to give a PIN, an SO PIN, a module; where to see a token's
-	 * keys (followed by the token's URI); how to replace a key. NULL:
-	 * nothing.
+	 * keys (followed by the token's URI); how to replace a key; where to
+	 * see the tokens there are. NULL: nothing.
 	 */
 	const char *hint_pin, *hint_so_pin, *hint_module, *hint_keys,
-	        *hint_replace;
+	        *hint_replace, *hint_tokens;
 };
 
 /*

@@ -16,6 +16,7 @@ struct hsm_modset {
 	CK_FUNCTION_LIST *single;    /* p11_kit_module_load */
 	CK_FUNCTION_LIST **list;     /* what to search (NULL-terminated) */
 	CK_FUNCTION_LIST *one[2];
+	const char *hint_tokens; /* the caller's (hsm_conf), or NULL */
 };
 
 /*

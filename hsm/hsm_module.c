@@ -56,6 +56,7 @@ enum kg_code hsm_modset_open(P11KitUri *uri, const struct hsm_conf *conf,
 	m = calloc(1, sizeof(*m));
 	if (m == NULL)
 		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	m->hint_tokens = conf ? conf->hint_tokens : NULL;
 	if (uri != NULL) {
 		path = p11_kit_uri_get_module_path(uri);
 		name = p11_kit_uri_get_module_name(uri);
@@ -86,9 +87,9 @@ enum kg_code hsm_modset_open(P11KitUri *uri, const struct hsm_conf *conf,
 			if (f == NULL) {
 				rc = kg_err_set(err, KG_E_TOKEN,
 				                "no PKCS#11 module named '%s' "
-				                "in the p11-kit registry (see "
-				                "keygate token list)",
-				                name);
+				                "in the p11-kit registry%s",
+				                name,
+				                hsm_hint(m->hint_tokens));
 				goto fail;
 			}
 			m->one[0] = f;

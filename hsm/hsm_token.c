@@ -306,8 +306,8 @@ struct scan {
 };
 
 static enum kg_code found_token(const struct scan *sc, const char *text,
-                                int want_uninit, struct match *out,
-                                struct kg_err *err);
+                                const char *hint, int want_uninit,
+                                struct match *out, struct kg_err *err);
 
 static void scan_tokens(struct hsm_modset *m, P11KitUri *u, int want_uninit,
                         struct scan *sc)
@@ -406,7 +406,7 @@ static enum kg_code find_token_again(struct hsm_modset *m, P11KitUri *u,
 		    !hsm_again(CKR_GENERAL_ERROR, &tries))
 			break;
 	}
-	rc = found_token(sc, text, want_uninit, out, err);
+	rc = found_token(sc, text, m->hint_tokens, want_uninit, out, err);
 	if (rc != KG_OK && sc->fail.code != KG_OK &&
 	    hsm_rv_transient(last_slot_rv))
 		*again = 1;
@@ -418,8 +418,8 @@ static enum kg_code find_token_again(struct hsm_modset *m, P11KitUri *u,
 }
 
 static enum kg_code found_token(const struct scan *sc, const char *text,
-                                int want_uninit, struct match *out,
-                                struct kg_err *err)
+                                const char *hint, int want_uninit,
+                                struct match *out, struct kg_err *err)
 {
 	size_t nmatch = sc->nmatch;
 
@@ -432,14 +432,13 @@ static enum kg_code found_token(const struct scan *sc, const char *text,
 	}
 	if (nmatch == 0) {
 		if (want_uninit)
-			return kg_err_set(err, KG_E_TOKEN,
-			                  "no uninitialised token matches "
-			                  "'%s' (see keygate token list)",
-			                  text ? text : "pkcs11:");
-		return kg_err_set(err, KG_E_TOKEN,
-		                  "no token matches '%s'; see keygate token "
-		                  "list for the tokens present",
-		                  text);
+			return kg_err_set(
+			        err, KG_E_TOKEN,
+			        "no uninitialised token matches "
+			        "'%s'%s",
+			        text ? text : "pkcs11:", hsm_hint(hint));
+		return kg_err_set(err, KG_E_TOKEN, "no token matches '%s'%s",
+		                  text, hsm_hint(hint));
 	}
 	if (nmatch > 1)
 		return kg_err_set(err, KG_E_TOKEN,
