@@ -88,6 +88,19 @@ enum kg_code hsm_keygen_tmpl_make(const struct hsm_keygen *g,
                                   struct kg_err *err);
 void hsm_keygen_tmpl_clear(struct hsm_keygen_tmpl *t);
 
+/*
+ * hsm_sigfmt.c: what a token signs and gives back, in X.509's forms.
+ * hsm_sig_digest_info: the PKCS#1 v1.5 DigestInfo DER of hash h made with
+ * md, for CKM_RSA_PKCS (*out: OPENSSL_free; its length, or -1).
+ * hsm_sig_ecdsa_der: CKM_ECDSA's r || s (halves of equal length, at most
+ * P-521's 2 x 66 bytes) as ECDSA-Sig-Value DER into out (cap bytes);
+ * 1, or 0 (nothing written to *outlen) if it is not one or does not fit.
+ */
+int hsm_sig_digest_info(const EVP_MD *md, const unsigned char *h,
+                        unsigned int hlen, unsigned char **out);
+int hsm_sig_ecdsa_der(const unsigned char *raw, size_t rawlen,
+                      unsigned char *out, size_t cap, size_t *outlen);
+
 /* "; hint" from conf (NULL-safe), or "" */
 const char *hsm_hint(const char *hint);
 

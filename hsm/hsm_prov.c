@@ -304,27 +304,6 @@ static int sig_max(const struct kg_key *k)
 	                                 : ecdsa_max_size(k->sg.bits);
 }
 
-/* DigestInfo DER for PKCS#1 v1.5. *out: OPENSSL_free(). */
-static int digest_info(const EVP_MD *md, const unsigned char *h,
-                       unsigned int hlen, unsigned char **out)
-{
-	X509_SIG *sig = X509_SIG_new();
-	X509_ALGOR *alg;
-	ASN1_OCTET_STRING *dig;
-	int len = -1;
-
-	*out = NULL;
-	if (sig == NULL)
-		return -1;
-	X509_SIG_getm(sig, &alg, &dig);
-	if (X509_ALGOR_set0(alg, OBJ_nid2obj(EVP_MD_get_type(md)), V_ASN1_NULL,
-	                    NULL) &&
-	    ASN1_OCTET_STRING_set(dig, h, (int)hlen))
-		len = i2d_X509_SIG(sig, out);
-	X509_SIG_free(sig);
-	return len;
-}
-
 static int token_sign(struct kg_key *k, CK_MECHANISM_TYPE mt,
                       unsigned char *in, size_t inlen, unsigned char *out,
                       CK_ULONG *outlen)
@@ -380,7 +359,7 @@ static int sig_final(void *c, unsigned char *sig, size_t *siglen,
 	if (sigsize < max || !EVP_DigestFinal_ex(s->mdctx, h, &hlen))
 		return 0;
 	if (k->sg.type == HSM_KEY_RSA) {
-		dilen = digest_info(s->md, h, hlen, &di);
+		dilen = hsm_sig_digest_info(s->md, h, hlen, &di);
 		outlen = (CK_ULONG)sigsize;
 		ok = dilen > 0 && token_sign(k, CKM_RSA_PKCS, di,
 		                             (size_t)dilen, sig, &outlen);
@@ -388,33 +367,10 @@ static int sig_final(void *c, unsigned char *sig, size_t *siglen,
 			*siglen = outlen;
 	} else {
 		/* CKM_ECDSA gives r || s; X.509 wants ECDSA-Sig-Value DER */
-		ECDSA_SIG *es = NULL;
-		BIGNUM *r = NULL, *sv = NULL;
-		unsigned char *p = sig;
-		int half, len;
-
 		outlen = sizeof(raw);
-		if (!token_sign(k, CKM_ECDSA, h, hlen, raw, &outlen) ||
-		    outlen % 2 != 0)
-			goto ec_out;
-		half = (int)outlen / 2;
-		es = ECDSA_SIG_new();
-		r = BN_bin2bn(raw, half, NULL);
-		sv = BN_bin2bn(raw + half, half, NULL);
-		if (es == NULL || r == NULL || sv == NULL ||
-		    !ECDSA_SIG_set0(es, r, sv))
-			goto ec_out;
-		r = sv = NULL;
-		len = i2d_ECDSA_SIG(es, NULL);
-		if (len <= 0 || (size_t)len > sigsize)
-			goto ec_out;
-		len = i2d_ECDSA_SIG(es, &p);
-		*siglen = (size_t)len;
-		ok = 1;
-	ec_out:
-		ECDSA_SIG_free(es);
-		BN_free(r);
-		BN_free(sv);
+		ok = token_sign(k, CKM_ECDSA, h, hlen, raw, &outlen) &&
+		     hsm_sig_ecdsa_der(raw, (size_t)outlen, sig, sigsize,
+		                       siglen);
 	}
 	OPENSSL_free(di);
 	OPENSSL_cleanse(h, sizeof(h));
