@@ -234,8 +234,17 @@ static CK_RV generate(struct hsm_token *t, CK_MECHANISM *mech,
 			(*restarted)++;
 		}
 		free(h);
-		if (n != 0 || !hsm_again(rv, &tries))
+		if (n != 0)
 			return rv;
+		if (hsm_again(rv, &tries))
+			continue;
+		/* nothing made, but it keeps failing: the module may hold a
+		 * store it could not read; once more on a module anew */
+		if (*restarted >= KEYGEN_RESTARTS ||
+		    hsm_token_restart(t, NULL) != KG_OK)
+			return rv;
+		(*restarted)++;
+		tries = 0;
 	}
 }
 
