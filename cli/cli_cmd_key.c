@@ -27,6 +27,9 @@ const struct cli_opt cli_opts_key_gen[] = {
         {"type", CLI_VALUE, "T",
          "rsa:1024 rsa:2048 (default) rsa:3072 rsa:4096 ec:p256 ec:p384 "
          "ec:p521"},
+        {"usage", CLI_VALUE, "LIST",
+         "what the key may do: sign, decrypt, unwrap, derive, sign-recover "
+         "(default: sign; RSA also decrypt)"},
         CLI_OPT_END};
 
 const struct cli_opt cli_opts_key_list[] = {
@@ -79,6 +82,49 @@ static int export_refusal(const struct hsm_key_info *k, char *buf, size_t cap)
 	return 1;
 }
 
+/* The usages the token says are true; null if it answered for none. */
+static json_t *usage_json(const struct hsm_key_info *k)
+{
+	static const struct {
+		unsigned bit;
+		const char *word;
+	} w[] = {{HSM_USE_SIGN, "sign"},
+	         {HSM_USE_DECRYPT, "decrypt"},
+	         {HSM_USE_UNWRAP, "unwrap"},
+	         {HSM_USE_DERIVE, "derive"},
+	         {HSM_USE_SIGN_RECOVER, "sign-recover"}};
+	json_t *a;
+	size_t i;
+
+	if (k->usage_known == 0)
+		return json_null();
+	a = json_array();
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		if (k->usage & w[i].bit)
+			json_array_append_new(a, json_string(w[i].word));
+	return a;
+}
+
+/* CKA_ALLOWED_MECHANISMS as an array of names; null: any. */
+static json_t *allowed_json(const char *list)
+{
+	json_t *a;
+	const char *p = list, *e;
+
+	if (list == NULL)
+		return json_null();
+	a = json_array();
+	while (*p != '\0') {
+		e = strchr(p, ',');
+		json_array_append_new(
+		        a, json_stringn(p, e ? (size_t)(e - p) : strlen(p)));
+		if (e == NULL)
+			break;
+		p = e + 1;
+	}
+	return a;
+}
+
 static json_t *key_json(const struct hsm_key_info *k)
 {
 	json_t *o = json_object();
@@ -103,6 +149,10 @@ static json_t *key_json(const struct hsm_key_info *k)
 	                    tri_json(k->never_extractable));
 	json_object_set_new(o, "local", tri_json(k->local));
 	json_object_set_new(o, "sign", tri_json(k->can_sign));
+	json_object_set_new(o, "usage", usage_json(k));
+	json_object_set_new(o, "always_authenticate",
+	                    tri_json(k->always_auth));
+	json_object_set_new(o, "allowed_mechanisms", allowed_json(k->allowed));
 	json_object_set_new(o, "exportable", json_boolean(!refused));
 	json_object_set_new(o, "export_refusal",
 	                    refused ? json_string(why) : json_null());
@@ -112,7 +162,7 @@ static json_t *key_json(const struct hsm_key_info *k)
 static void key_print(const struct hsm_key_info *k)
 {
 	char idhex[sizeof(k->id) * 2 + 1];
-	char why[160];
+	char why[160], use[80];
 	int refused = export_refusal(k, why, sizeof(why));
 
 	kg_hex(k->id, k->id_len, idhex);
@@ -130,6 +180,10 @@ static void key_print(const struct hsm_key_info *k)
 	printf("  always-sensitive:  %s\n", tri(k->always_sensitive));
 	printf("  never-extractable: %s\n", tri(k->never_extractable));
 	printf("  local:             %s\n", tri(k->local));
+	hsm_usage_str(k->usage, use, sizeof(use));
+	printf("  usage:             %s\n", k->usage_known ? use : "unknown");
+	printf("  always-auth:       %s\n", tri(k->always_auth));
+	printf("  mechanisms:        %s\n", k->allowed ? k->allowed : "any");
 	printf("  exportable:        %s%s%s\n", refused ? "no" : "yes",
 	       refused ? " - " : "", why);
 }
@@ -150,6 +204,9 @@ enum kg_code cli_key_gen(struct cli_ctx *c, const struct cli_cmd *cmd,
 	g.label = cli_opt(cmd, a, "label");
 	g.exportable = cli_flag(cmd, a, "exportable");
 	g.force = cli_flag(cmd, a, "force");
+	if (cli_opt(cmd, a, "usage") != NULL &&
+	    hsm_usage_parse(cli_opt(cmd, a, "usage"), &g.usage, &err) != KG_OK)
+		return cli_fail(c, &err);
 	if (tok == NULL || g.label == NULL) {
 		kg_err_set(&err, KG_E_USAGE,
 		           "key gen needs --token URI and --label L (see "

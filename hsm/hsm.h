@@ -143,6 +143,30 @@ const char *hsm_softhsm_module(void);
 
 enum hsm_key_type { HSM_KEY_RSA = 1, HSM_KEY_EC = 2 };
 
+/*
+ * What a private key may be used for (its CKA_SIGN, CKA_DECRYPT, ...);
+ * the public half of a new key gets the matching verify, encrypt, wrap and
+ * verify-recover. HSM_USE_DEFAULT: what the SPEC says (sign; RSA also
+ * decrypt).
+ */
+enum {
+	HSM_USE_SIGN = 1 << 0,
+	HSM_USE_DECRYPT = 1 << 1,
+	HSM_USE_UNWRAP = 1 << 2,
+	HSM_USE_DERIVE = 1 << 3,
+	HSM_USE_SIGN_RECOVER = 1 << 4,
+	HSM_USE_ALL = (1 << 5) - 1,
+	HSM_USE_DEFAULT = 0
+};
+/* "sign,decrypt,..." into a mask; KG_E_USAGE naming a bad word. */
+enum kg_code hsm_usage_parse(const char *s, unsigned *out, struct kg_err *err);
+/* The usages a key of this type may be given (RSA: no derive; EC: no
+ * decrypt, unwrap or sign-recover), and the default. */
+unsigned hsm_usage_allowed(enum hsm_key_type type);
+unsigned hsm_usage_default(enum hsm_key_type type);
+/* The mask as "sign,decrypt" into buf (cap bytes). */
+void hsm_usage_str(unsigned mask, char *buf, size_t cap);
+
 struct hsm_keygen {
 	enum hsm_key_type type;
 	int bits;                /* RSA modulus bits */
@@ -151,6 +175,7 @@ struct hsm_keygen {
 	const unsigned char *id; /* NULL: SHA-1 of modulus or EC point */
 	size_t id_len;
 	int exportable; /* sensitive=false, extractable=true */
+	unsigned usage; /* HSM_USE_*; HSM_USE_DEFAULT: the SPEC's */
 	int force;      /* replace keys already holding the label */
 	/* the caller has made sure no key holds the label (a batch checks
 	 * all its labels with one hsm_key_list): no search per key */
@@ -169,6 +194,12 @@ struct hsm_key_info {
 	/* attributes of the private key: 1 true, 0 false, -1 unknown */
 	int sensitive, extractable, always_sensitive, never_extractable;
 	int local, can_sign;
+	int always_auth;      /* CKA_ALWAYS_AUTHENTICATE: 1, 0, -1 */
+	unsigned usage;       /* HSM_USE_* the token says are true */
+	unsigned usage_known; /* HSM_USE_* the token answered for */
+	/* CKA_ALLOWED_MECHANISMS as names ("CKM_ECDSA_SHA256,..."), or NULL
+	 * when the key may use any mechanism (owned) */
+	char *allowed;
 };
 void hsm_key_info_clear(struct hsm_key_info *k);
 

@@ -3,6 +3,7 @@
 #define HSM_INT_H
 
 #include <pthread.h>
+#include <stdint.h>
 
 #include <p11-kit/pkcs11.h>
 #include <p11-kit/p11-kit.h>
@@ -56,7 +57,44 @@ struct hsm_token {
 	struct hsm_token *parent; /* a fork's */
 	int forks;                /* open forks of this token */
 	int keys;                 /* live hsm_keys of this session */
+	/* hsm_mech_read: the token's mechanisms, asked once */
+	CK_MECHANISM_TYPE *mechs;
+	size_t nmechs;
+	int mechs_read, mechs_known;
 };
+
+/* The user PIN the token (or the token it was forked from) logged in
+ * with, or NULL (protected authentication path, no login). */
+const struct kg_secret *hsm_token_pin(const struct hsm_token *t);
+
+/*
+ * hsm_mech.c: mechanisms asked of the token and the key.
+ * hsm_mech_read: the token's list into t (once; a module that does not
+ * support the call leaves mechs_known 0: everything is tried as asked).
+ * hsm_mech_keygen_check: can t make and sign with the key g asks for?
+ * KG_E_TOKEN naming the module and what it offers, before anything is
+ * made.
+ * hsm_mech_usable: the signing mechanisms (a mask over hsm_mech.c's
+ * table) of a key of type that its CKA_ALLOWED_MECHANISMS (allowed_set)
+ * and the token (token_known) both allow.
+ * hsm_mech_pick: from usable, the raw mechanism, else the hashed one for
+ * md_nid (*hashed = 1: C_Sign gets the message), else
+ * CK_UNAVAILABLE_INFORMATION. hsm_mech_names: usable as names.
+ */
+enum kg_code hsm_mech_read(struct hsm_token *t, struct kg_err *err);
+enum kg_code hsm_mech_keygen_check(struct hsm_token *t,
+                                   const struct hsm_keygen *g,
+                                   struct kg_err *err);
+uint32_t hsm_mech_usable(enum hsm_key_type type,
+                         const CK_MECHANISM_TYPE *allowed, size_t nallowed,
+                         int allowed_set, const CK_MECHANISM_TYPE *token,
+                         size_t ntoken, int token_known);
+CK_MECHANISM_TYPE hsm_mech_pick(uint32_t usable, int md_nid, int *hashed);
+void hsm_mech_names(uint32_t usable, char *buf, size_t cap);
+/* The name of m ("CKM_ECDSA", else "CKM_0x..." in buf). */
+const char *hsm_mech_name(CK_MECHANISM_TYPE m, char *buf, size_t cap);
+/* v as "CKM_A,CKM_B" (malloc; NULL if out of memory). */
+char *hsm_mech_list_str(const CK_MECHANISM_TYPE *v, size_t n);
 
 /*
  * Starts t's module anew and opens the same token again (same serial),
@@ -71,14 +109,17 @@ enum kg_code hsm_token_restart(struct hsm_token *t, struct kg_err *err);
 
 /*
  * hsm_template.c: the templates and mechanism of a new key pair under a
- * fresh temporary label ("keygate-new-<16 hex>"). The attributes point
- * into t itself: keep t in place while they are used; clear it after.
+ * fresh temporary label ("keygate-new-<16 hex>"), every usage attribute
+ * set true or false (g->usage, checked by hsm_usage_check first). The
+ * attributes point into t itself: keep t in place while they are used; clear
+ * it after.
  */
 struct hsm_keygen_tmpl {
 	CK_MECHANISM mech;
-	CK_ATTRIBUTE pub[8], priv[12];
+	CK_ATTRIBUTE pub[14], priv[14];
 	CK_ULONG npub, npriv;
 	CK_BBOOL yes, no, sens, extr;
+	CK_BBOOL use[5]; /* by bit of HSM_USE_*: sign, decrypt, ... */
 	CK_ULONG bits;
 	unsigned char *params; /* EC: the curve's OID, DER */
 	char label[32];
@@ -87,6 +128,10 @@ enum kg_code hsm_keygen_tmpl_make(const struct hsm_keygen *g,
                                   struct hsm_keygen_tmpl *t,
                                   struct kg_err *err);
 void hsm_keygen_tmpl_clear(struct hsm_keygen_tmpl *t);
+/* The usage g asks for (its default resolved); KG_E_USAGE for one its
+ * key type cannot have. */
+enum kg_code hsm_usage_check(const struct hsm_keygen *g, unsigned *out,
+                             struct kg_err *err);
 
 /*
  * hsm_sigfmt.c: what a token signs and gives back, in X.509's forms.
@@ -181,6 +226,11 @@ struct hsm_signer {
 	const char *label; /* for messages */
 	const char *token; /* the token's label, for messages */
 	struct hsm_share *sh;
+	uint32_t usable; /* hsm_mech_usable */
+	/* CKA_ALWAYS_AUTHENTICATE: a C_Login(CKU_CONTEXT_SPECIFIC) with pin
+	 * (borrowed from the token; NULL: a protected path) per signature */
+	int always_auth;
+	const struct kg_secret *pin;
 };
 enum kg_code hsm_prov_pkey(const struct hsm_signer *sg, EVP_PKEY **out,
                            struct kg_err *err);
@@ -195,6 +245,10 @@ struct hsm_key {
 	unsigned char *pa, *pb; /* RSA n and e, or the EC point */
 	size_t pa_len, pb_len;
 	int curve_nid;
+	/* CKA_ALLOWED_MECHANISMS (allowed_set 0: the key did not say) */
+	CK_MECHANISM_TYPE *allowed;
+	size_t nallowed;
+	int allowed_set;
 };
 
 /*

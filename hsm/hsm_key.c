@@ -59,25 +59,39 @@ static enum kg_code set_public(struct hsm_key *k, const unsigned char *a,
 }
 
 /*
- * The public key object paired with a private key (same CKA_ID): *pub, or
- * CK_INVALID_HANDLE when there is none. A failed search is an error.
+ * The public key object of a private key: the one with its CKA_ID, else
+ * (a key without CKA_ID, or whose public object has another) the one
+ * public key object with its label. *pub: CK_INVALID_HANDLE if neither.
  */
-static enum kg_code public_of(struct hsm_token *t, const unsigned char *id,
-                              size_t id_len, CK_OBJECT_HANDLE *pub,
-                              struct kg_err *err)
+static enum kg_code public_of(struct hsm_token *t,
+                              const struct hsm_key_info *info,
+                              CK_OBJECT_HANDLE *pub, struct kg_err *err)
 {
 	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
-	CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &cls, sizeof(cls)},
-	                       {CKA_ID, (void *)id, id_len}};
+	CK_ATTRIBUTE tmpl[2] = {{CKA_CLASS, &cls, sizeof(cls)}, {0, NULL, 0}};
 	CK_OBJECT_HANDLE *h = NULL;
 	size_t n = 0;
-	enum kg_code rc;
+	enum kg_code rc = KG_OK;
 
 	*pub = CK_INVALID_HANDLE;
-	if (id_len == 0)
-		return KG_OK;
+	if (info->id_len > 0) {
+		tmpl[1].type = CKA_ID;
+		tmpl[1].pValue = (void *)info->id;
+		tmpl[1].ulValueLen = info->id_len;
+		rc = hsm_obj_find(t, tmpl, 2, &h, &n, err);
+		if (rc == KG_OK && n >= 1)
+			*pub = h[0];
+		free(h);
+		h = NULL;
+	}
+	if (rc != KG_OK || *pub != CK_INVALID_HANDLE || info->label == NULL ||
+	    info->label[0] == '\0')
+		return rc;
+	tmpl[1].type = CKA_LABEL;
+	tmpl[1].pValue = info->label;
+	tmpl[1].ulValueLen = strlen(info->label);
 	rc = hsm_obj_find(t, tmpl, 2, &h, &n, err);
-	if (rc == KG_OK && n >= 1)
+	if (rc == KG_OK && n == 1) /* two would be a guess */
 		*pub = h[0];
 	free(h);
 	return rc;
@@ -96,6 +110,111 @@ static enum kg_code pub_var(struct hsm_token *t, CK_OBJECT_HANDLE h,
 	return hsm_rv_err(err, rv, "C_GetAttributeValue", t->label);
 }
 
+/*
+ * The public key of a SubjectPublicKeyInfo (CKA_PUBLIC_KEY_INFO, or a
+ * certificate's) into k, if it is of k's type (and, for EC, curve).
+ * 1 when k has its public key now.
+ */
+static int public_from_spki(struct hsm_key *k, const unsigned char *der,
+                            size_t len)
+{
+	const unsigned char *p = der;
+	EVP_PKEY *pk = d2i_PUBKEY(NULL, &p, (long)len);
+	BIGNUM *n = NULL, *e = NULL;
+	unsigned char *a = NULL, *b = NULL, pt[133];
+	size_t ptlen = 0;
+	char group[64];
+	int ok = 0, alen, blen;
+
+	if (pk == NULL)
+		return 0;
+	if (k->info.type == HSM_KEY_RSA && EVP_PKEY_is_a(pk, "RSA") &&
+	    EVP_PKEY_get_bn_param(pk, "n", &n) &&
+	    EVP_PKEY_get_bn_param(pk, "e", &e)) {
+		alen = BN_num_bytes(n);
+		blen = BN_num_bytes(e);
+		a = OPENSSL_malloc((size_t)alen + 1);
+		b = OPENSSL_malloc((size_t)blen + 1);
+		if (a != NULL && b != NULL) {
+			BN_bn2bin(n, a);
+			BN_bn2bin(e, b);
+			ok = set_public(k, a, (size_t)alen, b, (size_t)blen, 0,
+			                NULL) == KG_OK;
+		}
+	} else if (k->info.type == HSM_KEY_EC && EVP_PKEY_is_a(pk, "EC") &&
+	           EVP_PKEY_get_utf8_string_param(pk, "group", group,
+	                                          sizeof(group), NULL) &&
+	           OBJ_sn2nid(group) == k->curve_nid &&
+	           EVP_PKEY_get_octet_string_param(pk, "encoded-pub-key", pt,
+	                                           sizeof(pt), &ptlen)) {
+		ok = set_public(k, pt, ptlen, NULL, 0, k->curve_nid, NULL) ==
+		     KG_OK;
+	}
+	OPENSSL_free(a);
+	OPENSSL_free(b);
+	BN_free(n);
+	BN_free(e);
+	EVP_PKEY_free(pk);
+	return ok;
+}
+
+/*
+ * The last resorts for a key whose public object is missing: the private
+ * object's CKA_PUBLIC_KEY_INFO, then the certificate with its id or, if
+ * it has none, its label. 1 when k has its public key.
+ */
+static int public_elsewhere(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                            struct hsm_key *k)
+{
+	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+	CK_ATTRIBUTE tmpl[2] = {{CKA_CLASS, &cls, sizeof(cls)}, {0, NULL, 0}};
+	CK_OBJECT_HANDLE *c = NULL;
+	unsigned char *v = NULL;
+	const unsigned char *p;
+	size_t vlen = 0, n = 0;
+	X509 *x;
+	int ok = 0;
+
+	if (hsm_obj_var(t, h, CKA_PUBLIC_KEY_INFO, &v, &vlen) == CKR_OK &&
+	    vlen > 0)
+		ok = public_from_spki(k, v, vlen);
+	free(v);
+	if (ok)
+		return 1;
+	if (k->info.id_len > 0) {
+		tmpl[1].type = CKA_ID;
+		tmpl[1].pValue = k->info.id;
+		tmpl[1].ulValueLen = k->info.id_len;
+	} else if (k->info.label != NULL && k->info.label[0] != '\0') {
+		tmpl[1].type = CKA_LABEL;
+		tmpl[1].pValue = k->info.label;
+		tmpl[1].ulValueLen = strlen(k->info.label);
+	} else {
+		return 0;
+	}
+	if (hsm_obj_find(t, tmpl, 2, &c, &n, NULL) != KG_OK || n != 1) {
+		free(c);
+		return 0;
+	}
+	v = NULL;
+	if (hsm_obj_var(t, c[0], CKA_VALUE, &v, &vlen) == CKR_OK) {
+		p = v;
+		x = d2i_X509(NULL, &p, (long)vlen);
+		if (x != NULL) {
+			unsigned char *spki = NULL;
+			int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x),
+			                          &spki);
+
+			ok = len > 0 && public_from_spki(k, spki, (size_t)len);
+			OPENSSL_free(spki);
+		}
+		X509_free(x);
+	}
+	free(v);
+	free(c);
+	return ok;
+}
+
 enum {
 	A_KEY_TYPE,
 	A_LABEL,
@@ -106,17 +225,186 @@ enum {
 	A_NEVER_EXTRACTABLE,
 	A_LOCAL,
 	A_SIGN,
+	A_DECRYPT,
+	A_UNWRAP,
+	A_DERIVE,
+	A_SIGN_RECOVER,
+	A_ALWAYS_AUTH,
+	A_ALLOWED,
 	A_MODULUS,
 	A_EXPONENT,
 	A_EC_PARAMS,
 	A_COUNT
 };
 
-/*
- * Fills info for private key h; with k != NULL (whose info is info) also
- * the public key, which signing needs.
- */
-/* pub: the public key object if known (no search), else CK_INVALID_HANDLE */
+/* The usage flags, CKA_ALWAYS_AUTHENTICATE and CKA_ALLOWED_MECHANISMS. */
+static enum kg_code read_powers(const CK_ATTRIBUTE *at,
+                                struct hsm_key_info *info, struct hsm_key *k,
+                                struct kg_err *err)
+{
+	static const struct {
+		int a;
+		unsigned use;
+	} use[] = {{A_SIGN, HSM_USE_SIGN},
+	           {A_DECRYPT, HSM_USE_DECRYPT},
+	           {A_UNWRAP, HSM_USE_UNWRAP},
+	           {A_DERIVE, HSM_USE_DERIVE},
+	           {A_SIGN_RECOVER, HSM_USE_SIGN_RECOVER}};
+	const CK_ATTRIBUTE *al = &at[A_ALLOWED];
+	size_t i, n;
+	int b;
+
+	for (i = 0; i < sizeof(use) / sizeof(use[0]); i++) {
+		b = hsm_attr_bool(&at[use[i].a]);
+		if (b < 0)
+			continue;
+		info->usage_known |= use[i].use;
+		if (b)
+			info->usage |= use[i].use;
+	}
+	info->can_sign = hsm_attr_bool(&at[A_SIGN]);
+	info->always_auth = hsm_attr_bool(&at[A_ALWAYS_AUTH]);
+	/* not said, or an empty list (as SoftHSM2 keeps it): any */
+	if (al->pValue == NULL || al->ulValueLen == 0 ||
+	    al->ulValueLen % sizeof(CK_MECHANISM_TYPE))
+		return KG_OK;
+	n = al->ulValueLen / sizeof(CK_MECHANISM_TYPE);
+	info->allowed = hsm_mech_list_str(al->pValue, n);
+	if (info->allowed == NULL)
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	if (k != NULL) {
+		k->allowed = malloc(n ? al->ulValueLen : 1);
+		if (k->allowed == NULL)
+			return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+		if (n)
+			memcpy(k->allowed, al->pValue, al->ulValueLen);
+		k->nallowed = n;
+		k->allowed_set = 1;
+	}
+	return KG_OK;
+}
+
+/* RSA: the size, and with k its public key (modulus and exponent from the
+ * private object, else its public object, else elsewhere). */
+static enum kg_code rsa_public(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                               CK_ATTRIBUTE *at, struct hsm_key_info *info,
+                               struct hsm_key *k, CK_OBJECT_HANDLE pub,
+                               struct kg_err *err)
+{
+	CK_ATTRIBUTE *m = &at[A_MODULUS], *e = &at[A_EXPONENT];
+	size_t len = 0;
+	enum kg_code rc = KG_OK;
+	BIGNUM *n;
+
+	if (m->pValue == NULL || e->pValue == NULL) {
+		/* some tokens keep them on the public object only */
+		if (pub == CK_INVALID_HANDLE)
+			rc = public_of(t, info, &pub, err);
+		if (rc == KG_OK && pub != CK_INVALID_HANDLE) {
+			free(m->pValue);
+			free(e->pValue);
+			m->pValue = e->pValue = NULL;
+			rc = pub_var(t, pub, CKA_MODULUS,
+			             (unsigned char **)&m->pValue, &len, err);
+			m->ulValueLen = len;
+			if (rc == KG_OK)
+				rc = pub_var(t, pub, CKA_PUBLIC_EXPONENT,
+				             (unsigned char **)&e->pValue,
+				             &len, err);
+			e->ulValueLen = len;
+		}
+		if (rc != KG_OK)
+			return rc;
+	}
+	if (m->pValue != NULL) {
+		n = BN_bin2bn(m->pValue, (int)m->ulValueLen, NULL);
+		info->bits = n ? BN_num_bits(n) : 0;
+		BN_free(n);
+	}
+	if (k == NULL)
+		return KG_OK;
+	if (m->pValue != NULL && e->pValue != NULL)
+		return set_public(k, m->pValue, m->ulValueLen, e->pValue,
+		                  e->ulValueLen, 0, err);
+	if (public_elsewhere(t, h, k)) {
+		n = BN_bin2bn(k->pa, (int)k->pa_len, NULL);
+		info->bits = n ? BN_num_bits(n) : 0;
+		BN_free(n);
+		return KG_OK;
+	}
+	return kg_err_set(err, KG_E_TOKEN,
+	                  "key '%s' on token '%s': the token gives neither "
+	                  "its public modulus and exponent nor a public key "
+	                  "object or certificate for it",
+	                  info->label ? info->label : "", t->label);
+}
+
+/* EC: the curve, and with k its public key (the point from its public
+ * object, else elsewhere). */
+static enum kg_code ec_public(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                              const CK_ATTRIBUTE *at,
+                              struct hsm_key_info *info, struct hsm_key *k,
+                              CK_OBJECT_HANDLE pub, struct kg_err *err)
+{
+	const char *label = info->label ? info->label : "";
+	unsigned char *pa = NULL, *pb = NULL;
+	const unsigned char *pt;
+	size_t palen = 0, pblen = 0, ptlen, want;
+	enum kg_code rc = KG_OK;
+	int nid = NID_undef;
+
+	if (pub == CK_INVALID_HANDLE &&
+	    (at[A_EC_PARAMS].pValue == NULL || k != NULL))
+		rc = public_of(t, info, &pub, err);
+	if (rc == KG_OK && at[A_EC_PARAMS].pValue != NULL)
+		nid = hsm_ec_curve(at[A_EC_PARAMS].pValue,
+		                   at[A_EC_PARAMS].ulValueLen);
+	else if (rc == KG_OK && pub != CK_INVALID_HANDLE) {
+		rc = pub_var(t, pub, CKA_EC_PARAMS, &pa, &palen, err);
+		if (pa != NULL)
+			nid = hsm_ec_curve(pa, palen);
+	}
+	free(pa);
+	if (rc != KG_OK)
+		return rc;
+	info->bits = hsm_ec_bits(nid);
+	info->curve = nid != NID_undef ? EC_curve_nid2nist(nid) : NULL;
+	if (k == NULL)
+		return KG_OK;
+	if (info->bits == 0)
+		return kg_err_set(
+		        err, KG_E_TOKEN,
+		        "key '%s' on token '%s' is on a curve keygate "
+		        "does not support",
+		        label, t->label);
+	k->curve_nid = nid;
+	want = 2 * (((size_t)info->bits + 7) / 8) + 1;
+	if (pub != CK_INVALID_HANDLE) {
+		rc = pub_var(t, pub, CKA_EC_POINT, &pb, &pblen, err);
+		if (rc == KG_OK && pb != NULL &&
+		    hsm_ec_point(pb, pblen, want, &pt, &ptlen))
+			rc = set_public(k, pt, ptlen, NULL, 0, nid, err);
+		else if (rc == KG_OK && pb != NULL)
+			rc = kg_err_set(
+			        err, KG_E_TOKEN,
+			        "key '%s' on token '%s': the module "
+			        "gave a malformed CKA_EC_POINT for its "
+			        "public key object (%zu bytes, not a "
+			        "point on %s)",
+			        label, t->label, pblen, OBJ_nid2sn(nid));
+		free(pb);
+		if (rc != KG_OK || k->spki != NULL)
+			return rc;
+	}
+	if (public_elsewhere(t, h, k))
+		return KG_OK;
+	return kg_err_set(err, KG_E_TOKEN,
+	                  "key '%s' on token '%s' has no public key object "
+	                  "(by id or label), no CKA_PUBLIC_KEY_INFO and no "
+	                  "certificate: cannot build its public key",
+	                  label, t->label);
+}
+
 enum kg_code hsm_key_describe_obj(struct hsm_token *t, CK_OBJECT_HANDLE h,
                                   struct hsm_key_info *info, struct hsm_key *k,
                                   CK_OBJECT_HANDLE known_pub,
@@ -132,16 +420,18 @@ enum kg_code hsm_key_describe_obj(struct hsm_token *t, CK_OBJECT_HANDLE h,
 	        {CKA_NEVER_EXTRACTABLE, NULL, 0},
 	        {CKA_LOCAL, NULL, 0},
 	        {CKA_SIGN, NULL, 0},
+	        {CKA_DECRYPT, NULL, 0},
+	        {CKA_UNWRAP, NULL, 0},
+	        {CKA_DERIVE, NULL, 0},
+	        {CKA_SIGN_RECOVER, NULL, 0},
+	        {CKA_ALWAYS_AUTHENTICATE, NULL, 0},
+	        {CKA_ALLOWED_MECHANISMS, NULL, 0},
 	        {CKA_MODULUS, NULL, 0},
 	        {CKA_PUBLIC_EXPONENT, NULL, 0},
 	        {CKA_EC_PARAMS, NULL, 0},
 	};
-	unsigned char *pa = NULL, *pb = NULL;
-	size_t palen = 0, pblen = 0;
-	CK_OBJECT_HANDLE pub;
 	enum kg_code rc = KG_OK;
-	const char *label;
-	int nid = NID_undef, i;
+	int i;
 	CK_RV rv;
 
 	memset(info, 0, sizeof(*info));
@@ -160,7 +450,6 @@ enum kg_code hsm_key_describe_obj(struct hsm_token *t, CK_OBJECT_HANDLE h,
 	}
 	info->label = at[A_LABEL].pValue; /* NUL-terminated by hsm_obj_attrs */
 	at[A_LABEL].pValue = NULL;
-	label = info->label ? info->label : "";
 	if (at[A_ID].pValue != NULL &&
 	    at[A_ID].ulValueLen <= sizeof(info->id)) {
 		memcpy(info->id, at[A_ID].pValue, at[A_ID].ulValueLen);
@@ -171,119 +460,17 @@ enum kg_code hsm_key_describe_obj(struct hsm_token *t, CK_OBJECT_HANDLE h,
 	info->always_sensitive = hsm_attr_bool(&at[A_ALWAYS_SENSITIVE]);
 	info->never_extractable = hsm_attr_bool(&at[A_NEVER_EXTRACTABLE]);
 	info->local = hsm_attr_bool(&at[A_LOCAL]);
-	info->can_sign = hsm_attr_bool(&at[A_SIGN]);
-
-	if (info->type == HSM_KEY_RSA) {
-		if (at[A_MODULUS].pValue == NULL ||
-		    at[A_EXPONENT].pValue == NULL) {
-			/* some tokens keep them on the public object only */
-			pub = known_pub;
-			if (pub == CK_INVALID_HANDLE)
-				rc = public_of(t, info->id, info->id_len, &pub,
-				               err);
-			if (rc == KG_OK && pub != CK_INVALID_HANDLE) {
-				free(at[A_MODULUS].pValue);
-				free(at[A_EXPONENT].pValue);
-				at[A_MODULUS].pValue = at[A_EXPONENT].pValue =
-				        NULL;
-				rc = pub_var(t, pub, CKA_MODULUS,
-				             (unsigned char **)&at[A_MODULUS]
-				                     .pValue,
-				             &palen, err);
-				at[A_MODULUS].ulValueLen = palen;
-				if (rc == KG_OK)
-					rc = pub_var(t, pub,
-					             CKA_PUBLIC_EXPONENT,
-					             (unsigned char *
-					                      *)&at[A_EXPONENT]
-					                     .pValue,
-					             &pblen, err);
-				at[A_EXPONENT].ulValueLen = pblen;
-			}
-			if (rc != KG_OK)
-				goto out;
-		}
-		if (at[A_MODULUS].pValue != NULL) {
-			BIGNUM *n =
-			        BN_bin2bn(at[A_MODULUS].pValue,
-			                  (int)at[A_MODULUS].ulValueLen, NULL);
-
-			info->bits = n ? BN_num_bits(n) : 0;
-			BN_free(n);
-		}
-		if (k != NULL) {
-			if (at[A_MODULUS].pValue == NULL ||
-			    at[A_EXPONENT].pValue == NULL)
-				rc = kg_err_set(err, KG_E_TOKEN,
-				                "key '%s' on token '%s': the "
-				                "token does not give its "
-				                "public modulus and exponent",
-				                label, t->label);
-			else
-				rc = set_public(k, at[A_MODULUS].pValue,
-				                at[A_MODULUS].ulValueLen,
-				                at[A_EXPONENT].pValue,
-				                at[A_EXPONENT].ulValueLen, 0,
-				                err);
-		}
-	} else if (info->type == HSM_KEY_EC) {
-		pub = known_pub;
-		if (pub == CK_INVALID_HANDLE &&
-		    (at[A_EC_PARAMS].pValue == NULL || k != NULL))
-			rc = public_of(t, info->id, info->id_len, &pub, err);
-		if (rc == KG_OK && at[A_EC_PARAMS].pValue != NULL)
-			nid = hsm_ec_curve(at[A_EC_PARAMS].pValue,
-			                   at[A_EC_PARAMS].ulValueLen);
-		else if (rc == KG_OK && pub != CK_INVALID_HANDLE) {
-			rc = pub_var(t, pub, CKA_EC_PARAMS, &pa, &palen, err);
-			if (pa != NULL)
-				nid = hsm_ec_curve(pa, palen);
-		}
-		if (rc != KG_OK)
-			goto out;
-		info->bits = hsm_ec_bits(nid);
-		info->curve = nid != NID_undef ? EC_curve_nid2nist(nid) : NULL;
-		if (k != NULL) {
-			const unsigned char *pt;
-			size_t ptlen,
-			        want = 2 * (((size_t)info->bits + 7) / 8) + 1;
-
-			if (info->bits == 0)
-				rc = kg_err_set(err, KG_E_TOKEN,
-				                "key '%s' on token '%s' is on "
-				                "a curve keygate does not "
-				                "support",
-				                label, t->label);
-			else if (pub == CK_INVALID_HANDLE)
-				rc = kg_err_set(
-				        err, KG_E_TOKEN,
-				        "key '%s' on token '%s' has no "
-				        "public key object with its "
-				        "id; cannot build its public "
-				        "key",
-				        label, t->label);
-			else if ((rc = pub_var(t, pub, CKA_EC_POINT, &pb,
-			                       &pblen, err)) != KG_OK)
-				; /* rc and err set */
-			else if (pb == NULL ||
-			         !hsm_ec_point(pb, pblen, want, &pt, &ptlen))
-				rc = kg_err_set(
-				        err, KG_E_TOKEN,
-				        "key '%s' on token '%s': its public "
-				        "key object's CKA_EC_POINT is %s",
-				        label, t->label,
-				        pb == NULL
-				                ? "not readable"
-				                : "not a point on its curve");
-			else
-				rc = set_public(k, pt, ptlen, NULL, 0, nid,
-				                err);
-		}
-	} else if (k != NULL) {
+	rc = read_powers(at, info, k, err);
+	if (rc != KG_OK)
+		goto out;
+	if (info->type == HSM_KEY_RSA)
+		rc = rsa_public(t, h, at, info, k, known_pub, err);
+	else if (info->type == HSM_KEY_EC)
+		rc = ec_public(t, h, at, info, k, known_pub, err);
+	else if (k != NULL)
 		rc = kg_err_set(err, KG_E_TOKEN,
 		                "key '%s' on token '%s' is neither RSA nor EC",
-		                label, t->label);
-	}
+		                info->label ? info->label : "", t->label);
 	if (rc == KG_OK)
 		rc = hsm_uri_build(&t->info, t->module_path, info->label,
 		                   info->id, info->id_len, CKO_PRIVATE_KEY,
@@ -291,8 +478,6 @@ enum kg_code hsm_key_describe_obj(struct hsm_token *t, CK_OBJECT_HANDLE h,
 out:
 	for (i = 0; i < A_COUNT; i++)
 		free(at[i].pValue);
-	free(pa);
-	free(pb);
 	return rc;
 }
 
@@ -302,6 +487,7 @@ void hsm_key_info_clear(struct hsm_key_info *k)
 		return;
 	free(k->uri);
 	free(k->label);
+	free(k->allowed);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -470,6 +656,7 @@ void hsm_key_free(struct hsm_key *k)
 	OPENSSL_free(k->spki);
 	OPENSSL_free(k->pa);
 	OPENSSL_free(k->pb);
+	free(k->allowed);
 	free(k);
 }
 
@@ -497,13 +684,46 @@ enum kg_code hsm_key_pkey(struct hsm_key *k, EVP_PKEY **out,
 	        .label = k->info.label,
 	        .token = k->t->label,
 	        .sh = k->t->sh,
+	        .always_auth = k->info.always_auth == 1,
+	        .pin = hsm_token_pin(k->t),
 	};
+	struct hsm_token *t = k->t;
+	const char *label = k->info.label ? k->info.label : "";
+	enum kg_code rc;
 
+	*out = NULL;
 	if (k->info.can_sign == 0)
 		return kg_err_set(err, KG_E_TOKEN,
 		                  "key '%s' on token '%s' is not allowed to "
 		                  "sign (CKA_SIGN is false)",
-		                  k->info.label ? k->info.label : "",
-		                  k->t->label);
+		                  label, t->label);
+	/* before anything is signed: a mechanism both the key and the
+	 * token allow */
+	rc = hsm_mech_read(t, err);
+	if (rc != KG_OK)
+		return rc;
+	sg.usable = hsm_mech_usable(k->info.type, k->allowed, k->nallowed,
+	                            k->allowed_set, t->mechs, t->nmechs,
+	                            t->mechs_known);
+	if (sg.usable == 0)
+		return kg_err_set(
+		        err, KG_E_TOKEN,
+		        "key '%s' on token '%s' cannot sign: keygate signs "
+		        "with %s; the key allows %s%s",
+		        label, t->label,
+		        k->info.type == HSM_KEY_RSA
+		                ? "CKM_RSA_PKCS or CKM_SHA*_RSA_PKCS"
+		                : "CKM_ECDSA or CKM_ECDSA_SHA*",
+		        k->info.allowed ? k->info.allowed : "any mechanism",
+		        t->mechs_known ? " and the token offers none of "
+		                         "keygate's for it"
+		                       : "");
+	if (sg.always_auth && sg.pin == NULL &&
+	    !(t->info.flags & CKF_PROTECTED_AUTHENTICATION_PATH))
+		return kg_err_set(err, KG_E_TOKEN,
+		                  "key '%s' on token '%s' needs a login for "
+		                  "every signature (CKA_ALWAYS_AUTHENTICATE) "
+		                  "but no PIN was given",
+		                  label, t->label);
 	return hsm_prov_pkey(&sg, out, err);
 }

@@ -25,9 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/asn1.h>
-#include <openssl/objects.h>
-#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 /* An object this run made or found, and what it is called now. */
@@ -197,6 +194,49 @@ static enum kg_code refuse_existing(struct hsm_token *t,
 	                  hsm_hint(t->conf ? t->conf->hint_replace : NULL));
 }
 
+/*
+ * --id: no other key may have it (two keys with one CKA_ID pair a
+ * certificate or public key with the wrong one). Those of old, which
+ * --force replaces, may.
+ */
+static enum kg_code refuse_taken_id(struct hsm_token *t,
+                                    const struct hsm_keygen *g,
+                                    const struct obj *old, size_t nold,
+                                    struct kg_err *err)
+{
+	static const CK_OBJECT_CLASS cls[2] = {CKO_PRIVATE_KEY,
+	                                       CKO_PUBLIC_KEY};
+	CK_OBJECT_HANDLE *h = NULL;
+	size_t n = 0, i, j, k;
+	enum kg_code rc = KG_OK;
+	char hex[129];
+
+	for (i = 0; i < 2 && rc == KG_OK; i++) {
+		CK_OBJECT_CLASS c = cls[i];
+		CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &c, sizeof(c)},
+		                       {CKA_ID, (void *)g->id, g->id_len}};
+
+		rc = hsm_obj_find(t, tmpl, 2, &h, &n, err);
+		for (j = 0; rc == KG_OK && j < n; j++) {
+			for (k = 0; k < nold && old[k].h != h[j]; k++)
+				;
+			if (k < nold)
+				continue; /* the key being replaced */
+			for (k = 0; k < g->id_len && k < 64; k++)
+				snprintf(hex + 2 * k, 3, "%02x", g->id[k]);
+			rc = kg_err_set(err, KG_E_USAGE,
+			                "id %s is taken on token '%s' by "
+			                "another key; give another --id or "
+			                "none (keygate then derives one from "
+			                "the public key)",
+			                hex, t->label);
+		}
+		free(h);
+		h = NULL;
+	}
+	return rc;
+}
+
 /* Starts anew of the module in one key generation: at most this. */
 #define KEYGEN_RESTARTS 2
 
@@ -329,6 +369,10 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
 	made[0].h = made[1].h = CK_INVALID_HANDLE;
 	if (kout != NULL)
 		*kout = NULL;
+	/* what the token can make, asked before anything is made */
+	rc = hsm_mech_keygen_check(t, g, err);
+	if (rc != KG_OK)
+		return rc;
 	rc = g->label_checked && !g->force
 	             ? KG_OK
 	             : keys_with_label(t, g->label, &old, &nold, err);
@@ -338,6 +382,13 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
 		rc = refuse_existing(t, g, old, nold, err);
 		free(old);
 		return rc;
+	}
+	if (g->id != NULL) {
+		rc = refuse_taken_id(t, g, old, nold, err);
+		if (rc != KG_OK) {
+			free(old);
+			return rc;
+		}
 	}
 	rc = hsm_keygen_tmpl_make(g, &tm, err);
 	if (rc != KG_OK) {

@@ -2,7 +2,11 @@
  * The EVP_PKEY bridge: a built-in OpenSSL 3 provider ("keygate-hsm") whose
  * keys are token keys. engine/ signs with the EVP_PKEY like any other; the
  * digest is computed here in software and the token makes the signature
- * with C_Sign (CKM_RSA_PKCS over a DigestInfo, CKM_ECDSA over the hash).
+ * with C_Sign (CKM_RSA_PKCS over a DigestInfo, CKM_ECDSA over the hash),
+ * or, for a key or token that allows only hashed mechanisms
+ * (hsm_mech.c), C_Sign gets the whole message. A key with
+ * CKA_ALWAYS_AUTHENTICATE gets its context-specific login before each
+ * signature.
  *
  * Algorithm names are our own ("KG-RSA", "KG-EC") so that no fetch for a
  * software key can ever land here. Besides keymgmt and signature the
@@ -12,6 +16,8 @@
  * One key object = one token session; calls on it are not thread-safe.
  */
 #include "hsm/hsm_int.h"
+
+#include "common/kg_secret.h"
 
 #include <stdarg.h>
 #include <pthread.h>
@@ -228,10 +234,18 @@ static const OSSL_DISPATCH km_fns[] = {
 
 /* ---- signature ------------------------------------------------------- */
 
+/* The most a hashed mechanism is given in one C_Sign: a CRL's size. */
+#define MSG_MAX ((size_t)64 << 20)
+
 struct kg_sig {
 	struct kg_key *key; /* borrowed from the EVP_PKEY */
 	EVP_MD *md;
 	EVP_MD_CTX *mdctx;
+	CK_MECHANISM_TYPE mech; /* hsm_mech_pick */
+	int hashed;             /* the token hashes: msg is what it signs */
+	unsigned char *msg;
+	size_t msg_len, msg_cap;
+	int too_big;
 };
 
 static void *sig_newctx(void *provctx, const char *propq)
@@ -247,6 +261,7 @@ static void sig_freectx(void *c)
 		return;
 	EVP_MD_CTX_free(s->mdctx);
 	EVP_MD_free(s->md);
+	OPENSSL_free(s->msg);
 	OPENSSL_free(s);
 }
 
@@ -257,6 +272,17 @@ static void *sig_dupctx(void *c)
 	if (d == NULL)
 		return NULL;
 	d->key = s->key;
+	d->mech = s->mech;
+	d->hashed = s->hashed;
+	d->too_big = s->too_big;
+	if (s->msg_len > 0) {
+		d->msg = OPENSSL_memdup(s->msg, s->msg_len);
+		if (d->msg == NULL) {
+			sig_freectx(d);
+			return NULL;
+		}
+		d->msg_len = d->msg_cap = s->msg_len;
+	}
 	if (s->md != NULL && EVP_MD_up_ref(s->md))
 		d->md = s->md;
 	if (s->mdctx != NULL) {
@@ -286,6 +312,21 @@ static int sig_init(void *c, const char *mdname, void *kd,
 		      mdname ? mdname : "SHA256");
 		return 0;
 	}
+	s->mech = hsm_mech_pick(s->key->sg.usable, EVP_MD_get_type(s->md),
+	                        &s->hashed);
+	if (s->mech == CK_UNAVAILABLE_INFORMATION) {
+		char ok[256];
+
+		hsm_mech_names(s->key->sg.usable, ok, sizeof(ok));
+		raise("sig_init",
+		      "key '%s' on token '%s' cannot sign with %s: the key "
+		      "(CKA_ALLOWED_MECHANISMS) and the token allow %s",
+		      s->key->label, s->key->sg.token ? s->key->sg.token : "",
+		      EVP_MD_get0_name(s->md), ok);
+		return 0;
+	}
+	s->msg_len = 0;
+	s->too_big = 0;
 	if (s->mdctx == NULL)
 		s->mdctx = EVP_MD_CTX_new();
 	return s->mdctx != NULL && EVP_DigestInit_ex2(s->mdctx, s->md, NULL);
@@ -294,8 +335,29 @@ static int sig_init(void *c, const char *mdname, void *kd,
 static int sig_update(void *c, const unsigned char *data, size_t len)
 {
 	struct kg_sig *s = c;
+	unsigned char *nb;
+	size_t cap;
 
-	return s->mdctx != NULL && EVP_DigestUpdate(s->mdctx, data, len);
+	if (!s->hashed)
+		return s->mdctx != NULL &&
+		       EVP_DigestUpdate(s->mdctx, data, len);
+	if (len > MSG_MAX - s->msg_len) {
+		s->too_big = 1;
+		return 0;
+	}
+	if (s->msg_len + len > s->msg_cap) {
+		cap = s->msg_cap ? s->msg_cap : 4096;
+		while (cap < s->msg_len + len)
+			cap *= 2;
+		nb = OPENSSL_realloc(s->msg, cap);
+		if (nb == NULL)
+			return 0;
+		s->msg = nb;
+		s->msg_cap = cap;
+	}
+	memcpy(s->msg + s->msg_len, data, len);
+	s->msg_len += len;
+	return 1;
 }
 
 static int sig_max(const struct kg_key *k)
@@ -310,7 +372,9 @@ static int token_sign(struct kg_key *k, CK_MECHANISM_TYPE mt,
 {
 	CK_MECHANISM mech = {mt, NULL, 0};
 	CK_ULONG cap = *outlen;
+	const struct kg_secret *pin = k->sg.pin;
 	const char *fn;
+	char one[32];
 	CK_RV rv;
 	int tries = 0;
 
@@ -320,6 +384,14 @@ static int token_sign(struct kg_key *k, CK_MECHANISM_TYPE mt,
 		hsm_lock_shared(k->sg.sh);
 		fn = "C_SignInit";
 		rv = k->sg.f->C_SignInit(k->sg.s, &mech, k->sg.obj);
+		if (rv == CKR_OK && k->sg.always_auth) {
+			/* this signature's own login (PIV and the like) */
+			fn = "C_Login (CKU_CONTEXT_SPECIFIC)";
+			rv = k->sg.f->C_Login(k->sg.s, CKU_CONTEXT_SPECIFIC,
+			                      pin ? (CK_UTF8CHAR *)pin->buf
+			                          : NULL,
+			                      pin ? (CK_ULONG)pin->len : 0);
+		}
 		if (rv == CKR_OK) {
 			fn = "C_Sign";
 			rv = k->sg.f->C_Sign(k->sg.s, in, inlen, out, outlen);
@@ -330,9 +402,9 @@ static int token_sign(struct kg_key *k, CK_MECHANISM_TYPE mt,
 		const char *n = hsm_rv_name(rv);
 
 		raise("token_sign",
-		      "%s with key '%s' on token '%s' failed: %s", fn,
-		      k->label, k->sg.token ? k->sg.token : "",
-		      n ? n : "unknown CKR");
+		      "%s (%s) with key '%s' on token '%s' failed: %s", fn,
+		      hsm_mech_name(mt, one, sizeof(one)), k->label,
+		      k->sg.token ? k->sg.token : "", n ? n : "unknown CKR");
 		return 0;
 	}
 	return 1;
@@ -356,19 +428,43 @@ static int sig_final(void *c, unsigned char *sig, size_t *siglen,
 		*siglen = max;
 		return 1;
 	}
-	if (sigsize < max || !EVP_DigestFinal_ex(s->mdctx, h, &hlen))
+	if (sigsize < max)
+		return 0;
+	if (s->too_big) {
+		raise("sig_final",
+		      "more than %zu MiB to sign with key '%s' by a hashed "
+		      "mechanism",
+		      MSG_MAX >> 20, k->label);
+		return 0;
+	}
+	if (s->hashed) {
+		/* the token hashes the message itself */
+		outlen = k->sg.type == HSM_KEY_RSA ? (CK_ULONG)sigsize
+		                                   : (CK_ULONG)sizeof(raw);
+		ok = token_sign(k, s->mech, s->msg, s->msg_len,
+		                k->sg.type == HSM_KEY_RSA ? sig : raw,
+		                &outlen);
+		if (ok && k->sg.type == HSM_KEY_RSA)
+			*siglen = outlen;
+		else if (ok)
+			ok = hsm_sig_ecdsa_der(raw, (size_t)outlen, sig,
+			                       sigsize, siglen);
+		s->msg_len = 0;
+		return ok;
+	}
+	if (!EVP_DigestFinal_ex(s->mdctx, h, &hlen))
 		return 0;
 	if (k->sg.type == HSM_KEY_RSA) {
 		dilen = hsm_sig_digest_info(s->md, h, hlen, &di);
 		outlen = (CK_ULONG)sigsize;
-		ok = dilen > 0 && token_sign(k, CKM_RSA_PKCS, di,
-		                             (size_t)dilen, sig, &outlen);
+		ok = dilen > 0 &&
+		     token_sign(k, s->mech, di, (size_t)dilen, sig, &outlen);
 		if (ok)
 			*siglen = outlen;
 	} else {
 		/* CKM_ECDSA gives r || s; X.509 wants ECDSA-Sig-Value DER */
 		outlen = sizeof(raw);
-		ok = token_sign(k, CKM_ECDSA, h, hlen, raw, &outlen) &&
+		ok = token_sign(k, s->mech, h, hlen, raw, &outlen) &&
 		     hsm_sig_ecdsa_der(raw, (size_t)outlen, sig, sigsize,
 		                       siglen);
 	}

@@ -1,7 +1,9 @@
 /*
  * The attribute templates of a key pair keygate makes: one place that
  * says what a new key is (token object, private, sensitive and not
- * extractable unless exportable, may sign), under a temporary label.
+ * extractable unless exportable), under a temporary label, and what it
+ * may do: every usage attribute is set, true or false, so that no module
+ * fills in its own defaults (EC keys that may decrypt, unwrap or derive).
  */
 #include "hsm/hsm_int.h"
 
@@ -14,6 +16,103 @@
 #include <openssl/rand.h>
 
 static const CK_BYTE f4[] = {0x01, 0x00, 0x01};
+
+/* The usages, by bit of HSM_USE_*: the private key's attribute, the
+ * public key's, and the word --usage takes. */
+static const struct {
+	unsigned bit;
+	CK_ATTRIBUTE_TYPE priv, pub;
+	const char *word;
+} uses[] = {
+        {HSM_USE_SIGN, CKA_SIGN, CKA_VERIFY, "sign"},
+        {HSM_USE_DECRYPT, CKA_DECRYPT, CKA_ENCRYPT, "decrypt"},
+        {HSM_USE_UNWRAP, CKA_UNWRAP, CKA_WRAP, "unwrap"},
+        {HSM_USE_DERIVE, CKA_DERIVE, CKA_DERIVE, "derive"},
+        {HSM_USE_SIGN_RECOVER, CKA_SIGN_RECOVER, CKA_VERIFY_RECOVER,
+         "sign-recover"},
+};
+#define NUSES (sizeof(uses) / sizeof(uses[0]))
+
+enum kg_code hsm_usage_parse(const char *s, unsigned *out, struct kg_err *err)
+{
+	const char *p = s, *e;
+	size_t i, len;
+
+	*out = 0;
+	while (*p != '\0') {
+		e = strchr(p, ',');
+		len = e ? (size_t)(e - p) : strlen(p);
+		for (i = 0; i < NUSES; i++)
+			if (strlen(uses[i].word) == len &&
+			    strncmp(uses[i].word, p, len) == 0)
+				break;
+		if (i == NUSES)
+			return kg_err_set(err, KG_E_USAGE,
+			                  "bad --usage '%.*s' in '%s': give "
+			                  "sign, decrypt, unwrap, derive or "
+			                  "sign-recover, comma-separated",
+			                  (int)len, p, s);
+		*out |= uses[i].bit;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	if (*out == 0)
+		return kg_err_set(
+		        err, KG_E_USAGE,
+		        "bad --usage: empty (example: --usage sign)");
+	return KG_OK;
+}
+
+unsigned hsm_usage_allowed(enum hsm_key_type type)
+{
+	return type == HSM_KEY_RSA
+	               ? HSM_USE_SIGN | HSM_USE_DECRYPT | HSM_USE_UNWRAP |
+	                         HSM_USE_SIGN_RECOVER
+	               : HSM_USE_SIGN | HSM_USE_DERIVE;
+}
+
+unsigned hsm_usage_default(enum hsm_key_type type)
+{
+	return type == HSM_KEY_RSA ? HSM_USE_SIGN | HSM_USE_DECRYPT
+	                           : HSM_USE_SIGN;
+}
+
+void hsm_usage_str(unsigned mask, char *buf, size_t cap)
+{
+	size_t i, used = 0;
+
+	if (cap == 0)
+		return;
+	buf[0] = '\0';
+	for (i = 0; i < NUSES && used < cap; i++)
+		if (mask & uses[i].bit)
+			used += (size_t)snprintf(buf + used, cap - used,
+			                         "%s%s", used ? "," : "",
+			                         uses[i].word);
+	if (buf[0] == '\0')
+		snprintf(buf, cap, "none");
+}
+
+enum kg_code hsm_usage_check(const struct hsm_keygen *g, unsigned *out,
+                             struct kg_err *err)
+{
+	unsigned want = g->usage ? g->usage : hsm_usage_default(g->type);
+	unsigned bad = want & ~hsm_usage_allowed(g->type);
+	char b[64];
+
+	*out = want;
+	if (bad == 0)
+		return KG_OK;
+	hsm_usage_str(bad, b, sizeof(b));
+	return kg_err_set(err, KG_E_USAGE,
+	                  "--usage %s is not for %s keys (%s keys may: %s)", b,
+	                  g->type == HSM_KEY_RSA ? "RSA" : "EC",
+	                  g->type == HSM_KEY_RSA ? "RSA" : "EC",
+	                  g->type == HSM_KEY_RSA
+	                          ? "sign, decrypt, unwrap, sign-recover"
+	                          : "sign, derive");
+}
 
 static void add(CK_ATTRIBUTE *arr, CK_ULONG *n, CK_ATTRIBUTE_TYPE type,
                 const void *p, CK_ULONG len)
@@ -29,11 +128,16 @@ enum kg_code hsm_keygen_tmpl_make(const struct hsm_keygen *g,
                                   struct kg_err *err)
 {
 	unsigned char rnd[8];
+	unsigned usage;
 	ASN1_OBJECT *o;
+	enum kg_code rc;
 	size_t i;
 	int plen;
 
 	memset(t, 0, sizeof(*t));
+	rc = hsm_usage_check(g, &usage, err);
+	if (rc != KG_OK)
+		return rc;
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		return kg_err_set(err, KG_E_RUNTIME, "no random bytes");
 	memcpy(t->label, "keygate-new-", 12);
@@ -47,14 +151,21 @@ enum kg_code hsm_keygen_tmpl_make(const struct hsm_keygen *g,
 	t->mech.mechanism = CKM_RSA_PKCS_KEY_PAIR_GEN;
 	add(t->pub, &t->npub, CKA_TOKEN, &t->yes, sizeof(t->yes));
 	add(t->pub, &t->npub, CKA_PRIVATE, &t->no, sizeof(t->no));
-	add(t->pub, &t->npub, CKA_VERIFY, &t->yes, sizeof(t->yes));
 	add(t->pub, &t->npub, CKA_LABEL, t->label, strlen(t->label));
 	add(t->priv, &t->npriv, CKA_TOKEN, &t->yes, sizeof(t->yes));
 	add(t->priv, &t->npriv, CKA_PRIVATE, &t->yes, sizeof(t->yes));
 	add(t->priv, &t->npriv, CKA_SENSITIVE, &t->sens, sizeof(t->sens));
 	add(t->priv, &t->npriv, CKA_EXTRACTABLE, &t->extr, sizeof(t->extr));
-	add(t->priv, &t->npriv, CKA_SIGN, &t->yes, sizeof(t->yes));
 	add(t->priv, &t->npriv, CKA_LABEL, t->label, strlen(t->label));
+	for (i = 0; i < NUSES; i++) {
+		t->use[i] = (usage & uses[i].bit) ? CK_TRUE : CK_FALSE;
+		add(t->priv, &t->npriv, uses[i].priv, &t->use[i],
+		    sizeof(t->use[i]));
+		/* a public key derives nothing: that is the private's */
+		add(t->pub, &t->npub, uses[i].pub,
+		    uses[i].bit == HSM_USE_DERIVE ? &t->no : &t->use[i],
+		    sizeof(CK_BBOOL));
+	}
 	if (g->id != NULL) {
 		add(t->pub, &t->npub, CKA_ID, g->id, g->id_len);
 		add(t->priv, &t->npriv, CKA_ID, g->id, g->id_len);
@@ -63,8 +174,6 @@ enum kg_code hsm_keygen_tmpl_make(const struct hsm_keygen *g,
 		add(t->pub, &t->npub, CKA_MODULUS_BITS, &t->bits,
 		    sizeof(t->bits));
 		add(t->pub, &t->npub, CKA_PUBLIC_EXPONENT, f4, sizeof(f4));
-		add(t->pub, &t->npub, CKA_ENCRYPT, &t->yes, sizeof(t->yes));
-		add(t->priv, &t->npriv, CKA_DECRYPT, &t->yes, sizeof(t->yes));
 		return KG_OK;
 	}
 	t->mech.mechanism = CKM_EC_KEY_PAIR_GEN;

@@ -826,6 +826,17 @@ enum kg_code hsm_token_fork(struct hsm_token *t, struct hsm_token **out,
 		n->sh->refs++;
 	n->module_path = t->module_path ? strdup(t->module_path) : NULL;
 	n->uri = strdup(t->uri);
+	/* the same slot: what the parent asked of it holds here too */
+	if (t->mechs_read && t->nmechs > 0) {
+		n->mechs = malloc(t->nmechs * sizeof(*n->mechs));
+		if (n->mechs != NULL) {
+			memcpy(n->mechs, t->mechs,
+			       t->nmechs * sizeof(*n->mechs));
+			n->nmechs = t->nmechs;
+			n->mechs_known = t->mechs_known;
+			n->mechs_read = 1;
+		}
+	}
 	if ((t->module_path != NULL && n->module_path == NULL) ||
 	    n->uri == NULL) {
 		hsm_token_close(n);
@@ -856,7 +867,13 @@ void hsm_token_close(struct hsm_token *t)
 	share_drop(t->sh);
 	free(t->module_path);
 	free(t->uri);
+	free(t->mechs);
 	free(t);
+}
+
+const struct kg_secret *hsm_token_pin(const struct hsm_token *t)
+{
+	return t->forked && t->parent != NULL ? t->parent->pin : t->pin;
 }
 
 const char *hsm_token_label(const struct hsm_token *t)

@@ -127,11 +127,122 @@ static void test_label_and_curve(void **state)
 	hsm_keygen_tmpl_clear(&a);
 }
 
+static int is_false(const CK_ATTRIBUTE *a)
+{
+	return a != NULL && a->ulValueLen == sizeof(CK_BBOOL) &&
+	       *(const CK_BBOOL *)a->pValue == CK_FALSE;
+}
+
+/* every usage attribute set, true or false: no module default fills in */
+static void test_usages(void **state)
+{
+	static const struct {
+		enum hsm_key_type type;
+		const char *usage; /* NULL: the default */
+		enum kg_code rc;
+		unsigned want;
+	} cases[] = {
+	        {HSM_KEY_EC, NULL, KG_OK, HSM_USE_SIGN},
+	        {HSM_KEY_RSA, NULL, KG_OK, HSM_USE_SIGN | HSM_USE_DECRYPT},
+	        {HSM_KEY_EC, "sign,derive", KG_OK,
+	         HSM_USE_SIGN | HSM_USE_DERIVE},
+	        {HSM_KEY_RSA, "sign", KG_OK, HSM_USE_SIGN},
+	        {HSM_KEY_RSA, "unwrap,sign-recover", KG_OK,
+	         HSM_USE_UNWRAP | HSM_USE_SIGN_RECOVER},
+	        {HSM_KEY_EC, "decrypt", KG_E_USAGE, 0},
+	        {HSM_KEY_EC, "sign,unwrap", KG_E_USAGE, 0},
+	        {HSM_KEY_RSA, "derive", KG_E_USAGE, 0},
+	};
+	static const struct {
+		unsigned bit;
+		CK_ATTRIBUTE_TYPE priv, pub;
+	} attrs[] = {
+	        {HSM_USE_SIGN, CKA_SIGN, CKA_VERIFY},
+	        {HSM_USE_DECRYPT, CKA_DECRYPT, CKA_ENCRYPT},
+	        {HSM_USE_UNWRAP, CKA_UNWRAP, CKA_WRAP},
+	        {HSM_USE_DERIVE, CKA_DERIVE, 0},
+	        {HSM_USE_SIGN_RECOVER, CKA_SIGN_RECOVER, CKA_VERIFY_RECOVER},
+	};
+	size_t i, j;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct hsm_keygen g = {.type = cases[i].type,
+		                       .bits = 2048,
+		                       .curve_nid = NID_X9_62_prime256v1,
+		                       .label = "u"};
+		struct hsm_keygen_tmpl t;
+		struct kg_err err;
+
+		if (cases[i].usage != NULL)
+			assert_int_equal(hsm_usage_parse(cases[i].usage,
+			                                 &g.usage, &err),
+			                 KG_OK);
+		assert_int_equal(hsm_keygen_tmpl_make(&g, &t, &err),
+		                 cases[i].rc);
+		if (cases[i].rc != KG_OK) {
+			hsm_keygen_tmpl_clear(&t);
+			continue;
+		}
+		for (j = 0; j < sizeof(attrs) / sizeof(attrs[0]); j++) {
+			int on = (cases[i].want & attrs[j].bit) != 0;
+			const CK_ATTRIBUTE *a =
+			        find(t.priv, t.npriv, attrs[j].priv);
+
+			assert_true(on ? is_true(a) : is_false(a));
+			if (attrs[j].pub == 0)
+				continue;
+			a = find(t.pub, t.npub, attrs[j].pub);
+			assert_true(on ? is_true(a) : is_false(a));
+		}
+		/* a public key never derives */
+		assert_true(is_false(find(t.pub, t.npub, CKA_DERIVE)));
+		hsm_keygen_tmpl_clear(&t);
+	}
+}
+
+static void test_usage_parse(void **state)
+{
+	static const struct {
+		const char *in;
+		enum kg_code rc;
+		unsigned want;
+		const char *str;
+	} cases[] = {
+	        {"sign", KG_OK, HSM_USE_SIGN, "sign"},
+	        {"derive,sign", KG_OK, HSM_USE_SIGN | HSM_USE_DERIVE,
+	         "sign,derive"},
+	        {"sign,sign", KG_OK, HSM_USE_SIGN, "sign"},
+	        {"sign-recover", KG_OK, HSM_USE_SIGN_RECOVER, "sign-recover"},
+	        {"", KG_E_USAGE, 0, NULL},
+	        {",", KG_E_USAGE, 0, NULL},
+	        {"signx", KG_E_USAGE, 0, NULL},
+	        {"sig", KG_E_USAGE, 0, NULL},
+	        {"sign,,wrap", KG_E_USAGE, 0, NULL},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned m = 99;
+		struct kg_err err;
+		char buf[80];
+
+		assert_int_equal(hsm_usage_parse(cases[i].in, &m, &err),
+		                 cases[i].rc);
+		if (cases[i].rc != KG_OK)
+			continue;
+		assert_int_equal(m, cases[i].want);
+		hsm_usage_str(m, buf, sizeof(buf));
+		assert_string_equal(buf, cases[i].str);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_templates),
 	        cmocka_unit_test(test_label_and_curve),
+	        cmocka_unit_test(test_usages),
+	        cmocka_unit_test(test_usage_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

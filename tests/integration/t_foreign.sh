@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Keys keygate did not make (issue 11): made by pkcs11-tool with
+# --always-auth, --allowed-mechanisms, without CKA_ID; each used for a CSR,
+# a self-signed certificate and certificates issued with it, which openssl
+# verifies. And the keys keygate makes: every usage set, read back.
+. "$(dirname "$0")/lib.sh"
+command -v pkcs11-tool >/dev/null || { echo "SKIP: no pkcs11-tool"; exit 77; }
+new_token ci
+TOK=pkcs11:token=ci
+cd "$T"
+P11() { pkcs11-tool --module "$KEYGATE_MODULE" --token-label ci --login --pin "$KEYGATE_PIN" "$@" >/dev/null 2>&1; }
+gen() { check "pkcs11-tool makes $1" P11 --keypairgen "${@:2}" --label "$1"; }
+
+gen aa-ec --key-type EC:prime256v1 --id a1 --always-auth
+gen aa-rsa --key-type rsa:2048 --id a2 --always-auth
+gen am-rsa --key-type rsa:2048 --id a3 --allowed-mechanisms SHA256-RSA-PKCS
+gen am-ec --key-type EC:prime256v1 --id a4 --allowed-mechanisms ECDSA-SHA256
+gen noid-ec --key-type EC:prime256v1
+gen noid-rsa --key-type rsa:2048
+
+# what keygate reads of them
+expect 0 "" --json key show "$TOK;object=aa-ec"
+equal "always-auth shown" "$(jq -r .always_authenticate out)" true
+expect 0 "" --json key show "$TOK;object=am-rsa"
+equal "allowed mechanisms shown" "$(jq -c .allowed_mechanisms out)" '["CKM_SHA256_RSA_PKCS"]'
+expect 0 "" --json key show "$TOK;object=noid-ec"
+equal "a key without CKA_ID" "$(jq -r .id out)" ""
+
+# usable: CSR, self-signed certificate, and a CA that issues with it
+for k in aa-ec aa-rsa am-rsa noid-ec noid-rsa; do
+	K="$TOK;object=$k"
+	expect 0 "" csr create --key "$K" --subject "CN=$k" --out "$k.csr"
+	check "$k: CSR verifies" openssl req -in "$k.csr" -verify -noout
+	expect 0 "" cert selfsign --key "$K" --subject "CN=$k CA" --profile ca --out "$k.ca.pem"
+	check "$k: self-signed verifies" openssl verify -CAfile "$k.ca.pem" "$k.ca.pem"
+	expect 0 "" cert sign --ca-key "$K" --ca-cert "$k.ca.pem" --csr "$k.csr" --profile client --out "$k.pem"
+	check "$k: issued verifies" openssl verify -CAfile "$k.ca.pem" "$k.pem"
+done
+# a batch with an always-auth CA key: one context-specific login per
+# signature, also on worker sessions
+mkdir -p reqs
+for i in 1 2 3 4 5 6; do
+	expect 0 "" csr create --key "$TOK;object=noid-ec" --subject "CN=d$i" --out "reqs/d$i.csr"
+done
+expect 0 "" cert sign --ca-key "$TOK;object=aa-ec" --ca-cert aa-ec.ca.pem --csr-dir reqs --out-dir issued --jobs 3
+n=0
+for f in issued/*.pem; do openssl verify -CAfile aa-ec.ca.pem "$f" >/dev/null 2>&1 && n=$((n + 1)); done
+equal "always-auth batch: all issued and verified" "$n" 6
+
+# a hashed mechanism other than the one allowed: refused, named, no file
+expect 3 "CKA_ALLOWED_MECHANISMS" csr create --key "$TOK;object=am-rsa" --subject CN=x --digest sha384 --out x384.csr
+check "no partial CSR" test ! -e x384.csr
+# a key allowed only ECDSA-SHA256 on a token without that mechanism
+expect 3 "the key allows CKM_ECDSA_SHA256 and the token offers none" csr create --key "$TOK;object=am-ec" --subject CN=x --out xec.csr
+check "no partial CSR" test ! -e xec.csr
+
+# keys keygate makes: every usage attribute explicit, read back
+block() {
+	pkcs11-tool --module "$KEYGATE_MODULE" --token-label ci --login --pin "$KEYGATE_PIN" \
+		--list-objects --type "$1" 2>/dev/null | awk -v L="$2" '
+		/^[A-Z][a-z]+ Key Object/ { if (hit) printf "%s", b; b = ""; hit = 0 }
+		{ b = b $0 "\n" }
+		/label:/ { if ($2 == L) hit = 1 }
+		END { if (hit) printf "%s", b }'
+}
+usage() { block "$1" "$2" | sed -n 's/^ *Usage: *//p'; }
+expect 0 "" key gen --token $TOK --label kg-ec --type ec:p256
+equal "EC private: sign only" "$(usage privkey kg-ec)" "sign"
+equal "EC public: verify only" "$(usage pubkey kg-ec)" "verify"
+expect 0 "" key gen --token $TOK --label kg-rsa --type rsa:2048
+equal "RSA private: decrypt, sign" "$(usage privkey kg-rsa)" "decrypt, sign"
+equal "RSA public: encrypt, verify" "$(usage pubkey kg-rsa)" "encrypt, verify"
+expect 0 "" key gen --token $TOK --label kg-ecd --type ec:p384 --usage sign,derive
+equal "--usage sign,derive" "$(usage privkey kg-ecd)" "sign, derive"
+expect 0 "" --json key show "$TOK;object=kg-ecd"
+equal "key show: usage" "$(jq -c .usage out)" '["sign","derive"]'
+expect 2 "--usage decrypt is not for EC keys" key gen --token $TOK --label bad --type ec:p256 --usage decrypt
+expect 2 "bad --usage 'wrap'" key gen --token $TOK --label bad --usage sign,wrap
+# an id another key has is refused; --force over the same key keeps it
+expect 0 "" key gen --token $TOK --label id1 --id 0102
+expect 2 "id 0102 is taken" key gen --token $TOK --label id2 --id 0102
+expect 0 "" key gen --token $TOK --label id1 --id 0102 --force
+check "nothing made for the refused id" test -z "$(block privkey id2)"
