@@ -77,6 +77,10 @@ int cli_global_opt(struct cli_ctx *c, int argc, char **argv, int *i,
                    struct kg_err *err);
 enum kg_code cli_parse_time(const char *s, time_t *out, struct kg_err *err);
 
+/* cli_cmd_key.c: the warning for usages a token forced on a new key */
+void cli_keygen_extra(struct cli_ctx *c, const struct hsm_key_info *k,
+                      const char *token);
+
 /* cli_out.c */
 void cli_warn(void *ctx, const char *msg);
 enum kg_code cli_fail(struct cli_ctx *c, const struct kg_err *err);

@@ -188,6 +188,22 @@ static void key_print(const struct hsm_key_info *k)
 	       refused ? " - " : "", why);
 }
 
+void cli_keygen_extra(struct cli_ctx *c, const struct hsm_key_info *k,
+                      const char *token)
+{
+	char use[80], msg[300];
+
+	if (k->usage_extra == 0)
+		return;
+	hsm_usage_str(k->usage_extra, use, sizeof(use));
+	snprintf(msg, sizeof(msg),
+	         "token '%s' refused a key pair with every usage set; the "
+	         "new key '%s' was made without the false ones and may %s "
+	         "too (the token would not set them false)",
+	         token, k->label ? k->label : "", use);
+	cli_warn(c, msg);
+}
+
 enum kg_code cli_key_gen(struct cli_ctx *c, const struct cli_cmd *cmd,
                          struct cli_args *a)
 {
@@ -240,6 +256,7 @@ enum kg_code cli_key_gen(struct cli_ctx *c, const struct cli_cmd *cmd,
 		hsm_token_close(t);
 		return cli_fail(c, &err);
 	}
+	cli_keygen_extra(c, &info, hsm_token_label(t));
 	if (c->json) {
 		cli_emit(c, key_json(&info));
 	} else {

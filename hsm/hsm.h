@@ -197,6 +197,9 @@ struct hsm_key_info {
 	int always_auth;      /* CKA_ALWAYS_AUTHENTICATE: 1, 0, -1 */
 	unsigned usage;       /* HSM_USE_* the token says are true */
 	unsigned usage_known; /* HSM_USE_* the token answered for */
+	/* key gen: usages the token gave the new key beyond those asked
+	 * for, and would not take back (HSM_USE_*) */
+	unsigned usage_extra;
 	/* CKA_ALLOWED_MECHANISMS as names ("CKM_ECDSA_SHA256,..."), or NULL
 	 * when the key may use any mechanism (owned) */
 	char *allowed;

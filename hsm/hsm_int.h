@@ -91,6 +91,8 @@ uint32_t hsm_mech_usable(enum hsm_key_type type,
                          size_t ntoken, int token_known);
 CK_MECHANISM_TYPE hsm_mech_pick(uint32_t usable, int md_nid, int *hashed);
 void hsm_mech_names(uint32_t usable, char *buf, size_t cap);
+/* The file name of t's module, for messages ("libsofthsm2.so"). */
+const char *hsm_module_name(const struct hsm_token *t);
 /* The name of m ("CKM_ECDSA", else "CKM_0x..." in buf). */
 const char *hsm_mech_name(CK_MECHANISM_TYPE m, char *buf, size_t cap);
 /* v as "CKM_A,CKM_B" (malloc; NULL if out of memory). */
@@ -120,13 +122,23 @@ struct hsm_keygen_tmpl {
 	CK_ULONG npub, npriv;
 	CK_BBOOL yes, no, sens, extr;
 	CK_BBOOL use[5]; /* by bit of HSM_USE_*: sign, decrypt, ... */
+	unsigned usage;  /* what the key is to have */
+	int lean;        /* the usages that are false left out */
 	CK_ULONG bits;
 	unsigned char *params; /* EC: the curve's OID, DER */
 	char label[32];
 };
-enum kg_code hsm_keygen_tmpl_make(const struct hsm_keygen *g,
+enum kg_code hsm_keygen_tmpl_make(const struct hsm_keygen *g, int lean,
                                   struct hsm_keygen_tmpl *t,
                                   struct kg_err *err);
+/*
+ * A lean template leaves the false usages out, for a module that refuses
+ * the full one (tpm2-pkcs11 fails an EC key with CKA_DECRYPT false): they
+ * are then set false on the new pair, one by one. Returns the usages the
+ * token kept true against usage (HSM_USE_*), 0 if none.
+ */
+unsigned hsm_keygen_usage_fix(struct hsm_token *t, CK_OBJECT_HANDLE priv,
+                              CK_OBJECT_HANDLE pub, unsigned usage);
 void hsm_keygen_tmpl_clear(struct hsm_keygen_tmpl *t);
 /* The usage g asks for (its default resolved); KG_E_USAGE for one its
  * key type cannot have. */

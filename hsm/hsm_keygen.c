@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/objects.h>
 #include <openssl/sha.h>
 
 /* An object this run made or found, and what it is called now. */
@@ -237,6 +238,17 @@ static enum kg_code refuse_taken_id(struct hsm_token *t,
 	return rc;
 }
 
+/* What a module answers to a template it will not take. tpm2-pkcs11
+ * says CKR_GENERAL_ERROR, which is also transient elsewhere. */
+static int refusal(CK_RV rv)
+{
+	return rv == CKR_TEMPLATE_INCONSISTENT ||
+	       rv == CKR_ATTRIBUTE_VALUE_INVALID ||
+	       rv == CKR_ATTRIBUTE_TYPE_INVALID ||
+	       rv == CKR_TEMPLATE_INCOMPLETE || rv == CKR_GENERAL_ERROR ||
+	       rv == CKR_FUNCTION_FAILED;
+}
+
 /* Starts anew of the module in one key generation: at most this. */
 #define KEYGEN_RESTARTS 2
 
@@ -247,24 +259,29 @@ static enum kg_code refuse_taken_id(struct hsm_token *t,
  * module is started anew and the search made there; *restarted then says
  * every handle found before is void.
  */
-static CK_RV generate(struct hsm_token *t, CK_MECHANISM *mech,
-                      CK_ATTRIBUTE *pubt, CK_ULONG np, CK_ATTRIBUTE *privt,
-                      CK_ULONG nq, const char *tmp_label,
-                      CK_OBJECT_HANDLE *pub, CK_OBJECT_HANDLE *priv,
-                      int *restarted)
+static CK_RV generate(struct hsm_token *t, struct hsm_keygen_tmpl *full,
+                      struct hsm_keygen_tmpl *lean, CK_OBJECT_HANDLE *pub,
+                      CK_OBJECT_HANDLE *priv, int *restarted, int *used_lean)
 {
-	CK_ATTRIBUTE q = {CKA_LABEL, (void *)tmp_label, strlen(tmp_label)};
+	CK_ATTRIBUTE q = {CKA_LABEL, full->label, strlen(full->label)};
+	struct hsm_keygen_tmpl *tm = full;
 	CK_OBJECT_HANDLE *h;
 	size_t n;
 	CK_RV rv;
 	int tries = 0;
 
 	*restarted = 0;
+	*used_lean = 0;
 	for (;;) {
 		*pub = *priv = CK_INVALID_HANDLE;
-		rv = t->f->C_GenerateKeyPair(t->s, mech, pubt, np, privt, nq,
+		rv = t->f->C_GenerateKeyPair(t->s, &tm->mech, tm->pub,
+		                             tm->npub, tm->priv, tm->npriv,
 		                             pub, priv);
-		if (rv == CKR_OK || !hsm_rv_transient(rv))
+		if (rv == CKR_OK)
+			return rv;
+		/* a refusal of the template itself, proved by asking again
+		 * with the false usages left out (set after) */
+		if (!hsm_rv_transient(rv) && (tm == lean || !refusal(rv)))
 			return rv;
 		while (hsm_obj_find(t, &q, 1, &h, &n, NULL) != KG_OK) {
 			/* cannot prove nothing was made, unless anew */
@@ -276,6 +293,11 @@ static CK_RV generate(struct hsm_token *t, CK_MECHANISM *mech,
 		free(h);
 		if (n != 0)
 			return rv;
+		if (tm != lean && lean != NULL) {
+			tm = lean; /* once, and not counted as a try */
+			*used_lean = 1;
+			continue;
+		}
 		if (hsm_again(rv, &tries))
 			continue;
 		/* nothing made, but it keeps failing: the module may hold a
@@ -316,12 +338,13 @@ static enum kg_code public_id(struct hsm_token *t, const struct hsm_keygen *g,
 	                   2 * (((size_t)hsm_ec_bits(g->curve_nid) + 7) / 8) +
 	                           1,
 	                   &pt, &ptlen)) {
-		rc = kg_err_set(
-		        err, KG_E_TOKEN,
-		        "the token gave the new key a CKA_EC_POINT that "
-		        "is not a point on its curve (%zu bytes); the "
-		        "key cannot be used",
-		        vlen);
+		rc = kg_err_set(err, KG_E_TOKEN,
+		                "token '%s' (%s) gave the new %s key a "
+		                "malformed CKA_EC_POINT (%zu bytes, not a DER "
+		                "OCTET STRING holding a point on the curve); "
+		                "the key cannot be used and is removed",
+		                t->label, hsm_module_name(t),
+		                OBJ_nid2sn(g->curve_nid), vlen);
 	}
 	if (rc == KG_OK)
 		SHA1(pt, ptlen, id);
@@ -353,8 +376,10 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
                                        struct hsm_key **kout,
                                        struct kg_err *err)
 {
-	struct hsm_keygen_tmpl tm;
+	struct hsm_keygen_tmpl tm, tl;
 	struct obj made[2]; /* [0] private, [1] public */
+	unsigned extra = 0;
+	int lean = 0;
 	struct obj *old = NULL;
 	unsigned char digest[SHA_DIGEST_LENGTH];
 	const unsigned char *id = g->id;
@@ -366,6 +391,7 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
 
 	memset(out, 0, sizeof(*out));
 	memset(made, 0, sizeof(made));
+	memset(&tl, 0, sizeof(tl));
 	made[0].h = made[1].h = CK_INVALID_HANDLE;
 	if (kout != NULL)
 		*kout = NULL;
@@ -390,15 +416,20 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
 			return rc;
 		}
 	}
-	rc = hsm_keygen_tmpl_make(g, &tm, err);
+	rc = hsm_keygen_tmpl_make(g, 0, &tm, err);
+	if (rc == KG_OK)
+		rc = hsm_keygen_tmpl_make(g, 1, &tl, err);
 	if (rc != KG_OK) {
+		hsm_keygen_tmpl_clear(&tm);
+		hsm_keygen_tmpl_clear(&tl);
 		free(old);
 		return rc;
 	}
+	memcpy(tl.label, tm.label, sizeof(tl.label)); /* one search finds
+	                                                  either */
 
 	/* 1. the new pair, under its temporary label */
-	rv = generate(t, &tm.mech, tm.pub, tm.npub, tm.priv, tm.npriv,
-	              tm.label, &made[1].h, &made[0].h, &restarted);
+	rv = generate(t, &tm, &tl, &made[1].h, &made[0].h, &restarted, &lean);
 	made[0].cls = CKO_PRIVATE_KEY;
 	made[1].cls = CKO_PUBLIC_KEY;
 	made[0].label = made[1].label = tm.label;
@@ -427,6 +458,11 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
 			goto out;
 	}
 
+	/* the lean template: the false usages now, where the token lets */
+	if (lean)
+		extra = hsm_keygen_usage_fix(t, made[0].h, made[1].h,
+		                             tm.usage);
+
 	/* 2. its id and its real name; a failure here removes it */
 	if (id == NULL) {
 		rc = public_id(t, g, made[1].h, digest, err);
@@ -445,6 +481,7 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
 		made[i].id_len = id_len;
 	}
 	rc = hsm_key_describe_obj(t, made[0].h, out, NULL, made[1].h, err);
+	out->usage_extra = extra;
 	if (rc == KG_OK && kout != NULL) {
 		struct hsm_key *k = calloc(1, sizeof(*k));
 
@@ -502,6 +539,7 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
 		hsm_key_info_clear(out);
 		free(old);
 		hsm_keygen_tmpl_clear(&tm);
+		hsm_keygen_tmpl_clear(&tl);
 		return KG_E_TOKEN;
 	}
 	made[0].h = made[1].h = CK_INVALID_HANDLE; /* kept */
@@ -517,6 +555,7 @@ out:
 		}
 	}
 	hsm_keygen_tmpl_clear(&tm);
+	hsm_keygen_tmpl_clear(&tl);
 	free(old);
 	return rc;
 }

@@ -189,7 +189,7 @@ enum kg_code hsm_mech_read(struct hsm_token *t, struct kg_err *err)
 	return KG_OK;
 }
 
-static const char *module_name(const struct hsm_token *t)
+const char *hsm_module_name(const struct hsm_token *t)
 {
 	const char *p = t->module_path ? strrchr(t->module_path, '/') : NULL;
 
@@ -245,14 +245,14 @@ enum kg_code hsm_mech_keygen_check(struct hsm_token *t,
 		        err, KG_E_TOKEN,
 		        "token '%s' (%s) cannot make %s keys: it has "
 		        "no %s; it offers %s",
-		        t->label, module_name(t), what,
+		        t->label, hsm_module_name(t), what,
 		        hsm_mech_name(gen, one, sizeof(one)), off);
 	}
 	if (hsm_mech_usable(g->type, NULL, 0, 0, t->mechs, t->nmechs, 1) == 0)
 		return kg_err_set(err, KG_E_TOKEN,
 		                  "token '%s' (%s) can make %s keys but not "
 		                  "sign with them (no %s mechanism)",
-		                  t->label, module_name(t), what,
+		                  t->label, hsm_module_name(t), what,
 		                  g->type == HSM_KEY_RSA ? "CKM_RSA_PKCS or "
 		                                           "CKM_SHA*_RSA_PKCS"
 		                                         : "CKM_ECDSA or "
@@ -266,7 +266,7 @@ enum kg_code hsm_mech_keygen_check(struct hsm_token *t,
 		return kg_err_set(err, KG_E_TOKEN,
 		                  "token '%s' (%s) lists %s but not for "
 		                  "generating key pairs",
-		                  t->label, module_name(t),
+		                  t->label, hsm_module_name(t),
 		                  hsm_mech_name(gen, one, sizeof(one)));
 	/* RSA sizes are in bits; EC sizes are in bits on most modules and
 	 * bytes on some, so only a bit size that cannot be bytes is used */
@@ -277,7 +277,7 @@ enum kg_code hsm_mech_keygen_check(struct hsm_token *t,
 		        err, KG_E_TOKEN,
 		        "token '%s' (%s) makes RSA keys of %lu to %lu "
 		        "bits, not %d",
-		        t->label, module_name(t),
+		        t->label, hsm_module_name(t),
 		        (unsigned long)mi.ulMinKeySize,
 		        (unsigned long)mi.ulMaxKeySize, g->bits);
 	if (g->type == HSM_KEY_EC && mi.ulMaxKeySize >= 128 &&
@@ -286,7 +286,7 @@ enum kg_code hsm_mech_keygen_check(struct hsm_token *t,
 		        err, KG_E_TOKEN,
 		        "token '%s' (%s) makes EC keys of at most %lu "
 		        "bits, not %s",
-		        t->label, module_name(t),
+		        t->label, hsm_module_name(t),
 		        (unsigned long)mi.ulMaxKeySize,
 		        OBJ_nid2sn(g->curve_nid));
 	return KG_OK;

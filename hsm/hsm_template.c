@@ -8,6 +8,7 @@
 #include "hsm/hsm_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/asn1.h>
@@ -123,7 +124,7 @@ static void add(CK_ATTRIBUTE *arr, CK_ULONG *n, CK_ATTRIBUTE_TYPE type,
 	(*n)++;
 }
 
-enum kg_code hsm_keygen_tmpl_make(const struct hsm_keygen *g,
+enum kg_code hsm_keygen_tmpl_make(const struct hsm_keygen *g, int lean,
                                   struct hsm_keygen_tmpl *t,
                                   struct kg_err *err)
 {
@@ -157,8 +158,12 @@ enum kg_code hsm_keygen_tmpl_make(const struct hsm_keygen *g,
 	add(t->priv, &t->npriv, CKA_SENSITIVE, &t->sens, sizeof(t->sens));
 	add(t->priv, &t->npriv, CKA_EXTRACTABLE, &t->extr, sizeof(t->extr));
 	add(t->priv, &t->npriv, CKA_LABEL, t->label, strlen(t->label));
+	t->lean = lean;
+	t->usage = usage;
 	for (i = 0; i < NUSES; i++) {
 		t->use[i] = (usage & uses[i].bit) ? CK_TRUE : CK_FALSE;
+		if (lean && !t->use[i])
+			continue; /* set after, where the token allows it */
 		add(t->priv, &t->npriv, uses[i].priv, &t->use[i],
 		    sizeof(t->use[i]));
 		/* a public key derives nothing: that is the private's */
@@ -183,6 +188,44 @@ enum kg_code hsm_keygen_tmpl_make(const struct hsm_keygen *g,
 		return kg_err_set(err, KG_E_USAGE, "unknown curve");
 	add(t->pub, &t->npub, CKA_EC_PARAMS, t->params, (CK_ULONG)plen);
 	return KG_OK;
+}
+
+unsigned hsm_keygen_usage_fix(struct hsm_token *t, CK_OBJECT_HANDLE priv,
+                              CK_OBJECT_HANDLE pub, unsigned usage)
+{
+	CK_BBOOL no = CK_FALSE;
+	CK_ATTRIBUTE a = {0, &no, sizeof(no)};
+	unsigned extra = 0;
+	size_t i;
+	CK_RV rv;
+	int tries;
+
+	for (i = 0; i < NUSES; i++) {
+		if (usage & uses[i].bit)
+			continue;
+		a.type = uses[i].priv;
+		tries = 0;
+		do
+			rv = t->f->C_SetAttributeValue(t->s, priv, &a, 1);
+		while (hsm_again(rv, &tries));
+		if (rv != CKR_OK) {
+			/* kept only if the token says it is true */
+			CK_ATTRIBUTE r = {uses[i].priv, NULL, 0};
+
+			if (hsm_obj_attrs(t, priv, &r, 1) != CKR_OK ||
+			    hsm_attr_bool(&r) != 0)
+				extra |= uses[i].bit;
+			free(r.pValue);
+		}
+		if (uses[i].bit == HSM_USE_DERIVE)
+			continue;
+		a.type = uses[i].pub;
+		tries = 0;
+		do
+			rv = t->f->C_SetAttributeValue(t->s, pub, &a, 1);
+		while (hsm_again(rv, &tries));
+	}
+	return extra;
 }
 
 void hsm_keygen_tmpl_clear(struct hsm_keygen_tmpl *t)

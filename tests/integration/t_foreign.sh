@@ -81,3 +81,25 @@ expect 0 "" key gen --token $TOK --label id1 --id 0102
 expect 2 "id 0102 is taken" key gen --token $TOK --label id2 --id 0102
 expect 0 "" key gen --token $TOK --label id1 --id 0102 --force
 check "nothing made for the refused id" test -z "$(block privkey id2)"
+
+# a module that refuses the full template (tpm2-pkcs11 fails an EC key
+# with CKA_DECRYPT false): keygate asks again without the false usages,
+# then sets them false; the key is whole and may only sign. Played here by
+# the fault module refusing the first C_GenerateKeyPair.
+SHIM=${KG_BUILD:-$(dirname "$KEYGATE")}/tests/p11/libfaultp11.so
+if [ -r "$SHIM" ]; then
+	KG_ENV="KEYGATE_MODULE=$SHIM KG_FAULT_TARGET=$KEYGATE_MODULE KG_FAULT_LOG=$T/flog" \
+		expect 0 "" key gen --token $TOK --label probe --type ec:p256
+	at=$(awk '$2 == "C_GenerateKeyPair" { print $1; exit }' "$T/flog")
+	check "the probe saw C_GenerateKeyPair" test -n "$at"
+	KG_ENV="KEYGATE_MODULE=$SHIM KG_FAULT_TARGET=$KEYGATE_MODULE KG_FAULT_AT=$at KG_FAULT_RV=0xD1" \
+		expect 0 "" key gen --token $TOK --label lean --type ec:p256
+	equal "lean: private may only sign" "$(usage privkey lean)" "sign"
+	equal "lean: public may only verify" "$(usage pubkey lean)" "verify"
+	# the same refusal for every template: one line, nothing left
+	KG_ENV="KEYGATE_MODULE=$SHIM KG_FAULT_TARGET=$KEYGATE_MODULE KG_FAULT_AT=$at KG_FAULT_MODE=from KG_FAULT_RV=0xD1" \
+		expect 3 "C_GenerateKeyPair on token 'ci' failed: CKR_TEMPLATE_INCONSISTENT" key gen --token $TOK --label lean2 --type ec:p256
+	check "nothing made" test -z "$(block privkey lean2)"
+else
+	bad "no fault module at $SHIM"
+fi

@@ -60,7 +60,7 @@ static void test_templates(void **state)
 			g.id = id;
 			g.id_len = sizeof(id);
 		}
-		assert_int_equal(hsm_keygen_tmpl_make(&g, &t, &err), KG_OK);
+		assert_int_equal(hsm_keygen_tmpl_make(&g, 0, &t, &err), KG_OK);
 		assert_int_equal(t.mech.mechanism, cases[i].mech);
 		/* a token object under the temporary label, never "web" */
 		assert_true(is_true(find(t.pub, t.npub, CKA_TOKEN)));
@@ -117,13 +117,13 @@ static void test_label_and_curve(void **state)
 	struct hsm_keygen_tmpl a, b;
 	struct kg_err err;
 
-	assert_int_equal(hsm_keygen_tmpl_make(&g, &a, &err), KG_OK);
-	assert_int_equal(hsm_keygen_tmpl_make(&g, &b, &err), KG_OK);
+	assert_int_equal(hsm_keygen_tmpl_make(&g, 0, &a, &err), KG_OK);
+	assert_int_equal(hsm_keygen_tmpl_make(&g, 0, &b, &err), KG_OK);
 	assert_string_not_equal(a.label, b.label);
 	hsm_keygen_tmpl_clear(&a);
 	hsm_keygen_tmpl_clear(&b);
 	g.curve_nid = NID_undef;
-	assert_int_equal(hsm_keygen_tmpl_make(&g, &a, &err), KG_E_USAGE);
+	assert_int_equal(hsm_keygen_tmpl_make(&g, 0, &a, &err), KG_E_USAGE);
 	hsm_keygen_tmpl_clear(&a);
 }
 
@@ -177,7 +177,7 @@ static void test_usages(void **state)
 			assert_int_equal(hsm_usage_parse(cases[i].usage,
 			                                 &g.usage, &err),
 			                 KG_OK);
-		assert_int_equal(hsm_keygen_tmpl_make(&g, &t, &err),
+		assert_int_equal(hsm_keygen_tmpl_make(&g, 0, &t, &err),
 		                 cases[i].rc);
 		if (cases[i].rc != KG_OK) {
 			hsm_keygen_tmpl_clear(&t);
