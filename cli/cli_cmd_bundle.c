@@ -257,6 +257,7 @@ enum kg_code cli_bundle_export(struct cli_ctx *c, const struct cli_cmd *cmd,
 	struct kg_err err;
 	enum kg_code rc;
 	char what[64];
+	int sens = -1, extr = -1;
 
 	rc = gate_options(c, cmd, a, &r, &err);
 	if (rc == KG_OK && (uri == NULL || !hsm_is_uri(uri) ||
@@ -271,11 +272,15 @@ enum kg_code cli_bundle_export(struct cli_ctx *c, const struct cli_cmd *cmd,
 		rc = cli_key_open(c, uri, NULL, &key, &err);
 	if (rc != KG_OK)
 		goto fail;
-	/* the gate reads the key's attributes before anything else */
+	/* the gate reads the key's attributes before anything else, each
+	 * deciding one alone */
 	ki = hsm_key_describe(key.k);
+	rc = hsm_key_export_flags(key.k, &sens, &extr, &err);
+	if (rc != KG_OK)
+		goto fail;
 	eng_export_check(&f, r.target,
 	                 ki->type == HSM_KEY_RSA ? "RSA" : ki->curve, ki->bits,
-	                 ki->sensitive, ki->extractable, key.desc);
+	                 sens, extr, key.desc);
 	/* then the certificate checks, with the token key's public half */
 	xp = kg_pub_from_pkey(key.pkey);
 	r.key_pub = xp ? kg_pub_to_pkey(xp) : NULL;
@@ -289,6 +294,7 @@ enum kg_code cli_bundle_export(struct cli_ctx *c, const struct cli_cmd *cmd,
 		goto fail;
 	snprintf(what, sizeof(what), "bundle export (%s)",
 	         eng_target_name(r.target));
+refused:
 	if (eng_findings_errors(&f) > 0) {
 		struct kg_err aerr;
 
@@ -302,8 +308,14 @@ enum kg_code cli_bundle_export(struct cli_ctx *c, const struct cli_cmd *cmd,
 		rc = cli_findings(c, what, &f, gate_json(&r));
 		goto out;
 	}
-	/* only a key that passed is read out */
+	/* only a key that passed is read out; a token that refuses then
+	 * has the last word: the gate's finding, not a token failure */
 	rc = hsm_key_export(key.k, &priv, &err);
+	if (rc == KG_REFUSED) {
+		eng_finding_add(&f, "key-not-exportable", key.desc, -1, NULL,
+		                eng_fallback_hint, "%s", err.msg);
+		goto refused;
+	}
 	if (rc == KG_OK)
 		rc = eng_pem_private(priv, &kpem, &klen, &err);
 	if (rc != KG_OK)

@@ -54,8 +54,9 @@ void hsm_set_retries(int n);
 /* ---- token list ------------------------------------------------------ */
 
 struct hsm_slot_info {
-	char *module;      /* module path or registry name (owned) */
-	char *module_desc; /* library description (owned) */
+	char *module;       /* module path or registry name (owned) */
+	int module_by_name; /* module is p11-kit's registry name */
+	char *module_desc;  /* library description (owned) */
 	unsigned long slot_id;
 	char *slot_desc; /* owned */
 	int has_token;
@@ -257,6 +258,13 @@ enum kg_code hsm_key_pkey(struct hsm_key *k, EVP_PKEY **out,
  */
 enum kg_code hsm_key_export(struct hsm_key *k, EVP_PKEY **out,
                             struct kg_err *err);
+/* A refusal by the token at read-out (CKR_ATTRIBUTE_SENSITIVE) is
+ * KG_REFUSED: the key is not exportable, whatever its flags said. */
+
+/* CKA_SENSITIVE and CKA_EXTRACTABLE read afresh, each alone, for the
+ * export gate (1, 0, or -1 unknown). */
+enum kg_code hsm_key_export_flags(struct hsm_key *k, int *sensitive,
+                                  int *extractable, struct kg_err *err);
 
 /* A certificate object on a token. */
 struct hsm_cert {

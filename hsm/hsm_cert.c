@@ -57,8 +57,8 @@ enum kg_code hsm_cert_list(struct hsm_token *t, const char *uri,
 		v[i].der = at[0].pValue;
 		v[i].der_len = at[0].ulValueLen;
 		v[i].label = at[1].pValue;
-		rc = hsm_uri_build(&t->info, t->module_path, v[i].label,
-		                   at[2].pValue,
+		rc = hsm_uri_build(&t->info, t->module_path, t->module_name,
+		                   v[i].label, at[2].pValue,
 		                   at[2].pValue ? at[2].ulValueLen : 0,
 		                   CKO_CERTIFICATE, &v[i].uri, err);
 		free(at[2].pValue);

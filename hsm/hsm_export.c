@@ -14,6 +14,12 @@
 
 /* ---- export ---------------------------------------------------------- */
 
+enum kg_code hsm_key_export_flags(struct hsm_key *k, int *sensitive,
+                                  int *extractable, struct kg_err *err)
+{
+	return hsm_key_flags_alone(k->t, k->priv, sensitive, extractable, err);
+}
+
 enum kg_code hsm_key_export(struct hsm_key *k, EVP_PKEY **out,
                             struct kg_err *err)
 {
@@ -52,6 +58,17 @@ enum kg_code hsm_key_export(struct hsm_key *k, EVP_PKEY **out,
 	for (i = 0; rv == CKR_OK && i < n; i++)
 		if (at[i].pValue == NULL)
 			rv = CKR_ATTRIBUTE_SENSITIVE;
+	if (rv == CKR_ATTRIBUTE_SENSITIVE) {
+		/* the token's last word on it, whatever its flags said */
+		rc = kg_err_set(
+		        err, KG_REFUSED,
+		        "token '%s' refuses to give out the private key "
+		        "'%s' (C_GetAttributeValue: "
+		        "CKR_ATTRIBUTE_SENSITIVE), though its "
+		        "attributes read as exportable",
+		        k->t->label, k->info.label ? k->info.label : "");
+		goto out;
+	}
 	if (rv != CKR_OK) {
 		rc = hsm_rv_err(err, rv,
 		                "C_GetAttributeValue (the private key)",

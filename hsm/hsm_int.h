@@ -46,7 +46,8 @@ struct hsm_token {
 	int forked;           /* hsm_token_fork: mods is the parent's */
 	CK_TOKEN_INFO info;
 	char label[33], serial[17];
-	char *module_path; /* for URIs: module-path= */
+	char *module_path; /* for URIs: module-path=, or */
+	char *module_name; /* module-name= (hsm_module_ref) */
 	char *uri;
 	/* for hsm_token_restart: how it was opened, the PIN (locked
 	 * memory, wiped at close), and what holds handles of it */
@@ -205,6 +206,14 @@ enum kg_code hsm_modset_open(P11KitUri *uri, const struct hsm_conf *conf,
 void hsm_modset_close(struct hsm_modset *m);
 /* The module's file name (new string, free()), or NULL. */
 char *hsm_module_path(CK_FUNCTION_LIST *f);
+/*
+ * How printed URIs name module f of m: a module the user gave by path
+ * by that path (*path); one found through p11-kit's registry by its
+ * registry name (*name), so that its configuration (init arguments)
+ * comes along when the URI is pasted back. One of them is set (free()).
+ */
+void hsm_module_ref(const struct hsm_modset *m, CK_FUNCTION_LIST *f,
+                    char **path, char **name);
 /* Copies a blank-padded PKCS#11 string into a NUL-terminated one. */
 void hsm_pad_copy(char *dst, const CK_UTF8CHAR *src, size_t n);
 
@@ -216,11 +225,13 @@ enum kg_code hsm_uri_parse(const char *s, P11KitUri **out, struct kg_err *err);
 void hsm_uri_free(P11KitUri *u);
 /*
  * Formats a URI for a token (ti), optionally an object (label, id, class;
- * cls == (CK_OBJECT_CLASS)-1 for none) and module path. *out: free().
+ * cls == (CK_OBJECT_CLASS)-1 for none) and its module: module-path= if
+ * module_path, else module-name= if module_name. *out: free().
  */
 enum kg_code hsm_uri_build(const CK_TOKEN_INFO *ti, const char *module_path,
-                           const char *label, const unsigned char *id,
-                           size_t id_len, CK_OBJECT_CLASS cls, char **out,
+                           const char *module_name, const char *label,
+                           const unsigned char *id, size_t id_len,
+                           CK_OBJECT_CLASS cls, char **out,
                            struct kg_err *err);
 
 /* hsm_prov.c: the EVP_PKEY bridge */
@@ -272,6 +283,12 @@ enum kg_code hsm_key_describe_obj(struct hsm_token *t, CK_OBJECT_HANDLE h,
                                   struct hsm_key_info *info, struct hsm_key *k,
                                   CK_OBJECT_HANDLE known_pub,
                                   struct kg_err *err);
+
+/* CKA_SENSITIVE and CKA_EXTRACTABLE of key h, each read alone (NSS's
+ * softokn answers CKA_SENSITIVE otherwise in a read of several). */
+enum kg_code hsm_key_flags_alone(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                                 int *sensitive, int *extractable,
+                                 struct kg_err *err);
 
 /* hsm_obj.c: attributes and searches */
 /*

@@ -237,6 +237,27 @@ enum {
 	A_COUNT
 };
 
+enum kg_code hsm_key_flags_alone(struct hsm_token *t, CK_OBJECT_HANDLE h,
+                                 int *sensitive, int *extractable,
+                                 struct kg_err *err)
+{
+	CK_ATTRIBUTE a[2] = {{CKA_SENSITIVE, NULL, 0},
+	                     {CKA_EXTRACTABLE, NULL, 0}};
+	int *v[2] = {sensitive, extractable};
+	size_t i;
+	CK_RV rv;
+
+	for (i = 0; i < 2; i++) {
+		rv = hsm_obj_attrs(t, h, &a[i], 1);
+		if (rv != CKR_OK)
+			return hsm_rv_err(err, rv, "C_GetAttributeValue",
+			                  t->label);
+		*v[i] = hsm_attr_bool(&a[i]);
+		free(a[i].pValue);
+	}
+	return KG_OK;
+}
+
 /* The usage flags, CKA_ALWAYS_AUTHENTICATE and CKA_ALLOWED_MECHANISMS. */
 static enum kg_code read_powers(const CK_ATTRIBUTE *at,
                                 struct hsm_key_info *info, struct hsm_key *k,
@@ -460,6 +481,15 @@ enum kg_code hsm_key_describe_obj(struct hsm_token *t, CK_OBJECT_HANDLE h,
 	info->always_sensitive = hsm_attr_bool(&at[A_ALWAYS_SENSITIVE]);
 	info->never_extractable = hsm_attr_bool(&at[A_NEVER_EXTRACTABLE]);
 	info->local = hsm_attr_bool(&at[A_LOCAL]);
+	if (info->sensitive == 0 || info->extractable == 1) {
+		/* a key that reads as exportable is asked again, each flag
+		 * alone: NSS's softokn answers CKA_SENSITIVE otherwise in a
+		 * read of several */
+		rc = hsm_key_flags_alone(t, h, &info->sensitive,
+		                         &info->extractable, err);
+		if (rc != KG_OK)
+			goto out;
+	}
 	rc = read_powers(at, info, k, err);
 	if (rc != KG_OK)
 		goto out;
@@ -472,9 +502,9 @@ enum kg_code hsm_key_describe_obj(struct hsm_token *t, CK_OBJECT_HANDLE h,
 		                "key '%s' on token '%s' is neither RSA nor EC",
 		                info->label ? info->label : "", t->label);
 	if (rc == KG_OK)
-		rc = hsm_uri_build(&t->info, t->module_path, info->label,
-		                   info->id, info->id_len, CKO_PRIVATE_KEY,
-		                   &info->uri, err);
+		rc = hsm_uri_build(&t->info, t->module_path, t->module_name,
+		                   info->label, info->id, info->id_len,
+		                   CKO_PRIVATE_KEY, &info->uri, err);
 out:
 	for (i = 0; i < A_COUNT; i++)
 		free(at[i].pValue);

@@ -63,7 +63,7 @@ static void name_left(struct hsm_token *t, const struct obj *o, char *buf,
 	char *uri = NULL;
 	size_t used = strlen(buf);
 
-	if (hsm_uri_build(&t->info, t->module_path, o->label,
+	if (hsm_uri_build(&t->info, t->module_path, t->module_name, o->label,
 	                  o->id_len ? o->id : NULL, o->id_len, o->cls, &uri,
 	                  NULL) == KG_OK &&
 	    used + strlen(uri) + 3 < cap)

@@ -193,7 +193,9 @@ const char *hsm_module_name(const struct hsm_token *t)
 {
 	const char *p = t->module_path ? strrchr(t->module_path, '/') : NULL;
 
-	return p ? p + 1 : t->module_path ? t->module_path : "its module";
+	if (t->module_path == NULL)
+		return t->module_name ? t->module_name : "its module";
+	return p ? p + 1 : t->module_path;
 }
 
 /* What the token can make, for the message that says it cannot: "RSA

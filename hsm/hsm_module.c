@@ -18,6 +18,16 @@ char *hsm_module_path(CK_FUNCTION_LIST *f)
 	return p11_kit_module_get_filename(f);
 }
 
+void hsm_module_ref(const struct hsm_modset *m, CK_FUNCTION_LIST *f,
+                    char **path, char **name)
+{
+	*path = *name = NULL;
+	if (m == NULL || m->single == NULL)
+		*name = p11_kit_module_get_name(f);
+	if (*name == NULL)
+		*path = p11_kit_module_get_filename(f);
+}
+
 static enum kg_code load_path(const char *path, const char *hint,
                               struct hsm_modset *m, struct kg_err *err)
 {

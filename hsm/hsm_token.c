@@ -199,9 +199,13 @@ enum kg_code hsm_token_list(const struct hsm_conf *conf,
 			v = nv;
 			e = &v[cnt++];
 			memset(e, 0, sizeof(*e));
-			e->module = hsm_module_path(f);
-			if (e->module == NULL)
-				e->module = p11_kit_module_get_name(f);
+			{
+				char *mp, *mn;
+
+				hsm_module_ref(m, f, &mp, &mn);
+				e->module = mp ? mp : mn;
+				e->module_by_name = mp == NULL;
+			}
 			e->module_desc = strdup(desc);
 			e->slot_id = ids[si];
 			hsm_pad_copy(sdesc, sl.slotDescription, 64);
@@ -231,8 +235,10 @@ enum kg_code hsm_token_list(const struct hsm_conf *conf,
 			        !!(ti.flags & CKF_USER_PIN_COUNT_LOW);
 			e->protected_auth_path = !!(
 			        ti.flags & CKF_PROTECTED_AUTHENTICATION_PATH);
-			rc = hsm_uri_build(&ti, e->module, NULL, NULL, 0,
-			                   (CK_OBJECT_CLASS)-1, &e->uri, err);
+			rc = hsm_uri_build(
+			        &ti, e->module_by_name ? NULL : e->module,
+			        e->module_by_name ? e->module : NULL, NULL,
+			        NULL, 0, (CK_OBJECT_CLASS)-1, &e->uri, err);
 			if (rc != KG_OK) {
 				free(ids);
 				goto out;
@@ -329,7 +335,7 @@ static void scan_tokens(struct hsm_modset *m, P11KitUri *u, int want_uninit,
 		    KG_OK)
 			continue;
 		for (si = 0; si < ns; si++) {
-			char *uri = NULL, *path;
+			char *uri = NULL, *path, *name;
 
 			ti.flags = CKF_TOKEN_INITIALIZED; /* until read */
 			r = slot_matches(u, f, ids[si], &ti, want_uninit,
@@ -346,8 +352,8 @@ static void scan_tokens(struct hsm_modset *m, P11KitUri *u, int want_uninit,
 				sc->first.slot = ids[si];
 				sc->first.ti = ti;
 			}
-			path = hsm_module_path(f);
-			if (hsm_uri_build(&ti, path, NULL, NULL, 0,
+			hsm_module_ref(m, f, &path, &name);
+			if (hsm_uri_build(&ti, path, name, NULL, NULL, 0,
 			                  (CK_OBJECT_CLASS)-1, &uri,
 			                  NULL) == KG_OK &&
 			    used + strlen(uri) + 8 < sizeof(sc->list)) {
@@ -358,6 +364,7 @@ static void scan_tokens(struct hsm_modset *m, P11KitUri *u, int want_uninit,
 			}
 			free(uri);
 			free(path);
+			free(name);
 		}
 		free(ids);
 	}
@@ -640,9 +647,9 @@ static enum kg_code open_once(struct hsm_token *t, P11KitUri *u,
 	t->info = mt.ti;
 	hsm_pad_copy(t->label, t->info.label, 32);
 	hsm_pad_copy(t->serial, t->info.serialNumber, 16);
-	t->module_path = hsm_module_path(t->f);
-	rc = hsm_uri_build(&t->info, t->module_path, NULL, NULL, 0,
-	                   (CK_OBJECT_CLASS)-1, &t->uri, err);
+	hsm_module_ref(t->mods, t->f, &t->module_path, &t->module_name);
+	rc = hsm_uri_build(&t->info, t->module_path, t->module_name, NULL,
+	                   NULL, 0, (CK_OBJECT_CLASS)-1, &t->uri, err);
 	if (rc != KG_OK)
 		return rc;
 	if (needs_share(&t->info)) {
@@ -673,6 +680,7 @@ static void open_undo(struct hsm_token *t)
 	hsm_modset_close(t->mods);
 	share_drop(t->sh);
 	free(t->module_path);
+	free(t->module_name);
 	free(t->uri);
 	memset(t, 0, sizeof(*t));
 }
@@ -825,6 +833,7 @@ enum kg_code hsm_token_fork(struct hsm_token *t, struct hsm_token **out,
 	if (n->sh != NULL)
 		n->sh->refs++;
 	n->module_path = t->module_path ? strdup(t->module_path) : NULL;
+	n->module_name = t->module_name ? strdup(t->module_name) : NULL;
 	n->uri = strdup(t->uri);
 	/* the same slot: what the parent asked of it holds here too */
 	if (t->mechs_read && t->nmechs > 0) {
@@ -838,6 +847,7 @@ enum kg_code hsm_token_fork(struct hsm_token *t, struct hsm_token **out,
 		}
 	}
 	if ((t->module_path != NULL && n->module_path == NULL) ||
+	    (t->module_name != NULL && n->module_name == NULL) ||
 	    n->uri == NULL) {
 		hsm_token_close(n);
 		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
@@ -866,6 +876,7 @@ void hsm_token_close(struct hsm_token *t)
 	hsm_uri_free(t->open_u);
 	share_drop(t->sh);
 	free(t->module_path);
+	free(t->module_name);
 	free(t->uri);
 	free(t->mechs);
 	free(t);
@@ -914,7 +925,7 @@ enum kg_code hsm_token_init(const char *uri, const char *label,
 	CK_UTF8CHAR lab[32];
 	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
 	CK_TOKEN_INFO ti;
-	char *path = NULL;
+	char *path = NULL, *name = NULL;
 	enum kg_code rc;
 	CK_RV rv;
 
@@ -1000,8 +1011,8 @@ enum kg_code hsm_token_init(const char *uri, const char *label,
 	mt.f->C_Logout(s);
 	if (mt.f->C_GetTokenInfo(mt.slot, &ti) != CKR_OK)
 		ti = mt.ti;
-	path = hsm_module_path(mt.f);
-	rc = hsm_uri_build(&ti, path, NULL, NULL, 0, (CK_OBJECT_CLASS)-1,
+	hsm_module_ref(m, mt.f, &path, &name);
+	rc = hsm_uri_build(&ti, path, name, NULL, NULL, 0, (CK_OBJECT_CLASS)-1,
 	                   uri_out, err);
 out:
 	if (s != CK_INVALID_HANDLE)
@@ -1009,6 +1020,7 @@ out:
 	kg_secret_free(so);
 	kg_secret_free(pin);
 	free(path);
+	free(name);
 	hsm_uri_free(u);
 	hsm_modset_close(m);
 	return rc;

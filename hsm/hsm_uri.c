@@ -142,9 +142,9 @@ enum kg_code hsm_uri_normalize(const char *s, char **out, struct kg_err *err)
 }
 
 enum kg_code hsm_uri_build(const CK_TOKEN_INFO *ti, const char *module_path,
-                           const char *label, const unsigned char *id,
-                           size_t id_len, CK_OBJECT_CLASS cls, char **out,
-                           struct kg_err *err)
+                           const char *module_name, const char *label,
+                           const unsigned char *id, size_t id_len,
+                           CK_OBJECT_CLASS cls, char **out, struct kg_err *err)
 {
 	P11KitUri *u;
 	CK_TOKEN_INFO *uti;
@@ -181,6 +181,8 @@ enum kg_code hsm_uri_build(const CK_TOKEN_INFO *ti, const char *module_path,
 	}
 	if (module_path != NULL)
 		p11_kit_uri_set_module_path(u, module_path);
+	else if (module_name != NULL)
+		p11_kit_uri_set_module_name(u, module_name);
 	rc = format(u, out, err);
 	hsm_uri_free(u);
 	return rc;

@@ -44,6 +44,19 @@ equal "the key matches the certificate" \
 equal "the modulus matches" "$(openssl rsa -in out-open/private_key.pem -noout -modulus 2>/dev/null)" \
 	"$(openssl x509 -in out-open/certificate.pem -noout -modulus)"
 expect 0 "" bundle check --cert out-open/certificate.pem --key out-open/private_key.pem --chain out-open/certificate_chain.pem
+
+# a token that refuses the read-out although the key's flags read as
+# exportable (NSS's softokn does): the gate's finding, exit 1, nothing
+# written -- not a token failure. The fault module refuses the read-out's
+# first C_GetAttributeValue (the second-to-last of a good export's).
+SHIM=${KG_BUILD:-$(dirname "$KEYGATE")}/tests/p11/libfaultp11.so
+FENV="KEYGATE_MODULE=$SHIM KG_FAULT_TARGET=$KEYGATE_MODULE"
+KG_ENV="$FENV KG_FAULT_LOG=$T/flog" expect 0 "" bundle export --key "$TOK;object=open" --cert open.pem --chain chain.pem --out out-probe
+at=$(awk '$2 == "C_GetAttributeValue" { n[++c] = $1 } END { print n[c - 1] }' "$T/flog")
+KG_ENV="$FENV KG_FAULT_AT=$at KG_FAULT_RV=0x11" expect 1 "" --json bundle export --key "$TOK;object=open" --cert open.pem --chain chain.pem --out out-refused
+equal "read-out refused: the gate's code" "$(jq -r '[.findings[].code] | join(",")' "$T/out")" "key-not-exportable"
+check "read-out refused: names CKR_ATTRIBUTE_SENSITIVE" jq -e '.findings[0].message | test("CKR_ATTRIBUTE_SENSITIVE")' "$T/out"
+check "read-out refused: nothing written" test ! -e out-refused/private_key.pem
 expect 4 "exists; use --force" bundle export --key "$TOK;object=open" --cert open.pem --chain chain.pem --out out-open
 : >not-a-dir
 expect 4 "'not-a-dir' is not a directory" bundle export --key "$TOK;object=open" --cert open.pem --chain chain.pem --out not-a-dir

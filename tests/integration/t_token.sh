@@ -54,6 +54,14 @@ if [ -r /usr/share/p11-kit/modules/softhsm2.module ]; then
 	KG_ENV="-u KEYGATE_MODULE" expect 0 "" --json token list
 	check "the registry finds our token" jq -e '[.slots[] | select(.token.label=="ci")] | length == 1' "$T/out"
 	KG_ENV="-u KEYGATE_MODULE" expect 3 "no PKCS#11 module named 'nosuch'" key list --token "pkcs11:token=ci?module-name=nosuch"
+	# a module found through the registry is named by module-name= in
+	# what keygate prints (its configuration comes along when pasted
+	# back), never by a path the user did not give
+	KG_ENV="-u KEYGATE_MODULE" expect 0 "" --json key list --token "pkcs11:token=ci"
+	U=$(jq -r '.keys[0].uri' "$T/out")
+	check "registry module: module-name= in the URI" grep -q "module-name=softhsm2" <<<"$U"
+	check "registry module: no module-path=" test -z "$(grep -o "module-path=" <<<"$U" || true)"
+	KG_ENV="-u KEYGATE_MODULE" expect 0 "" key show "$U"
 fi
 
 # bad URIs and missing SO PIN

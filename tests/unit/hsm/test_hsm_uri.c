@@ -75,7 +75,7 @@ static void test_build(void **state)
 	memcpy(ti.label, "my token", 8);
 	memcpy(ti.serialNumber, "42", 2);
 	assert_int_equal(hsm_uri_build(&ti, "/usr/lib/softhsm/libsofthsm2.so",
-	                               "web;key", id, sizeof(id),
+	                               "ignored", "web;key", id, sizeof(id),
 	                               CKO_PRIVATE_KEY, &s, &err),
 	                 KG_OK);
 	assert_non_null(strstr(s, "token=my%20token"));
@@ -90,6 +90,17 @@ static void test_build(void **state)
 	assert_string_equal(p11_kit_uri_get_module_path(u),
 	                    "/usr/lib/softhsm/libsofthsm2.so");
 	assert_true(p11_kit_uri_match_token_info(u, &ti));
+	assert_null(p11_kit_uri_get_module_name(u));
+	p11_kit_uri_free(u);
+	free(s);
+	/* a registry module by its name: its configuration comes along */
+	assert_int_equal(hsm_uri_build(&ti, NULL, "kg-nss", NULL, NULL, 0,
+	                               (CK_OBJECT_CLASS)-1, &s, &err),
+	                 KG_OK);
+	assert_non_null(strstr(s, "module-name=kg-nss"));
+	assert_null(strstr(s, "module-path="));
+	assert_int_equal(hsm_uri_parse(s, &u, &err), KG_OK);
+	assert_string_equal(p11_kit_uri_get_module_name(u), "kg-nss");
 	p11_kit_uri_free(u);
 	free(s);
 	assert_true(hsm_is_uri("PKCS11:token=x"));
