@@ -16,6 +16,11 @@ pkgs=(
 	# benchmarks
 	hyperfine time
 )
+# the module matrix (tests/integration/t_matrix.sh, ci/modules/): NSS,
+# opencryptoki, tpm2-pkcs11 on swtpm, p11-kit server
+while read -r p; do
+	case $p in '' | '#'*) ;; *) pkgs+=("$p") ;; esac
+done <"$(dirname "$0")/modules/packages.txt"
 
 missing=()
 for p in "${pkgs[@]}"; do

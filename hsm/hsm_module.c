@@ -55,6 +55,48 @@ static enum kg_code load_path(const char *path, const char *hint,
 	return KG_OK;
 }
 
+/*
+ * p11-kit's registry, each module started on its own: one that fails to
+ * start (a TPM module on a host without a TPM) is one warning naming it
+ * and its CKR, and the others' tokens are still found.
+ */
+static enum kg_code load_registry(const struct hsm_conf *conf,
+                                  struct hsm_modset *m, struct kg_err *err)
+{
+	CK_FUNCTION_LIST **all = p11_kit_modules_load(NULL, 0);
+	const char *why, *rvn;
+	char msg[400], *name;
+	size_t i, n = 0;
+	CK_RV rv;
+
+	if (all == NULL) {
+		why = p11_kit_message();
+		return kg_err_set(err, KG_E_TOKEN,
+		                  "cannot load p11-kit's module registry: %s",
+		                  why ? why : "unknown error");
+	}
+	for (i = 0; all[i] != NULL; i++) {
+		rv = p11_kit_module_initialize(all[i]);
+		if (rv == CKR_OK) {
+			all[n++] = all[i];
+			continue;
+		}
+		name = p11_kit_module_get_name(all[i]);
+		rvn = hsm_rv_name(rv);
+		snprintf(msg, sizeof(msg),
+		         "PKCS#11 module '%s' of the p11-kit registry did not "
+		         "start (C_Initialize: %s); its tokens are left out",
+		         name ? name : "?", rvn ? rvn : "unknown CKR");
+		if (conf != NULL && conf->warn != NULL)
+			conf->warn(conf->warn_arg, msg);
+		free(name);
+		p11_kit_module_release(all[i]);
+	}
+	all[n] = NULL;
+	m->registry = all;
+	return KG_OK;
+}
+
 enum kg_code hsm_modset_open(P11KitUri *uri, const struct hsm_conf *conf,
                              struct hsm_modset **out, struct kg_err *err)
 {
@@ -81,8 +123,10 @@ enum kg_code hsm_modset_open(P11KitUri *uri, const struct hsm_conf *conf,
 		if (rc != KG_OK)
 			goto fail;
 	} else {
-		m->registry = p11_kit_modules_load_and_initialize(0);
-		if (m->registry == NULL || m->registry[0] == NULL) {
+		rc = load_registry(conf, m, err);
+		if (rc != KG_OK)
+			goto fail;
+		if (m->registry[0] == NULL) {
 			rc = kg_err_set(
 			        err, KG_E_TOKEN,
 			        "no PKCS#11 module registered with "
@@ -122,7 +166,9 @@ void hsm_modset_close(struct hsm_modset *m)
 		p11_kit_module_finalize(m->single);
 		p11_kit_module_release(m->single);
 	}
-	if (m->registry != NULL)
-		p11_kit_modules_finalize_and_release(m->registry);
+	if (m->registry != NULL) {
+		p11_kit_modules_finalize(m->registry);
+		p11_kit_modules_release(m->registry);
+	}
 	free(m);
 }

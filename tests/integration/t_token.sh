@@ -63,6 +63,16 @@ if [ -r /usr/share/p11-kit/modules/softhsm2.module ]; then
 	check "registry module: no module-path=" test -z "$(grep -o "module-path=" <<<"$U" || true)"
 	KG_ENV="-u KEYGATE_MODULE" expect 0 "" key show "$U"
 fi
+# a registered module that cannot start (Debian's tpm2-pkcs11 on a host
+# without a TPM): one warning naming it and its CKR; the rest still works
+if [ -r /usr/share/p11-kit/modules/tpm2_pkcs11.module ] && [ ! -e /dev/tpmrm0 ] &&
+	[ -r /usr/share/p11-kit/modules/softhsm2.module ]; then
+	mkdir -p "$T/home"
+	KG_ENV="-u KEYGATE_MODULE -u TPM2_PKCS11_TCTI HOME=$T/home TSS2_LOG=all+none DBUS_SESSION_BUS_ADDRESS=unix:path=$T/none" \
+		expect 0 "PKCS#11 module 'tpm2_pkcs11' of the p11-kit registry did not start (C_Initialize: CKR_" --json token list
+	equal "one warning for it" "$(grep -c "^keygate: warning: PKCS#11 module 'tpm2_pkcs11'" "$T/err")" 1
+	check "the rest of the registry still works" jq -e '[.slots[] | select(.token.label=="ci")] | length == 1' "$T/out"
+fi
 
 # bad URIs and missing SO PIN
 expect 2 "bad PKCS#11 URI" key list --token "pkcs11:token=%zz"
