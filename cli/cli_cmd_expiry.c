@@ -173,7 +173,8 @@ enum kg_code cli_cert_expiry(struct cli_ctx *c, const struct cli_cmd *cmd,
 	}
 	if (rc != KG_OK)
 		goto out;
-	qsort(l.v, l.n, sizeof(*l.v), exp_cmp);
+	if (l.n > 1) /* l.v is NULL when nothing was found */
+		qsort(l.v, l.n, sizeof(*l.v), exp_cmp);
 	for (i = 0; i < l.n; i++) {
 		struct exp_item *e = &l.v[i];
 		struct eng_expiry ex;

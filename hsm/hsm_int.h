@@ -29,7 +29,8 @@ struct hsm_modset {
  */
 struct hsm_share {
 	pthread_rwlock_t lock;
-	int refs; /* the token and its forks; changed on one thread only */
+	int refs;   /* the token and its forks; changed on one thread only */
+	int serial; /* shared is exclusive too: one call at a time */
 };
 void hsm_lock_shared(struct hsm_share *sh); /* NULL-safe */
 void hsm_lock_excl(struct hsm_share *sh);   /* NULL-safe */

@@ -160,7 +160,10 @@ enum kg_code hsm_mech_read(struct hsm_token *t, struct kg_err *err)
 		if (rv == CKR_OK && n > 4096)
 			rv = CKR_DEVICE_ERROR; /* not an answer */
 		if (rv == CKR_OK && n > 0) {
-			v = calloc(n, sizeof(*v));
+			/* twice the room: p11-kit-client (0.24) drops the
+			 * mechanisms its RPC cannot carry by moving the rest
+			 * down, reading as far again past the end */
+			v = calloc(2 * n + 1, sizeof(*v));
 			if (v == NULL)
 				return kg_err_set(err, KG_E_RUNTIME,
 				                  "out of memory");

@@ -526,7 +526,9 @@ static enum kg_code get_pin(P11KitUri *u, const struct hsm_conf *conf,
 
 void hsm_lock_shared(struct hsm_share *sh)
 {
-	if (sh != NULL)
+	if (sh != NULL && sh->serial)
+		pthread_rwlock_wrlock(&sh->lock);
+	else if (sh != NULL)
 		pthread_rwlock_rdlock(&sh->lock);
 }
 
@@ -542,10 +544,21 @@ void hsm_unlock(struct hsm_share *sh)
 		pthread_rwlock_unlock(&sh->lock);
 }
 
-/* Tokens whose object store is not safe for threads (see hsm_share). */
+/*
+ * Tokens whose object store is not safe for threads (see hsm_share): 1
+ * SoftHSM2 (a writer against readers), 2 opencryptoki's soft token, whose
+ * sessions may not even sign at once (3.8: two C_Sign reload the same
+ * private object and free it twice, seen under ASan). No question to the
+ * module tells either: both claim CKF_OS_LOCKING_OK.
+ */
 static int needs_share(const CK_TOKEN_INFO *ti)
 {
-	return memcmp(ti->manufacturerID, "SoftHSM", 7) == 0;
+	if (memcmp(ti->manufacturerID, "SoftHSM", 7) == 0)
+		return 1;
+	if (memcmp(ti->manufacturerID, "IBM Corp.", 9) == 0 &&
+	    memcmp(ti->model, "IBM SoftTok", 11) == 0)
+		return 2;
+	return 0;
 }
 
 static void share_drop(struct hsm_share *sh)
@@ -661,6 +674,7 @@ static enum kg_code open_once(struct hsm_token *t, P11KitUri *u,
 			return kg_err_set(err, KG_E_RUNTIME, "out of memory");
 		}
 		t->sh->refs = 1;
+		t->sh->serial = needs_share(&t->info) == 2;
 	}
 	rc = open_session(t, (lg & HSM_RW) != 0, err);
 	if (rc != KG_OK) {

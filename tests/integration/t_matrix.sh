@@ -99,6 +99,15 @@ run() {
 	cd "$dir"
 	export KEYGATE_PIN=$KG_PIN
 	if [ -n "$KG_MODULE" ]; then export KEYGATE_MODULE=$KG_MODULE; else unset KEYGATE_MODULE; fi
+	# Under ASan: NSS, opencryptoki and tpm2-pkcs11 leak memory of their
+	# own (in C_GenerateKeyPair, C_Finalize, ...), and once p11-kit has
+	# unloaded them LeakSanitizer cannot even name them. Leak checking is
+	# off for these three only; keygate's leaks are caught by every other
+	# test and by this one's SoftHSM2 runs; ASan's other checks stay on.
+	local asan_was=${ASAN_OPTIONS-}
+	case $m in nss | opencryptoki | tpm2)
+		export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 ;;
+	esac
 	TOK=$KG_TOKEN_URI
 	step "$m" "token list" 0 --json token list
 	check "$m: token list has the token" jq -e --arg l "${TOK#pkcs11:token=}" \
@@ -193,6 +202,7 @@ run() {
 	fi
 	cd "$T"
 	unset KEYGATE_MODULE
+	export ASAN_OPTIONS=$asan_was
 	down "$m"
 	row "$m" "(seconds, up to down)" "$(echo "$(date +%s.%N) - $t0" | bc | cut -c1-5)"
 }

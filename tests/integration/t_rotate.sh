@@ -40,6 +40,12 @@ expect 0 "" cert expiry --within 1d old.pem
 kg --json cert expiry dir --within 400d
 equal "directory: both found, soonest first" "$(jq -r '[.certificates[].subject] | join(",")' "$T/out")" "CN=client-old,CN=client-new"
 equal "directory: both within 400 days" "$RC" 1
+# nothing to report: a directory or a token without certificates (UBSan
+# caught a qsort of the empty list's NULL array)
+mkdir -p empty
+expect 0 "" --json cert expiry empty
+equal "empty directory: no certificates" "$(jq -c '.certificates' "$T/out")" "[]"
+KG_ENV="-u KEYGATE_PIN" expect 0 "" cert expiry "$TOK"
 openssl x509 -in new.pem -outform DER -out new.der
 pkcs11-tool --module "$KEYGATE_MODULE" --token-label ci --login --pin "$KEYGATE_PIN" \
 	--write-object new.der --type cert --label client-new >/dev/null 2>&1
