@@ -26,7 +26,7 @@ const struct cli_opt cli_opts_key_gen[] = {
         {"token", CLI_VALUE, "URI", "the token, e.g. pkcs11:token=ci"},
         {"type", CLI_VALUE, "T",
          "rsa:1024 rsa:2048 (default) rsa:3072 rsa:4096 ec:p256 ec:p384 "
-         "ec:p521"},
+         "ec:p521 ed25519 ed448"},
         {"usage", CLI_VALUE, "LIST",
          "what the key may do: sign, decrypt, unwrap, derive, sign-recover "
          "(default: sign; RSA also decrypt)"},
@@ -137,6 +137,7 @@ static json_t *key_json(const struct hsm_key_info *k)
 	json_object_set_new(o, "type",
 	                    json_string(k->type == HSM_KEY_RSA  ? "rsa"
 	                                : k->type == HSM_KEY_EC ? "ec"
+	                                : k->type == HSM_KEY_ED ? "ed"
 	                                                        : "other"));
 	json_object_set_new(o, "bits", json_integer(k->bits));
 	json_object_set_new(o, "curve",
@@ -172,6 +173,9 @@ static void key_print(const struct hsm_key_info *k)
 	if (k->type == HSM_KEY_EC)
 		printf("  type:              EC %s\n",
 		       k->curve ? k->curve : "(unknown curve)");
+	else if (k->type == HSM_KEY_ED)
+		printf("  type:              %s\n",
+		       k->curve ? k->curve : "EdDSA (unknown curve)");
 	else
 		printf("  type:              %s %d\n",
 		       k->type == HSM_KEY_RSA ? "RSA" : "other", k->bits);

@@ -123,7 +123,9 @@ enum kg_code cli_key_type(const char *s, struct hsm_keygen *g,
 
 	if (rc != KG_OK)
 		return rc;
-	g->type = kt->curve ? HSM_KEY_EC : HSM_KEY_RSA;
+	g->type = eng_key_type_is_ed(kt) ? HSM_KEY_ED
+	          : kt->curve            ? HSM_KEY_EC
+	                                 : HSM_KEY_RSA;
 	g->bits = kt->bits;
 	g->curve_nid = kt->curve_nid;
 	return KG_OK;

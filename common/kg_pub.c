@@ -62,6 +62,34 @@ X509_PUBKEY *kg_pub_ec(int curve_nid, const unsigned char *point, size_t len)
 	return xp;
 }
 
+X509_PUBKEY *kg_pub_ed(int nid, const unsigned char *key, size_t len)
+{
+	X509_PUBKEY *xp = X509_PUBKEY_new();
+	unsigned char *copy = OPENSSL_memdup(key, len);
+
+	/* RFC 8410: the algorithm's OID, no parameters, the raw key */
+	if (xp == NULL || copy == NULL || len == 0 ||
+	    (nid != NID_ED25519 && nid != NID_ED448) ||
+	    !X509_PUBKEY_set0_param(xp, OBJ_nid2obj(nid), V_ASN1_UNDEF, NULL,
+	                            copy, (int)len)) {
+		X509_PUBKEY_free(xp);
+		OPENSSL_free(copy);
+		return NULL;
+	}
+	return xp;
+}
+
+/* NID_ED25519/NID_ED448 for an EdDSA key (software or a token's), else
+ * NID_undef. */
+static int ed_nid(const EVP_PKEY *k)
+{
+	if (EVP_PKEY_is_a(k, "ED25519") || EVP_PKEY_is_a(k, "KG-ED25519"))
+		return NID_ED25519;
+	if (EVP_PKEY_is_a(k, "ED448") || EVP_PKEY_is_a(k, "KG-ED448"))
+		return NID_ED448;
+	return NID_undef;
+}
+
 X509_PUBKEY *kg_pub_from_pkey(const EVP_PKEY *k)
 {
 	BIGNUM *n = NULL, *e = NULL;
@@ -80,6 +108,11 @@ X509_PUBKEY *kg_pub_from_pkey(const EVP_PKEY *k)
 	                   k, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt,
 	                   sizeof(pt), &ptlen)) {
 		xp = kg_pub_ec(OBJ_sn2nid(group), pt, ptlen);
+	} else if (ed_nid(k) != NID_undef &&
+	           EVP_PKEY_get_octet_string_param(
+	                   k, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt,
+	                   sizeof(pt), &ptlen)) {
+		xp = kg_pub_ed(ed_nid(k), pt, ptlen);
 	}
 	BN_free(n);
 	BN_free(e);
@@ -163,6 +196,12 @@ EVP_PKEY *kg_pub_to_pkey(const X509_PUBKEY *src)
 		            bld, OSSL_PKEY_PARAM_PUB_KEY, key, (size_t)klen))
 			goto out;
 		type = "EC";
+	} else if ((nid == NID_ED25519 || nid == NID_ED448) &&
+	           ptype == V_ASN1_UNDEF) {
+		pk = EVP_PKEY_new_raw_public_key_ex(
+		        NULL, nid == NID_ED25519 ? "ED25519" : "ED448",
+		        "provider=default", key, (size_t)klen);
+		goto out;
 	} else {
 		goto out;
 	}

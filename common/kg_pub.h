@@ -15,6 +15,8 @@
 /* New X509_PUBKEY (X509_PUBKEY_free), or NULL. */
 X509_PUBKEY *kg_pub_rsa(const BIGNUM *n, const BIGNUM *e);
 X509_PUBKEY *kg_pub_ec(int curve_nid, const unsigned char *point, size_t len);
+/* Ed25519 or Ed448 (nid), from the raw public key (RFC 8410). */
+X509_PUBKEY *kg_pub_ed(int nid, const unsigned char *key, size_t len);
 
 /*
  * The public key of any EVP_PKEY whose provider gives its components as

@@ -217,12 +217,11 @@ enum kg_code eng_csr_parse(const unsigned char *buf, size_t len,
 	if (!ok || (c->pub = kg_pub_to_pkey(c->spki)) == NULL) {
 		eng_csr_free(c);
 		ERR_clear_error();
-		return kg_err_set(
-		        err, KG_REFUSED,
-		        "the request in '%s' is for a key keygate "
-		        "does not certify: RSA and EC (P-256, P-384, "
-		        "P-521) only",
-		        name);
+		return kg_err_set(err, KG_REFUSED,
+		                  "the request in '%s' is for a key keygate "
+		                  "does not certify: RSA, EC (P-256, P-384, "
+		                  "P-521), Ed25519 and Ed448 only",
+		                  name);
 	}
 	if (!read_extensions(c)) {
 		eng_csr_free(c);

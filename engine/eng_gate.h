@@ -64,6 +64,8 @@ struct eng_key_type {
 	int curve_nid;
 	const char *curve;
 };
+/* 1 for ed25519 and ed448 (curve_nid NID_ED25519/NID_ED448) */
+int eng_key_type_is_ed(const struct eng_key_type *kt);
 /* *out: a static row. An unknown type is KG_E_USAGE, listing the types. */
 enum kg_code eng_key_type_parse(const char *s, const struct eng_key_type **out,
                                 struct kg_err *err);

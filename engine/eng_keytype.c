@@ -15,7 +15,14 @@ static const struct eng_key_type types[] = {
         {"ec:p256", 256, NID_X9_62_prime256v1, "P-256"},
         {"ec:p384", 384, NID_secp384r1, "P-384"},
         {"ec:p521", 521, NID_secp521r1, "P-521"},
+        {"ed25519", 256, NID_ED25519, "Ed25519"},
+        {"ed448", 456, NID_ED448, "Ed448"},
 };
+
+int eng_key_type_is_ed(const struct eng_key_type *kt)
+{
+	return kt->curve_nid == NID_ED25519 || kt->curve_nid == NID_ED448;
+}
 
 enum kg_code eng_key_type_parse(const char *s, const struct eng_key_type **out,
                                 struct kg_err *err)
@@ -31,7 +38,8 @@ enum kg_code eng_key_type_parse(const char *s, const struct eng_key_type **out,
 	*out = NULL;
 	return kg_err_set(err, KG_E_USAGE,
 	                  "unsupported key type '%s': use rsa:1024, rsa:2048, "
-	                  "rsa:3072, rsa:4096, ec:p256, ec:p384 or ec:p521",
+	                  "rsa:3072, rsa:4096, ec:p256, ec:p384, ec:p521, "
+	                  "ed25519 or ed448",
 	                  s ? s : "");
 }
 
@@ -59,9 +67,14 @@ enum kg_code eng_fallback_type(enum eng_target t, const char *type,
 enum kg_code eng_key_type_new(const struct eng_key_type *kt, EVP_PKEY **out,
                               struct kg_err *err)
 {
-	*out = kt->curve ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", kt->curve)
-	                 : EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
-	                                     (size_t)kt->bits);
+	*out = eng_key_type_is_ed(kt)
+	               ? EVP_PKEY_Q_keygen(NULL, NULL,
+	                                   kt->curve_nid == NID_ED25519
+	                                           ? "ED25519"
+	                                           : "ED448")
+	       : kt->curve ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", kt->curve)
+	                   : EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+	                                       (size_t)kt->bits);
 	if (*out == NULL)
 		return eng_ossl_err(err, KG_E_RUNTIME,
 		                    "key generation failed");

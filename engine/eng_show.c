@@ -33,6 +33,11 @@ void eng_key_describe(const EVP_PKEY *k, char *buf, size_t len)
 		} else {
 			snprintf(buf, len, "EC %d", EVP_PKEY_get_bits(k));
 		}
+	} else if (EVP_PKEY_is_a(k, "ED25519") ||
+	           EVP_PKEY_is_a(k, "KG-ED25519")) {
+		snprintf(buf, len, "Ed25519");
+	} else if (EVP_PKEY_is_a(k, "ED448") || EVP_PKEY_is_a(k, "KG-ED448")) {
+		snprintf(buf, len, "Ed448");
 	} else {
 		snprintf(buf, len, "%s %d",
 		         EVP_PKEY_get0_type_name(k)

@@ -52,6 +52,18 @@ int eng_profile_default_days(enum eng_profile p)
 	                                       : 365;
 }
 
+/* The digest to sign with key k: md, or none for a key whose algorithm
+ * hashes itself (EdDSA: its default digest is mandatory and "UNDEF"). */
+static const EVP_MD *md_for(EVP_PKEY *k, const EVP_MD *md)
+{
+	char name[32];
+
+	if (EVP_PKEY_get_default_digest_name(k, name, sizeof(name)) == 2 &&
+	    strcmp(name, "UNDEF") == 0)
+		return NULL;
+	return md;
+}
+
 enum kg_code eng_digest(const char *name, const EVP_MD **out,
                         struct kg_err *err)
 {
@@ -76,7 +88,8 @@ enum kg_code eng_digest(const char *name, const EVP_MD **out,
  * Sets dst, a request's or certificate's own public key, to key's, from the
  * components the key gives as parameters: software and token keys alike,
  * without OpenSSL's encoders and decoders. *check is a new public-only key
- * to verify the result with. Keys that are neither RSA nor EC are refused.
+ * to verify the result with. Keys that are not RSA, EC or EdDSA are
+ * refused.
  */
 static enum kg_code set_pubkey(X509_PUBKEY *dst, EVP_PKEY *key,
                                EVP_PKEY **check, struct kg_err *err)
@@ -86,12 +99,14 @@ static enum kg_code set_pubkey(X509_PUBKEY *dst, EVP_PKEY *key,
 
 	*check = NULL;
 	if (xp == NULL)
-		return kg_err_set(err, KG_E_USAGE,
-		                  "unsupported key type '%s': keygate signs "
-		                  "with RSA and EC (P-256, P-384, P-521) keys",
-		                  EVP_PKEY_get0_type_name(key)
-		                          ? EVP_PKEY_get0_type_name(key)
-		                          : "unknown");
+		return kg_err_set(
+		        err, KG_E_USAGE,
+		        "unsupported key type '%s': keygate signs "
+		        "with RSA, EC (P-256, P-384, P-521), Ed25519 "
+		        "and Ed448 keys",
+		        EVP_PKEY_get0_type_name(key)
+		                ? EVP_PKEY_get0_type_name(key)
+		                : "unknown");
 	ok = kg_pub_copy(dst, xp) && (*check = kg_pub_to_pkey(xp)) != NULL;
 	X509_PUBKEY_free(xp);
 	if (!ok)
@@ -148,7 +163,7 @@ enum kg_code eng_csr_build(const struct eng_request *r, EVP_PKEY *key,
 			goto out;
 		}
 	}
-	if (X509_REQ_sign(req, key, r->md) <= 0) {
+	if (X509_REQ_sign(req, key, md_for(key, r->md)) <= 0) {
 		rc = eng_ossl_err(err, KG_E_TOKEN,
 		                  "signing the request failed");
 		goto out;
@@ -321,7 +336,7 @@ static enum kg_code build_cert(const struct cert_spec *c, X509 **out,
 			goto out;
 		}
 	}
-	if (X509_sign(x, c->signer, r->md) <= 0) {
+	if (X509_sign(x, c->signer, md_for(c->signer, r->md)) <= 0) {
 		rc = eng_ossl_err(err, KG_E_TOKEN,
 		                  "signing the certificate failed");
 		goto out;

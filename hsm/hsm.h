@@ -142,7 +142,7 @@ const char *hsm_softhsm_module(void);
 
 /* ---- keys ------------------------------------------------------------ */
 
-enum hsm_key_type { HSM_KEY_RSA = 1, HSM_KEY_EC = 2 };
+enum hsm_key_type { HSM_KEY_RSA = 1, HSM_KEY_EC = 2, HSM_KEY_ED = 3 };
 
 /*
  * What a private key may be used for (its CKA_SIGN, CKA_DECRYPT, ...);

@@ -324,7 +324,10 @@ int hsm_ec_point(const unsigned char *v, size_t len, size_t want,
                  const unsigned char **pt, size_t *ptlen);
 /* The curve NID of CKA_EC_PARAMS (a named curve), or NID_undef. */
 int hsm_ec_curve(const unsigned char *der, size_t len);
-/* The field size of a curve keygate supports, or 0. */
+/* The field size of a curve keygate supports, or 0 (Ed25519: 256,
+ * Ed448: 456, as OpenSSL 3.0 counts them). */
 int hsm_ec_bits(int nid);
+/* The public key size of an Edwards curve (32, 57), or 0. */
+size_t hsm_ed_len(int nid);
 
 #endif

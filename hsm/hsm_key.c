@@ -32,6 +32,8 @@ static enum kg_code set_public(struct hsm_key *k, const unsigned char *a,
 		e = BN_bin2bn(b, (int)blen, NULL);
 		if (n != NULL && e != NULL && !BN_is_zero(n))
 			xp = kg_pub_rsa(n, e);
+	} else if (k->info.type == HSM_KEY_ED) {
+		xp = kg_pub_ed(nid, a, alen);
 	} else {
 		xp = kg_pub_ec(nid, a, alen);
 	}
@@ -45,7 +47,9 @@ static enum kg_code set_public(struct hsm_key *k, const unsigned char *a,
 		                  "the token's public key for '%s' is not a "
 		                  "valid %s key",
 		                  k->info.label ? k->info.label : "",
-		                  k->info.type == HSM_KEY_RSA ? "RSA" : "EC");
+		                  k->info.type == HSM_KEY_RSA  ? "RSA"
+		                  : k->info.type == HSM_KEY_EC ? "EC"
+		                                               : "EdDSA");
 	k->spki = der;
 	k->spki_len = (size_t)len;
 	k->pa = OPENSSL_memdup(a, alen);
@@ -122,7 +126,7 @@ static int public_from_spki(struct hsm_key *k, const unsigned char *der,
 	EVP_PKEY *pk = d2i_PUBKEY(NULL, &p, (long)len);
 	BIGNUM *n = NULL, *e = NULL;
 	unsigned char *a = NULL, *b = NULL, pt[133];
-	size_t ptlen = 0;
+	size_t ptlen = sizeof(pt); /* in: room, out: length */
 	char group[64];
 	int ok = 0, alen, blen;
 
@@ -147,6 +151,12 @@ static int public_from_spki(struct hsm_key *k, const unsigned char *der,
 	           OBJ_sn2nid(group) == k->curve_nid &&
 	           EVP_PKEY_get_octet_string_param(pk, "encoded-pub-key", pt,
 	                                           sizeof(pt), &ptlen)) {
+		ok = set_public(k, pt, ptlen, NULL, 0, k->curve_nid, NULL) ==
+		     KG_OK;
+	} else if (k->info.type == HSM_KEY_ED &&
+	           EVP_PKEY_is_a(pk, k->curve_nid == NID_ED25519 ? "ED25519"
+	                                                         : "ED448") &&
+	           EVP_PKEY_get_raw_public_key(pk, pt, &ptlen) == 1) {
 		ok = set_public(k, pt, ptlen, NULL, 0, k->curve_nid, NULL) ==
 		     KG_OK;
 	}
@@ -389,7 +399,14 @@ static enum kg_code ec_public(struct hsm_token *t, CK_OBJECT_HANDLE h,
 	if (rc != KG_OK)
 		return rc;
 	info->bits = hsm_ec_bits(nid);
-	info->curve = nid != NID_undef ? EC_curve_nid2nist(nid) : NULL;
+	info->curve = info->type == HSM_KEY_ED
+	                      ? (nid == NID_ED25519 ? "Ed25519"
+	                         : nid == NID_ED448 ? "Ed448"
+	                                            : NULL)
+	              : nid != NID_undef ? EC_curve_nid2nist(nid)
+	                                 : NULL;
+	if (info->type == HSM_KEY_ED && info->curve == NULL)
+		info->bits = 0;
 	if (k == NULL)
 		return KG_OK;
 	if (info->bits == 0)
@@ -399,7 +416,9 @@ static enum kg_code ec_public(struct hsm_token *t, CK_OBJECT_HANDLE h,
 		        "does not support",
 		        label, t->label);
 	k->curve_nid = nid;
-	want = 2 * (((size_t)info->bits + 7) / 8) + 1;
+	want = info->type == HSM_KEY_ED
+	               ? hsm_ed_len(nid)
+	               : 2 * (((size_t)info->bits + 7) / 8) + 1;
 	if (pub != CK_INVALID_HANDLE) {
 		rc = pub_var(t, pub, CKA_EC_POINT, &pb, &pblen, err);
 		if (rc == KG_OK && pb != NULL &&
@@ -465,9 +484,10 @@ enum kg_code hsm_key_describe_obj(struct hsm_token *t, CK_OBJECT_HANDLE h,
 	    at[A_KEY_TYPE].ulValueLen == sizeof(CK_KEY_TYPE)) {
 		CK_KEY_TYPE kt = *(CK_KEY_TYPE *)at[A_KEY_TYPE].pValue;
 
-		info->type = kt == CKK_RSA  ? HSM_KEY_RSA
-		             : kt == CKK_EC ? HSM_KEY_EC
-		                            : 0;
+		info->type = kt == CKK_RSA          ? HSM_KEY_RSA
+		             : kt == CKK_EC         ? HSM_KEY_EC
+		             : kt == CKK_EC_EDWARDS ? HSM_KEY_ED
+		                                    : 0;
 	}
 	info->label = at[A_LABEL].pValue; /* NUL-terminated by hsm_obj_attrs */
 	at[A_LABEL].pValue = NULL;
@@ -495,12 +515,14 @@ enum kg_code hsm_key_describe_obj(struct hsm_token *t, CK_OBJECT_HANDLE h,
 		goto out;
 	if (info->type == HSM_KEY_RSA)
 		rc = rsa_public(t, h, at, info, k, known_pub, err);
-	else if (info->type == HSM_KEY_EC)
+	else if (info->type == HSM_KEY_EC || info->type == HSM_KEY_ED)
 		rc = ec_public(t, h, at, info, k, known_pub, err);
 	else if (k != NULL)
-		rc = kg_err_set(err, KG_E_TOKEN,
-		                "key '%s' on token '%s' is neither RSA nor EC",
-		                info->label ? info->label : "", t->label);
+		rc = kg_err_set(
+		        err, KG_E_TOKEN,
+		        "key '%s' on token '%s' is neither RSA, EC nor "
+		        "EdDSA",
+		        info->label ? info->label : "", t->label);
 	if (rc == KG_OK)
 		rc = hsm_uri_build(&t->info, t->module_path, t->module_name,
 		                   info->label, info->id, info->id_len,

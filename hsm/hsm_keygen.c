@@ -320,6 +320,11 @@ static enum kg_code public_id(struct hsm_token *t, const struct hsm_keygen *g,
 	size_t vlen = 0, ptlen = 0;
 	enum kg_code rc = KG_OK;
 	CK_RV rv;
+	size_t want =
+	        g->type == HSM_KEY_ED
+	                ? hsm_ed_len(g->curve_nid)
+	                : 2 * (((size_t)hsm_ec_bits(g->curve_nid) + 7) / 8) +
+	                          1;
 
 	rv = hsm_obj_var(t, pub,
 	                 g->type == HSM_KEY_RSA ? CKA_MODULUS : CKA_EC_POINT,
@@ -333,11 +338,7 @@ static enum kg_code public_id(struct hsm_token *t, const struct hsm_keygen *g,
 	} else if (g->type == HSM_KEY_RSA) {
 		pt = v;
 		ptlen = vlen;
-	} else if (!hsm_ec_point(
-	                   v, vlen,
-	                   2 * (((size_t)hsm_ec_bits(g->curve_nid) + 7) / 8) +
-	                           1,
-	                   &pt, &ptlen)) {
+	} else if (!hsm_ec_point(v, vlen, want, &pt, &ptlen)) {
 		rc = kg_err_set(err, KG_E_TOKEN,
 		                "token '%s' (%s) gave the new %s key a "
 		                "malformed CKA_EC_POINT (%zu bytes, not a DER "

@@ -21,7 +21,7 @@ static const struct sigmech {
 	CK_MECHANISM_TYPE m;
 	const char *name;
 	enum hsm_key_type type;
-	int md; /* NID_undef: raw, keygate hashes */
+	int md; /* NID_undef: raw, keygate hashes (EdDSA: nothing does) */
 } sigmechs[] = {
         {CKM_RSA_PKCS, "CKM_RSA_PKCS", HSM_KEY_RSA, NID_undef},
         {CKM_SHA256_RSA_PKCS, "CKM_SHA256_RSA_PKCS", HSM_KEY_RSA, NID_sha256},
@@ -35,6 +35,7 @@ static const struct sigmech {
         {CKM_ECDSA_SHA512, "CKM_ECDSA_SHA512", HSM_KEY_EC, NID_sha512},
         {CKM_ECDSA_SHA224, "CKM_ECDSA_SHA224", HSM_KEY_EC, NID_sha224},
         {CKM_ECDSA_SHA1, "CKM_ECDSA_SHA1", HSM_KEY_EC, NID_sha1},
+        {CKM_EDDSA, "CKM_EDDSA", HSM_KEY_ED, NID_undef},
 };
 #define NSIG (sizeof(sigmechs) / sizeof(sigmechs[0]))
 
@@ -44,6 +45,7 @@ static const struct {
 } others[] = {
         {CKM_RSA_PKCS_KEY_PAIR_GEN, "CKM_RSA_PKCS_KEY_PAIR_GEN"},
         {CKM_EC_KEY_PAIR_GEN, "CKM_EC_KEY_PAIR_GEN"},
+        {CKM_EC_EDWARDS_KEY_PAIR_GEN, "CKM_EC_EDWARDS_KEY_PAIR_GEN"},
         {CKM_RSA_PKCS_PSS, "CKM_RSA_PKCS_PSS"},
         {CKM_SHA256_RSA_PKCS_PSS, "CKM_SHA256_RSA_PKCS_PSS"},
         {CKM_RSA_PKCS_OAEP, "CKM_RSA_PKCS_OAEP"},
@@ -98,10 +100,13 @@ CK_MECHANISM_TYPE hsm_mech_pick(uint32_t usable, int md_nid, int *hashed)
 	size_t i;
 
 	*hashed = 0;
-	/* the raw one first: keygate hashes, C_Sign gets a few bytes */
+	/* the raw one first: keygate hashes, C_Sign gets a few bytes;
+	 * EdDSA signs the message itself */
 	for (i = 0; i < NSIG; i++)
-		if ((usable >> i & 1) && sigmechs[i].md == NID_undef)
+		if ((usable >> i & 1) && sigmechs[i].md == NID_undef) {
+			*hashed = sigmechs[i].type == HSM_KEY_ED;
 			return sigmechs[i].m;
+		}
 	for (i = 0; i < NSIG; i++)
 		if ((usable >> i & 1) && sigmechs[i].md == md_nid) {
 			*hashed = 1;
@@ -222,7 +227,11 @@ static void offers(struct hsm_token *t, char *buf, size_t cap)
 			used += (size_t)snprintf(buf, cap, "RSA");
 	}
 	if (has(t->mechs, t->nmechs, CKM_EC_KEY_PAIR_GEN) && used < cap)
-		snprintf(buf + used, cap - used, "%sEC", used ? ", " : "");
+		used += (size_t)snprintf(buf + used, cap - used, "%sEC",
+		                         used ? ", " : "");
+	if (has(t->mechs, t->nmechs, CKM_EC_EDWARDS_KEY_PAIR_GEN) &&
+	    used < cap)
+		snprintf(buf + used, cap - used, "%sEdDSA", used ? ", " : "");
 	if (buf[0] == '\0')
 		snprintf(buf, cap, "no key type keygate makes");
 }
@@ -231,10 +240,13 @@ enum kg_code hsm_mech_keygen_check(struct hsm_token *t,
                                    const struct hsm_keygen *g,
                                    struct kg_err *err)
 {
-	CK_MECHANISM_TYPE gen = g->type == HSM_KEY_RSA
-	                                ? CKM_RSA_PKCS_KEY_PAIR_GEN
-	                                : CKM_EC_KEY_PAIR_GEN;
-	const char *what = g->type == HSM_KEY_RSA ? "RSA" : "EC";
+	CK_MECHANISM_TYPE gen =
+	        g->type == HSM_KEY_RSA  ? CKM_RSA_PKCS_KEY_PAIR_GEN
+	        : g->type == HSM_KEY_EC ? CKM_EC_KEY_PAIR_GEN
+	                                : CKM_EC_EDWARDS_KEY_PAIR_GEN;
+	const char *what = g->type == HSM_KEY_RSA  ? "RSA"
+	                   : g->type == HSM_KEY_EC ? "EC"
+	                                           : OBJ_nid2sn(g->curve_nid);
 	CK_MECHANISM_INFO mi;
 	char off[96], one[32];
 	enum kg_code rc;
@@ -258,10 +270,11 @@ enum kg_code hsm_mech_keygen_check(struct hsm_token *t,
 		                  "token '%s' (%s) can make %s keys but not "
 		                  "sign with them (no %s mechanism)",
 		                  t->label, hsm_module_name(t), what,
-		                  g->type == HSM_KEY_RSA ? "CKM_RSA_PKCS or "
-		                                           "CKM_SHA*_RSA_PKCS"
-		                                         : "CKM_ECDSA or "
-		                                           "CKM_ECDSA_SHA*");
+		                  g->type == HSM_KEY_RSA  ? "CKM_RSA_PKCS or "
+		                                            "CKM_SHA*_RSA_PKCS"
+		                  : g->type == HSM_KEY_EC ? "CKM_ECDSA or "
+		                                            "CKM_ECDSA_SHA*"
+		                                          : "CKM_EDDSA");
 	do
 		rv = t->f->C_GetMechanismInfo(t->slot, gen, &mi);
 	while (hsm_again(rv, &tries));

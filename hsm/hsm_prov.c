@@ -8,7 +8,10 @@
  * CKA_ALWAYS_AUTHENTICATE gets its context-specific login before each
  * signature.
  *
- * Algorithm names are our own ("KG-RSA", "KG-EC") so that no fetch for a
+ * EdDSA keys sign the whole message (CKM_EDDSA), with no digest.
+ *
+ * Algorithm names are our own ("KG-RSA", "KG-EC", "KG-ED25519",
+ * "KG-ED448") so that no fetch for a
  * software key can ever land here. Besides keymgmt and signature the
  * provider has one encoder, the public key as SubjectPublicKeyInfo DER, so
  * that X509_REQ_set_pubkey() and X509_set_pubkey() work on these keys.
@@ -172,6 +175,24 @@ static int set_utf8(OSSL_PARAM params[], const char *key, const char *v)
 	return p == NULL || OSSL_PARAM_set_utf8_string(p, v);
 }
 
+/* An EdDSA key's: its size in bits, security bits and signature size. */
+static int ed_get_params(const struct kg_key *k, OSSL_PARAM params[])
+{
+	int e25519 = k->sg.curve_nid == NID_ED25519;
+	OSSL_PARAM *p;
+
+	/* an empty mandatory digest: OpenSSL signs with none */
+	if (!set_int(params, OSSL_PKEY_PARAM_BITS, e25519 ? 256 : 456) ||
+	    !set_int(params, OSSL_PKEY_PARAM_SECURITY_BITS,
+	             e25519 ? 128 : 224) ||
+	    !set_int(params, OSSL_PKEY_PARAM_MAX_SIZE, e25519 ? 64 : 114) ||
+	    !set_utf8(params, OSSL_PKEY_PARAM_MANDATORY_DIGEST, ""))
+		return 0;
+	p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY);
+	return p == NULL ||
+	       OSSL_PARAM_set_octet_string(p, k->pa, k->sg.pa_len);
+}
+
 static int km_get_params(void *kd, OSSL_PARAM params[])
 {
 	struct kg_key *k = kd;
@@ -180,6 +201,8 @@ static int km_get_params(void *kd, OSSL_PARAM params[])
 
 	if (k == NULL)
 		return 0;
+	if (k->sg.type == HSM_KEY_ED)
+		return ed_get_params(k, params);
 	rsa = k->sg.type == HSM_KEY_RSA;
 	if (!set_int(params, OSSL_PKEY_PARAM_BITS, k->sg.bits) ||
 	    !set_int(params, OSSL_PKEY_PARAM_SECURITY_BITS,
@@ -211,6 +234,8 @@ static const OSSL_PARAM *km_gettable_params(void *provctx)
 	        OSSL_PARAM_int(OSSL_PKEY_PARAM_SECURITY_BITS, NULL),
 	        OSSL_PARAM_int(OSSL_PKEY_PARAM_MAX_SIZE, NULL),
 	        OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_DEFAULT_DIGEST, NULL,
+	                               0),
+	        OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_MANDATORY_DIGEST, NULL,
 	                               0),
 	        OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_N, NULL, 0),
 	        OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_E, NULL, 0),
@@ -306,6 +331,20 @@ static int sig_init(void *c, const char *mdname, void *kd,
 	if (s->key == NULL || !s->key->set)
 		return 0;
 	EVP_MD_free(s->md);
+	s->md = NULL;
+	s->msg_len = 0;
+	s->too_big = 0;
+	if (s->key->sg.type == HSM_KEY_ED) {
+		/* pure EdDSA: the token gets the message, nothing hashes */
+		if (mdname != NULL && mdname[0] != '\0') {
+			raise("sig_init",
+			      "EdDSA signs with no digest, not '%s'", mdname);
+			return 0;
+		}
+		s->mech = hsm_mech_pick(s->key->sg.usable, NID_undef,
+		                        &s->hashed);
+		return s->mech == CKM_EDDSA;
+	}
 	s->md = EVP_MD_fetch(NULL, mdname ? mdname : "SHA256", NULL);
 	if (s->md == NULL) {
 		raise("sig_init", "digest '%s' is not available",
@@ -362,6 +401,8 @@ static int sig_update(void *c, const unsigned char *data, size_t len)
 
 static int sig_max(const struct kg_key *k)
 {
+	if (k->sg.type == HSM_KEY_ED)
+		return k->sg.curve_nid == NID_ED25519 ? 64 : 114;
 	return k->sg.type == HSM_KEY_RSA ? (k->sg.bits + 7) / 8
 	                                 : ecdsa_max_size(k->sg.bits);
 }
@@ -421,7 +462,7 @@ static int sig_final(void *c, unsigned char *sig, size_t *siglen,
 	size_t max;
 	int ok = 0, dilen;
 
-	if (k == NULL || s->mdctx == NULL)
+	if (k == NULL || (s->mdctx == NULL && !s->hashed))
 		return 0;
 	max = (size_t)sig_max(k);
 	if (sig == NULL) {
@@ -438,13 +479,14 @@ static int sig_final(void *c, unsigned char *sig, size_t *siglen,
 		return 0;
 	}
 	if (s->hashed) {
-		/* the token hashes the message itself */
-		outlen = k->sg.type == HSM_KEY_RSA ? (CK_ULONG)sigsize
-		                                   : (CK_ULONG)sizeof(raw);
+		/* the token hashes the message itself (EdDSA: signs it
+		 * whole); RSA and EdDSA signatures are X.509's as they are */
+		int as_is = k->sg.type != HSM_KEY_EC;
+
+		outlen = as_is ? (CK_ULONG)sigsize : (CK_ULONG)sizeof(raw);
 		ok = token_sign(k, s->mech, s->msg, s->msg_len,
-		                k->sg.type == HSM_KEY_RSA ? sig : raw,
-		                &outlen);
-		if (ok && k->sg.type == HSM_KEY_RSA)
+		                as_is ? sig : raw, &outlen);
+		if (ok && as_is)
 			*siglen = outlen;
 		else if (ok)
 			ok = hsm_sig_ecdsa_der(raw, (size_t)outlen, sig,
@@ -484,6 +526,20 @@ static int sig_get_ctx_params(void *c, OSSL_PARAM params[])
 	p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_ALGORITHM_ID);
 	if (p == NULL)
 		return 1;
+	if (s->key != NULL && s->key->sg.type == HSM_KEY_ED) {
+		/* RFC 8410: the curve's OID, parameters absent */
+		alg = X509_ALGOR_new();
+		if (alg == NULL)
+			return 0;
+		X509_ALGOR_set0(alg, OBJ_nid2obj(s->key->sg.curve_nid),
+		                V_ASN1_UNDEF, NULL);
+		len = i2d_X509_ALGOR(alg, &der);
+		ok = len > 0 &&
+		     OSSL_PARAM_set_octet_string(p, der, (size_t)len);
+		OPENSSL_free(der);
+		X509_ALGOR_free(alg);
+		return ok;
+	}
 	if (s->md == NULL || s->key == NULL ||
 	    !OBJ_find_sigid_by_algs(&nid, EVP_MD_get_type(s->md),
 	                            s->key->sg.type == HSM_KEY_RSA
@@ -571,14 +627,21 @@ static const OSSL_DISPATCH enc_fns[] = {
 static const OSSL_ALGORITHM algs_keymgmt[] = {
         {"KG-RSA", PROV_PROPS, km_fns, "token RSA key"},
         {"KG-EC", PROV_PROPS, km_fns, "token EC key"},
+        {"KG-ED25519", PROV_PROPS, km_fns, "token Ed25519 key"},
+        {"KG-ED448", PROV_PROPS, km_fns, "token Ed448 key"},
         {NULL, NULL, NULL, NULL}};
 static const OSSL_ALGORITHM algs_sig[] = {
         {"KG-RSA", PROV_PROPS, sig_fns, "RSA PKCS#1 v1.5 by C_Sign"},
         {"KG-EC", PROV_PROPS, sig_fns, "ECDSA by C_Sign"},
+        {"KG-ED25519", PROV_PROPS, sig_fns, "Ed25519 by C_Sign"},
+        {"KG-ED448", PROV_PROPS, sig_fns, "Ed448 by C_Sign"},
         {NULL, NULL, NULL, NULL}};
-static const OSSL_ALGORITHM algs_enc[] = {{"KG-RSA", ENC_PROPS, enc_fns, NULL},
-                                          {"KG-EC", ENC_PROPS, enc_fns, NULL},
-                                          {NULL, NULL, NULL, NULL}};
+static const OSSL_ALGORITHM algs_enc[] = {
+        {"KG-RSA", ENC_PROPS, enc_fns, NULL},
+        {"KG-EC", ENC_PROPS, enc_fns, NULL},
+        {"KG-ED25519", ENC_PROPS, enc_fns, NULL},
+        {"KG-ED448", ENC_PROPS, enc_fns, NULL},
+        {NULL, NULL, NULL, NULL}};
 
 static const OSSL_ALGORITHM *prov_query(void *provctx, int op, int *no_cache)
 {
@@ -685,9 +748,13 @@ enum kg_code hsm_prov_pkey(const struct hsm_signer *sg, EVP_PKEY **out,
 	params[0] = OSSL_PARAM_construct_octet_string(PARAM_SIGNER,
 	                                              (void *)&sg, sizeof(sg));
 	params[1] = OSSL_PARAM_construct_end();
-	ctx = EVP_PKEY_CTX_new_from_name(
-	        NULL, sg->type == HSM_KEY_RSA ? "KG-RSA" : "KG-EC",
-	        PROV_PROPS);
+	ctx = EVP_PKEY_CTX_new_from_name(NULL,
+	                                 sg->type == HSM_KEY_RSA  ? "KG-RSA"
+	                                 : sg->type == HSM_KEY_EC ? "KG-EC"
+	                                 : sg->curve_nid == NID_ED25519
+	                                         ? "KG-ED25519"
+	                                         : "KG-ED448",
+	                                 PROV_PROPS);
 	if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0 ||
 	    EVP_PKEY_fromdata(ctx, out, EVP_PKEY_KEYPAIR, params) <= 0)
 		rc = kg_err_set(err, KG_E_RUNTIME,

@@ -67,6 +67,8 @@ enum kg_code hsm_usage_parse(const char *s, unsigned *out, struct kg_err *err)
 
 unsigned hsm_usage_allowed(enum hsm_key_type type)
 {
+	if (type == HSM_KEY_ED)
+		return HSM_USE_SIGN;
 	return type == HSM_KEY_RSA
 	               ? HSM_USE_SIGN | HSM_USE_DECRYPT | HSM_USE_UNWRAP |
 	                         HSM_USE_SIGN_RECOVER
@@ -101,6 +103,9 @@ enum kg_code hsm_usage_check(const struct hsm_keygen *g, unsigned *out,
 	unsigned want = g->usage ? g->usage : hsm_usage_default(g->type);
 	unsigned bad = want & ~hsm_usage_allowed(g->type);
 	char b[64];
+	const char *kind = g->type == HSM_KEY_RSA  ? "RSA"
+	                   : g->type == HSM_KEY_EC ? "EC"
+	                                           : "EdDSA";
 
 	*out = want;
 	if (bad == 0)
@@ -108,11 +113,11 @@ enum kg_code hsm_usage_check(const struct hsm_keygen *g, unsigned *out,
 	hsm_usage_str(bad, b, sizeof(b));
 	return kg_err_set(err, KG_E_USAGE,
 	                  "--usage %s is not for %s keys (%s keys may: %s)", b,
-	                  g->type == HSM_KEY_RSA ? "RSA" : "EC",
-	                  g->type == HSM_KEY_RSA ? "RSA" : "EC",
+	                  kind, kind,
 	                  g->type == HSM_KEY_RSA
 	                          ? "sign, decrypt, unwrap, sign-recover"
-	                          : "sign, derive");
+	                  : g->type == HSM_KEY_EC ? "sign, derive"
+	                                          : "sign");
 }
 
 static void add(CK_ATTRIBUTE *arr, CK_ULONG *n, CK_ATTRIBUTE_TYPE type,
@@ -181,7 +186,8 @@ enum kg_code hsm_keygen_tmpl_make(const struct hsm_keygen *g, int lean,
 		add(t->pub, &t->npub, CKA_PUBLIC_EXPONENT, f4, sizeof(f4));
 		return KG_OK;
 	}
-	t->mech.mechanism = CKM_EC_KEY_PAIR_GEN;
+	t->mech.mechanism = g->type == HSM_KEY_ED ? CKM_EC_EDWARDS_KEY_PAIR_GEN
+	                                          : CKM_EC_KEY_PAIR_GEN;
 	o = OBJ_nid2obj(g->curve_nid);
 	plen = o ? i2d_ASN1_OBJECT(o, &t->params) : -1;
 	if (plen <= 0)

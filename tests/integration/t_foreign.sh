@@ -54,6 +54,32 @@ check "no partial CSR" test ! -e x384.csr
 expect 3 "the key allows CKM_ECDSA_SHA256 and the token offers none" csr create --key "$TOK;object=am-ec" --subject CN=x --out xec.csr
 check "no partial CSR" test ! -e xec.csr
 
+# EdDSA: keys keygate makes (Ed25519, Ed448) and one pkcs11-tool made,
+# each used for a CSR, a self-signed certificate and an issued one that
+# openssl verifies; the ACM gate refuses them as ACM does
+gen ed-p11 --key-type EC:edwards25519 --id e5
+for t in ed25519 ed448; do
+	expect 0 "" key gen --token $TOK --label "kg-$t" --type $t
+done
+expect 0 "" --json key show "$TOK;object=kg-ed25519"
+equal "Ed25519: key show" "$(jq -r '.type + " " + .curve + " " + (.usage | join(","))' out)" "ed Ed25519 sign"
+for k in kg-ed25519 kg-ed448 ed-p11; do
+	K="$TOK;object=$k"
+	expect 0 "" csr create --key "$K" --subject "CN=$k.example.com" --san "DNS:$k.example.com" --out "$k.csr"
+	check "$k: CSR verifies" openssl req -in "$k.csr" -verify -noout
+	check "$k: EdDSA signature" bash -c "openssl req -in '$k.csr' -noout -text | grep -q 'Signature Algorithm: ED'"
+	expect 0 "" cert selfsign --key "$K" --subject "CN=$k CA" --profile ca --out "$k.ca.pem"
+	check "$k: self-signed verifies" openssl verify -CAfile "$k.ca.pem" "$k.ca.pem"
+	expect 0 "" cert sign --ca-key "$K" --ca-cert "$k.ca.pem" --csr "$k.csr" --out "$k.pem"
+	check "$k: issued verifies" openssl verify -CAfile "$k.ca.pem" "$k.pem"
+done
+openssl genpkey -algorithm ed25519 -out edsw.key 2>/dev/null
+openssl req -new -x509 -key edsw.key -subj /CN=api.example.com -addext subjectAltName=DNS:api.example.com -out edsw.pem 2>/dev/null
+kg --json bundle check --cert edsw.pem --key edsw.key --for acm
+equal "ACM refuses an Ed25519 key" "$RC $(jq -r '[.findings[].code] | join(",")' out)" "1 key-algorithm"
+expect 2 "--usage derive is not for EdDSA keys" key gen --token $TOK --label bad --type ed25519 --usage sign,derive
+expect 2 "ed25519 keys are not accepted for acm" bundle fallback --subject CN=x --out fb --type ed25519 --for acm
+
 # keys keygate makes: every usage attribute explicit, read back
 block() {
 	pkcs11-tool --module "$KEYGATE_MODULE" --token-label ci --login --pin "$KEYGATE_PIN" \

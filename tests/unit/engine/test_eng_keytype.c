@@ -28,7 +28,9 @@ static void test_parse(void **state)
 	        {"ec:p521", 1, 521, NID_secp521r1, "P-521"},
 	        {"rsa:512", 0, 0, 0, NULL},
 	        {"ec:p192", 0, 0, 0, NULL},
-	        {"ed25519", 0, 0, 0, NULL},
+	        {"ed25519", 1, 256, NID_ED25519, "Ed25519"},
+	        {"ED448", 1, 456, NID_ED448, "Ed448"},
+	        {"ed25518", 0, 0, 0, NULL},
 	        {"rsa:2048 ", 0, 0, 0, NULL},
 	        {"", 0, 0, 0, NULL},
 	        {NULL, 0, 0, 0, NULL},
@@ -72,6 +74,8 @@ static void test_fallback(void **state)
 	        {ENG_TARGET_ACM, "rsa:4096", KG_OK},
 	        {ENG_TARGET_ACM, "ec:p384", KG_OK},
 	        {ENG_TARGET_ACM, "rsa:512", KG_E_USAGE},
+	        {ENG_TARGET_ACM, "ed25519", KG_E_USAGE},
+	        {ENG_TARGET_ACM_INTEGRATED, "ed448", KG_E_USAGE},
 	};
 	size_t i;
 
@@ -93,7 +97,8 @@ static void test_fallback(void **state)
 /* the key made is of the type asked */
 static void test_new(void **state)
 {
-	static const char *types[] = {"rsa:1024", "ec:p256", "ec:p521"};
+	static const char *types[] = {"rsa:1024", "ec:p256", "ec:p521",
+	                              "ed25519", "ed448"};
 	size_t i;
 
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {

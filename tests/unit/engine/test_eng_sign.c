@@ -281,7 +281,7 @@ static void test_csr_forms(void **state)
 	size_t plen;
 	int len;
 
-	/* a well-formed Ed25519 request: parsed, refused for its key */
+	/* a well-formed Ed25519 request: parsed, its key kept */
 	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
 	                           (unsigned char *)"ed.example", -1, -1, 0);
 	X509_REQ_set_subject_name(req, n);
@@ -290,11 +290,28 @@ static void test_csr_forms(void **state)
 	len = i2d_X509_REQ(req, &der);
 	assert_true(len > 0);
 	assert_int_equal(eng_csr_parse(der, (size_t)len, "ed.der", &c, &err),
-	                 KG_REFUSED);
-	assert_null(c);
-	assert_non_null(strstr(err.msg, "RSA and EC"));
+	                 KG_OK);
+	assert_true(EVP_PKEY_is_a(eng_csr_pubkey(c), "ED25519"));
+	eng_csr_free(c);
+	c = NULL;
 	OPENSSL_free(der);
 	der = NULL;
+	/* one for an X25519 key (it cannot sign): refused for its key */
+	{
+		EVP_PKEY *x = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
+
+		X509_REQ_set_pubkey(req, x);
+		assert_true(X509_REQ_sign(req, ed, NULL) > 0);
+		len = i2d_X509_REQ(req, &der);
+		assert_int_equal(
+		        eng_csr_parse(der, (size_t)len, "x.der", &c, &err),
+		        KG_REFUSED);
+		assert_null(c);
+		assert_non_null(strstr(err.msg, "Ed25519 and Ed448 only"));
+		OPENSSL_free(der);
+		der = NULL;
+		EVP_PKEY_free(x);
+	}
 
 	/* an EC one: DER, PEM, the old PEM label; trailing bytes refused */
 	X509_REQ_set_pubkey(req, ec);

@@ -42,6 +42,10 @@ static void test_templates(void **state)
 	        {HSM_KEY_EC, 256, NID_X9_62_prime256v1, 0, 1,
 	         CKM_EC_KEY_PAIR_GEN},
 	        {HSM_KEY_EC, 521, NID_secp521r1, 1, 0, CKM_EC_KEY_PAIR_GEN},
+	        {HSM_KEY_ED, 256, NID_ED25519, 0, 1,
+	         CKM_EC_EDWARDS_KEY_PAIR_GEN},
+	        {HSM_KEY_ED, 456, NID_ED448, 0, 0,
+	         CKM_EC_EDWARDS_KEY_PAIR_GEN},
 	};
 	size_t i;
 
@@ -152,6 +156,8 @@ static void test_usages(void **state)
 	        {HSM_KEY_EC, "decrypt", KG_E_USAGE, 0},
 	        {HSM_KEY_EC, "sign,unwrap", KG_E_USAGE, 0},
 	        {HSM_KEY_RSA, "derive", KG_E_USAGE, 0},
+	        {HSM_KEY_ED, NULL, KG_OK, HSM_USE_SIGN},
+	        {HSM_KEY_ED, "sign,derive", KG_E_USAGE, 0},
 	};
 	static const struct {
 		unsigned bit;
