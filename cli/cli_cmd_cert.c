@@ -28,6 +28,8 @@ const struct cli_opt cli_opts_cert_selfsign[] = {
          "passphrase of an encrypted key file: file:, env:, fd:"},
         {"profile", CLI_VALUE, "P", "server (default), client or ca"},
         {"san", CLI_VALUE, "LIST", "DNS:a,DNS:b,IP:10.0.0.1,email:x@y,URI:u"},
+        {"sig-alg", CLI_VALUE, "A",
+         "pkcs1 (default) or rsa-pss (RSA keys; salt = digest length)"},
         {"subject", CLI_VALUE, "DN",
          "CN=api.example.com,O=Example or /O=../CN=.."},
         CLI_OPT_END};
@@ -55,6 +57,8 @@ const struct cli_opt cli_opts_cert_sign[] = {
         {"profile", CLI_VALUE, "P",
          "server (default), client or intermediate"},
         {"san", CLI_VALUE, "LIST", "replace the request's subjectAltName"},
+        {"sig-alg", CLI_VALUE, "A",
+         "pkcs1 (default) or rsa-pss (RSA keys; salt = digest length)"},
         {"subject", CLI_VALUE, "DN", "replace the request's subject"},
         CLI_OPT_END};
 
@@ -95,6 +99,9 @@ enum kg_code cli_cert_selfsign(struct cli_ctx *c, const struct cli_cmd *cmd,
 	long days = 0;
 
 	rc = cli_naming(cmd, a, &subject, &san, &r.md, &err);
+	if (rc == KG_OK)
+		rc = eng_sig_alg_parse(cli_opt(cmd, a, "sig-alg"), &r.pss,
+		                       &err);
 	if (rc == KG_OK)
 		rc = eng_profile_parse(cli_opt(cmd, a, "profile"), &profile,
 		                       &err);
@@ -477,6 +484,9 @@ enum kg_code cli_cert_sign(struct cli_ctx *c, const struct cli_cmd *cmd,
 	in.days = (int)days;
 	if (rc == KG_OK)
 		rc = eng_digest(cli_opt(cmd, a, "digest"), &in.md, &err);
+	if (rc == KG_OK)
+		rc = eng_sig_alg_parse(cli_opt(cmd, a, "sig-alg"), &in.pss,
+		                       &err);
 	if (rc == KG_OK && cli_opt(cmd, a, "subject") != NULL)
 		rc = eng_dn_parse(cli_opt(cmd, a, "subject"), &subject, &err);
 	if (rc == KG_OK && cli_opt(cmd, a, "san") != NULL)

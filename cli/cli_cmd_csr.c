@@ -25,6 +25,8 @@ const struct cli_opt cli_opts_csr_create[] = {
         {"passphrase-source", CLI_VALUE, "SRC",
          "passphrase of an encrypted key file: file:, env:, fd:"},
         {"san", CLI_VALUE, "LIST", "DNS:a,DNS:b,IP:10.0.0.1,email:x@y,URI:u"},
+        {"sig-alg", CLI_VALUE, "A",
+         "pkcs1 (default) or rsa-pss (RSA keys; salt = digest length)"},
         {"subject", CLI_VALUE, "DN",
          "CN=api.example.com,O=Example or /O=../CN=.."},
         {"token", CLI_VALUE, "URI", "manifest: the token the keys go on"},
@@ -55,6 +57,9 @@ enum kg_code cli_csr_create(struct cli_ctx *c, const struct cli_cmd *cmd,
 		return cli_fail(c, &err);
 	}
 	rc = cli_naming(cmd, a, &subject, &san, &r.md, &err);
+	if (rc == KG_OK)
+		rc = eng_sig_alg_parse(cli_opt(cmd, a, "sig-alg"), &r.pss,
+		                       &err);
 	/* check the output before the token signs anything */
 	if (rc == KG_OK && out != NULL && strcmp(out, "-") != 0)
 		rc = kg_file_check_writable(out, cli_flag(cmd, a, "force"),

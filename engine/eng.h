@@ -87,7 +87,11 @@ struct eng_request {
 	const X509_NAME *subject;
 	const GENERAL_NAMES *san; /* NULL: from the CN when it is a domain */
 	const EVP_MD *md;
+	int pss; /* RSASSA-PSS (salt = digest length, MGF1 with md) */
 };
+
+/* --sig-alg: "pkcs1" (default for NULL) or "rsa-pss" into *pss. */
+enum kg_code eng_sig_alg_parse(const char *s, int *pss, struct kg_err *err);
 
 /*
  * A PKCS#10 request for key, signed by key. The signature is checked
@@ -136,6 +140,7 @@ struct eng_issue {
 	const GENERAL_NAMES *san; /* override, or NULL: the request's */
 	int copy_extensions;      /* copy the request's other extensions */
 	const EVP_MD *md;
+	int pss;     /* RSASSA-PSS, as eng_request's */
 	int *capped; /* may be NULL: set when --days met the CA's notAfter */
 	int ca_checked; /* eng_issuer_check passed: not again per request */
 };

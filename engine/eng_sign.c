@@ -64,6 +64,63 @@ static const EVP_MD *md_for(EVP_PKEY *k, const EVP_MD *md)
 	return md;
 }
 
+enum kg_code eng_sig_alg_parse(const char *s, int *pss, struct kg_err *err)
+{
+	*pss = 0;
+	if (s == NULL || strcasecmp(s, "pkcs1") == 0 ||
+	    strcasecmp(s, "rsa-pkcs1") == 0)
+		return KG_OK;
+	if (strcasecmp(s, "rsa-pss") == 0 || strcasecmp(s, "pss") == 0) {
+		*pss = 1;
+		return KG_OK;
+	}
+	return kg_err_set(err, KG_E_USAGE,
+	                  "unsupported --sig-alg '%s': use pkcs1 (RSA "
+	                  "PKCS#1 v1.5, the default) or rsa-pss",
+	                  s);
+}
+
+/*
+ * A signing context for key: RSASSA-PSS when pss (salt as long as the
+ * digest, MGF1 with the same digest, as RFC 4055 and the CA/B Forum
+ * profile ask), for an RSA key only; software and token keys alike.
+ */
+static enum kg_code sign_ctx(EVP_PKEY *key, const EVP_MD *md, int pss,
+                             EVP_MD_CTX **out, struct kg_err *err)
+{
+	const char *mdname = md ? EVP_MD_get0_name(md) : NULL;
+	OSSL_PARAM params[4];
+	EVP_MD_CTX *m;
+	char desc[64];
+
+	*out = NULL;
+	if (pss &&
+	    !(EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_is_a(key, "KG-RSA"))) {
+		eng_key_describe(key, desc, sizeof(desc));
+		return kg_err_set(err, KG_E_USAGE,
+		                  "--sig-alg rsa-pss needs an RSA key, not %s",
+		                  desc);
+	}
+	params[0] = OSSL_PARAM_construct_utf8_string(
+	        OSSL_SIGNATURE_PARAM_PAD_MODE, OSSL_PKEY_RSA_PAD_MODE_PSS, 0);
+	params[1] = OSSL_PARAM_construct_utf8_string(
+	        OSSL_SIGNATURE_PARAM_PSS_SALTLEN,
+	        OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST, 0);
+	params[2] = OSSL_PARAM_construct_utf8_string(
+	        OSSL_SIGNATURE_PARAM_MGF1_DIGEST, (char *)mdname, 0);
+	params[3] = OSSL_PARAM_construct_end();
+	m = EVP_MD_CTX_new();
+	if (m == NULL ||
+	    EVP_DigestSignInit_ex(m, NULL, mdname, NULL, NULL, key,
+	                          pss ? params : NULL) <= 0) {
+		EVP_MD_CTX_free(m);
+		return eng_ossl_err(err, KG_E_TOKEN,
+		                    "cannot start a signature with the key");
+	}
+	*out = m;
+	return KG_OK;
+}
+
 enum kg_code eng_digest(const char *name, const EVP_MD **out,
                         struct kg_err *err)
 {
@@ -136,6 +193,7 @@ enum kg_code eng_csr_build(const struct eng_request *r, EVP_PKEY *key,
 {
 	X509_REQ *req = NULL;
 	EVP_PKEY *pub = NULL;
+	EVP_MD_CTX *mctx = NULL;
 	STACK_OF(X509_EXTENSION) *exts = NULL;
 	GENERAL_NAMES *owned = NULL;
 	const GENERAL_NAMES *san;
@@ -163,7 +221,10 @@ enum kg_code eng_csr_build(const struct eng_request *r, EVP_PKEY *key,
 			goto out;
 		}
 	}
-	if (X509_REQ_sign(req, key, md_for(key, r->md)) <= 0) {
+	rc = sign_ctx(key, md_for(key, r->md), r->pss, &mctx, err);
+	if (rc != KG_OK)
+		goto out;
+	if (X509_REQ_sign_ctx(req, mctx) <= 0) {
 		rc = eng_ossl_err(err, KG_E_TOKEN,
 		                  "signing the request failed");
 		goto out;
@@ -178,6 +239,7 @@ enum kg_code eng_csr_build(const struct eng_request *r, EVP_PKEY *key,
 	*out = req;
 	req = NULL;
 out:
+	EVP_MD_CTX_free(mctx);
 	EVP_PKEY_free(pub);
 	X509_REQ_free(req);
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
@@ -245,6 +307,7 @@ static enum kg_code build_cert(const struct cert_spec *c, X509 **out,
 	const struct eng_request *r = c->r;
 	X509 *x = NULL;
 	EVP_PKEY *pub = NULL, *check;
+	EVP_MD_CTX *mctx = NULL;
 	X509V3_CTX ctx;
 	GENERAL_NAMES *owned = NULL;
 	const GENERAL_NAMES *san;
@@ -336,7 +399,10 @@ static enum kg_code build_cert(const struct cert_spec *c, X509 **out,
 			goto out;
 		}
 	}
-	if (X509_sign(x, c->signer, md_for(c->signer, r->md)) <= 0) {
+	rc = sign_ctx(c->signer, md_for(c->signer, r->md), r->pss, &mctx, err);
+	if (rc != KG_OK)
+		goto out;
+	if (X509_sign_ctx(x, mctx) <= 0) {
 		rc = eng_ossl_err(err, KG_E_TOKEN,
 		                  "signing the certificate failed");
 		goto out;
@@ -351,6 +417,7 @@ static enum kg_code build_cert(const struct cert_spec *c, X509 **out,
 	*out = x;
 	x = NULL;
 out:
+	EVP_MD_CTX_free(mctx);
 	EVP_PKEY_free(pub);
 	X509_free(x);
 	GENERAL_NAMES_free(owned);
@@ -479,6 +546,7 @@ enum kg_code eng_cert_issue(const struct eng_issue *in, X509 **out,
 	r.subject = in->subject ? in->subject : eng_csr_subject(in->csr);
 	r.san = in->san ? in->san : csr_san;
 	r.md = in->md;
+	r.pss = in->pss;
 	/* no longer than the issuer */
 	not_after = in->now + (time_t)in->days * 86400;
 	if (X509_cmp_time(X509_get0_notAfter(in->ca_cert), &not_after) < 0) {

@@ -80,7 +80,8 @@ const struct kg_secret *hsm_token_pin(const struct hsm_token *t);
  * table) of a key of type that its CKA_ALLOWED_MECHANISMS (allowed_set)
  * and the token (token_known) both allow.
  * hsm_mech_pick: from usable, the raw mechanism, else the hashed one for
- * md_nid (*hashed = 1: C_Sign gets the message), else
+ * md_nid (*hashed = 1: C_Sign gets the message), PKCS#1 v1.5 or (pss)
+ * RSASSA-PSS, else
  * CK_UNAVAILABLE_INFORMATION. hsm_mech_names: usable as names.
  */
 enum kg_code hsm_mech_read(struct hsm_token *t, struct kg_err *err);
@@ -91,7 +92,8 @@ uint32_t hsm_mech_usable(enum hsm_key_type type,
                          const CK_MECHANISM_TYPE *allowed, size_t nallowed,
                          int allowed_set, const CK_MECHANISM_TYPE *token,
                          size_t ntoken, int token_known);
-CK_MECHANISM_TYPE hsm_mech_pick(uint32_t usable, int md_nid, int *hashed);
+CK_MECHANISM_TYPE hsm_mech_pick(uint32_t usable, int md_nid, int pss,
+                                int *hashed);
 void hsm_mech_names(uint32_t usable, char *buf, size_t cap);
 /* The file name of t's module, for messages ("libsofthsm2.so"). */
 const char *hsm_module_name(const struct hsm_token *t);

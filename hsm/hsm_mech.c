@@ -21,21 +21,33 @@ static const struct sigmech {
 	CK_MECHANISM_TYPE m;
 	const char *name;
 	enum hsm_key_type type;
-	int md; /* NID_undef: raw, keygate hashes (EdDSA: nothing does) */
+	int md;  /* NID_undef: raw, keygate hashes (EdDSA: nothing does) */
+	int pss; /* RSASSA-PSS */
 } sigmechs[] = {
-        {CKM_RSA_PKCS, "CKM_RSA_PKCS", HSM_KEY_RSA, NID_undef},
-        {CKM_SHA256_RSA_PKCS, "CKM_SHA256_RSA_PKCS", HSM_KEY_RSA, NID_sha256},
-        {CKM_SHA384_RSA_PKCS, "CKM_SHA384_RSA_PKCS", HSM_KEY_RSA, NID_sha384},
-        {CKM_SHA512_RSA_PKCS, "CKM_SHA512_RSA_PKCS", HSM_KEY_RSA, NID_sha512},
-        {CKM_SHA224_RSA_PKCS, "CKM_SHA224_RSA_PKCS", HSM_KEY_RSA, NID_sha224},
-        {CKM_SHA1_RSA_PKCS, "CKM_SHA1_RSA_PKCS", HSM_KEY_RSA, NID_sha1},
-        {CKM_ECDSA, "CKM_ECDSA", HSM_KEY_EC, NID_undef},
-        {CKM_ECDSA_SHA256, "CKM_ECDSA_SHA256", HSM_KEY_EC, NID_sha256},
-        {CKM_ECDSA_SHA384, "CKM_ECDSA_SHA384", HSM_KEY_EC, NID_sha384},
-        {CKM_ECDSA_SHA512, "CKM_ECDSA_SHA512", HSM_KEY_EC, NID_sha512},
-        {CKM_ECDSA_SHA224, "CKM_ECDSA_SHA224", HSM_KEY_EC, NID_sha224},
-        {CKM_ECDSA_SHA1, "CKM_ECDSA_SHA1", HSM_KEY_EC, NID_sha1},
-        {CKM_EDDSA, "CKM_EDDSA", HSM_KEY_ED, NID_undef},
+        {CKM_RSA_PKCS, "CKM_RSA_PKCS", HSM_KEY_RSA, NID_undef, 0},
+        {CKM_SHA256_RSA_PKCS, "CKM_SHA256_RSA_PKCS", HSM_KEY_RSA, NID_sha256,
+         0},
+        {CKM_SHA384_RSA_PKCS, "CKM_SHA384_RSA_PKCS", HSM_KEY_RSA, NID_sha384,
+         0},
+        {CKM_SHA512_RSA_PKCS, "CKM_SHA512_RSA_PKCS", HSM_KEY_RSA, NID_sha512,
+         0},
+        {CKM_SHA224_RSA_PKCS, "CKM_SHA224_RSA_PKCS", HSM_KEY_RSA, NID_sha224,
+         0},
+        {CKM_SHA1_RSA_PKCS, "CKM_SHA1_RSA_PKCS", HSM_KEY_RSA, NID_sha1, 0},
+        {CKM_ECDSA, "CKM_ECDSA", HSM_KEY_EC, NID_undef, 0},
+        {CKM_ECDSA_SHA256, "CKM_ECDSA_SHA256", HSM_KEY_EC, NID_sha256, 0},
+        {CKM_ECDSA_SHA384, "CKM_ECDSA_SHA384", HSM_KEY_EC, NID_sha384, 0},
+        {CKM_ECDSA_SHA512, "CKM_ECDSA_SHA512", HSM_KEY_EC, NID_sha512, 0},
+        {CKM_ECDSA_SHA224, "CKM_ECDSA_SHA224", HSM_KEY_EC, NID_sha224, 0},
+        {CKM_ECDSA_SHA1, "CKM_ECDSA_SHA1", HSM_KEY_EC, NID_sha1, 0},
+        {CKM_EDDSA, "CKM_EDDSA", HSM_KEY_ED, NID_undef, 0},
+        {CKM_RSA_PKCS_PSS, "CKM_RSA_PKCS_PSS", HSM_KEY_RSA, NID_undef, 1},
+        {CKM_SHA256_RSA_PKCS_PSS, "CKM_SHA256_RSA_PKCS_PSS", HSM_KEY_RSA,
+         NID_sha256, 1},
+        {CKM_SHA384_RSA_PKCS_PSS, "CKM_SHA384_RSA_PKCS_PSS", HSM_KEY_RSA,
+         NID_sha384, 1},
+        {CKM_SHA512_RSA_PKCS_PSS, "CKM_SHA512_RSA_PKCS_PSS", HSM_KEY_RSA,
+         NID_sha512, 1},
 };
 #define NSIG (sizeof(sigmechs) / sizeof(sigmechs[0]))
 
@@ -46,8 +58,6 @@ static const struct {
         {CKM_RSA_PKCS_KEY_PAIR_GEN, "CKM_RSA_PKCS_KEY_PAIR_GEN"},
         {CKM_EC_KEY_PAIR_GEN, "CKM_EC_KEY_PAIR_GEN"},
         {CKM_EC_EDWARDS_KEY_PAIR_GEN, "CKM_EC_EDWARDS_KEY_PAIR_GEN"},
-        {CKM_RSA_PKCS_PSS, "CKM_RSA_PKCS_PSS"},
-        {CKM_SHA256_RSA_PKCS_PSS, "CKM_SHA256_RSA_PKCS_PSS"},
         {CKM_RSA_PKCS_OAEP, "CKM_RSA_PKCS_OAEP"},
         {CKM_RSA_X_509, "CKM_RSA_X_509"},
         {CKM_ECDH1_DERIVE, "CKM_ECDH1_DERIVE"},
@@ -77,6 +87,18 @@ static int has(const CK_MECHANISM_TYPE *v, size_t n, CK_MECHANISM_TYPE m)
 	return 0;
 }
 
+/* The entries of the table whose pss flag is pss. */
+static uint32_t hsm_mech_pss_mask(int pss)
+{
+	uint32_t m = 0;
+	size_t i;
+
+	for (i = 0; i < NSIG; i++)
+		if (sigmechs[i].pss == !!pss)
+			m |= (uint32_t)1 << i;
+	return m;
+}
+
 uint32_t hsm_mech_usable(enum hsm_key_type type,
                          const CK_MECHANISM_TYPE *allowed, size_t nallowed,
                          int allowed_set, const CK_MECHANISM_TYPE *token,
@@ -95,11 +117,13 @@ uint32_t hsm_mech_usable(enum hsm_key_type type,
 	return mask;
 }
 
-CK_MECHANISM_TYPE hsm_mech_pick(uint32_t usable, int md_nid, int *hashed)
+CK_MECHANISM_TYPE hsm_mech_pick(uint32_t usable, int md_nid, int pss,
+                                int *hashed)
 {
 	size_t i;
 
 	*hashed = 0;
+	usable &= hsm_mech_pss_mask(pss);
 	/* the raw one first: keygate hashes, C_Sign gets a few bytes;
 	 * EdDSA signs the message itself */
 	for (i = 0; i < NSIG; i++)

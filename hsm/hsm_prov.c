@@ -37,6 +37,7 @@
 #include <openssl/objects.h>
 #include <openssl/params.h>
 #include <openssl/provider.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #define PROV_NAME    "keygate-hsm"
@@ -268,6 +269,7 @@ struct kg_sig {
 	EVP_MD_CTX *mdctx;
 	CK_MECHANISM_TYPE mech; /* hsm_mech_pick */
 	int hashed;             /* the token hashes: msg is what it signs */
+	int pss;                /* RSASSA-PSS (pad mode "pss") */
 	unsigned char *msg;
 	size_t msg_len, msg_cap;
 	int too_big;
@@ -299,6 +301,7 @@ static void *sig_dupctx(void *c)
 	d->key = s->key;
 	d->mech = s->mech;
 	d->hashed = s->hashed;
+	d->pss = s->pss;
 	d->too_big = s->too_big;
 	if (s->msg_len > 0) {
 		d->msg = OPENSSL_memdup(s->msg, s->msg_len);
@@ -321,6 +324,99 @@ static void *sig_dupctx(void *c)
 	return d;
 }
 
+/* The mechanism for the key, digest and padding asked for. */
+static int pick(struct kg_sig *s)
+{
+	char ok[256];
+
+	s->mech = hsm_mech_pick(s->key->sg.usable, EVP_MD_get_type(s->md),
+	                        s->pss, &s->hashed);
+	if (s->mech != CK_UNAVAILABLE_INFORMATION)
+		return 1;
+	hsm_mech_names(s->key->sg.usable, ok, sizeof(ok));
+	raise("sig_init",
+	      "key '%s' on token '%s' cannot sign with %s%s: the key "
+	      "(CKA_ALLOWED_MECHANISMS) and the token allow %s",
+	      s->key->label, s->key->sg.token ? s->key->sg.token : "",
+	      s->pss ? "RSASSA-PSS and " : "", EVP_MD_get0_name(s->md), ok);
+	return 0;
+}
+
+/*
+ * RSASSA-PSS as OpenSSL asks for it: pad mode "pss" (or PKCS#1 v1.5), a
+ * salt as long as the digest, MGF1 with the signature's digest -- the one
+ * form keygate signs; anything else is refused, not silently changed.
+ */
+static int sig_set_ctx_params(void *c, const OSSL_PARAM params[])
+{
+	struct kg_sig *s = c;
+	const OSSL_PARAM *p;
+	const char *str = NULL;
+	int v, was = s->pss;
+
+	if (params == NULL)
+		return 1;
+	if ((p = OSSL_PARAM_locate_const(params,
+	                                 OSSL_SIGNATURE_PARAM_PAD_MODE))) {
+		if (p->data_type == OSSL_PARAM_UTF8_STRING &&
+		    OSSL_PARAM_get_utf8_string_ptr(p, &str))
+			v = strcmp(str, OSSL_PKEY_RSA_PAD_MODE_PSS) == 0 ? 6
+			    : strcmp(str, OSSL_PKEY_RSA_PAD_MODE_PKCSV15) == 0
+			            ? 1
+			            : 0;
+		else if (!OSSL_PARAM_get_int(p, &v))
+			return 0;
+		if ((v != 1 && v != 6) || (v == 6 && s->key != NULL &&
+		                           s->key->sg.type != HSM_KEY_RSA)) {
+			raise("sig_set_ctx_params",
+			      "keygate signs with PKCS#1 v1.5 or RSASSA-PSS "
+			      "padding only");
+			return 0;
+		}
+		s->pss = v == 6;
+	}
+	if ((p = OSSL_PARAM_locate_const(params,
+	                                 OSSL_SIGNATURE_PARAM_PSS_SALTLEN))) {
+		if (p->data_type == OSSL_PARAM_UTF8_STRING &&
+		    OSSL_PARAM_get_utf8_string_ptr(p, &str))
+			v = strcmp(str, OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST) == 0
+			            ? -1
+			            : -9;
+		else if (!OSSL_PARAM_get_int(p, &v))
+			return 0;
+		if (v != -1 &&
+		    (s->md == NULL || v != EVP_MD_get_size(s->md))) {
+			raise("sig_set_ctx_params",
+			      "keygate's RSASSA-PSS salt is as long as the "
+			      "digest");
+			return 0;
+		}
+	}
+	if ((p = OSSL_PARAM_locate_const(params,
+	                                 OSSL_SIGNATURE_PARAM_MGF1_DIGEST))) {
+		if (!OSSL_PARAM_get_utf8_string_ptr(p, &str) ||
+		    s->md == NULL || !EVP_MD_is_a(s->md, str)) {
+			raise("sig_set_ctx_params",
+			      "keygate's MGF1 uses the signature's digest");
+			return 0;
+		}
+	}
+	/* a change of padding after init: the mechanism with it */
+	return s->pss == was || s->md == NULL || pick(s);
+}
+
+static const OSSL_PARAM *sig_settable_ctx_params(void *c, void *provctx)
+{
+	static const OSSL_PARAM t[] = {
+	        OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE, NULL, 0),
+	        OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PSS_SALTLEN, NULL,
+	                               0),
+	        OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_DIGEST, NULL,
+	                               0),
+	        OSSL_PARAM_END};
+	return t;
+}
+
 static int sig_init(void *c, const char *mdname, void *kd,
                     const OSSL_PARAM params[])
 {
@@ -341,31 +437,19 @@ static int sig_init(void *c, const char *mdname, void *kd,
 			      "EdDSA signs with no digest, not '%s'", mdname);
 			return 0;
 		}
-		s->mech = hsm_mech_pick(s->key->sg.usable, NID_undef,
+		s->mech = hsm_mech_pick(s->key->sg.usable, NID_undef, 0,
 		                        &s->hashed);
 		return s->mech == CKM_EDDSA;
 	}
+	s->pss = 0;
 	s->md = EVP_MD_fetch(NULL, mdname ? mdname : "SHA256", NULL);
 	if (s->md == NULL) {
 		raise("sig_init", "digest '%s' is not available",
 		      mdname ? mdname : "SHA256");
 		return 0;
 	}
-	s->mech = hsm_mech_pick(s->key->sg.usable, EVP_MD_get_type(s->md),
-	                        &s->hashed);
-	if (s->mech == CK_UNAVAILABLE_INFORMATION) {
-		char ok[256];
-
-		hsm_mech_names(s->key->sg.usable, ok, sizeof(ok));
-		raise("sig_init",
-		      "key '%s' on token '%s' cannot sign with %s: the key "
-		      "(CKA_ALLOWED_MECHANISMS) and the token allow %s",
-		      s->key->label, s->key->sg.token ? s->key->sg.token : "",
-		      EVP_MD_get0_name(s->md), ok);
+	if (!sig_set_ctx_params(s, params) || !pick(s))
 		return 0;
-	}
-	s->msg_len = 0;
-	s->too_big = 0;
 	if (s->mdctx == NULL)
 		s->mdctx = EVP_MD_CTX_new();
 	return s->mdctx != NULL && EVP_DigestInit_ex2(s->mdctx, s->md, NULL);
@@ -407,10 +491,34 @@ static int sig_max(const struct kg_key *k)
 	                                 : ecdsa_max_size(k->sg.bits);
 }
 
-static int token_sign(struct kg_key *k, CK_MECHANISM_TYPE mt,
-                      unsigned char *in, size_t inlen, unsigned char *out,
-                      CK_ULONG *outlen)
+/* RSASSA-PSS's parameters for a token: salt as long as md, MGF1 with md */
+static int pss_params(const EVP_MD *md, CK_RSA_PKCS_PSS_PARAMS *pp)
 {
+	switch (EVP_MD_get_type(md)) {
+	case NID_sha256:
+		pp->hashAlg = CKM_SHA256;
+		pp->mgf = CKG_MGF1_SHA256;
+		break;
+	case NID_sha384:
+		pp->hashAlg = CKM_SHA384;
+		pp->mgf = CKG_MGF1_SHA384;
+		break;
+	case NID_sha512:
+		pp->hashAlg = CKM_SHA512;
+		pp->mgf = CKG_MGF1_SHA512;
+		break;
+	default:
+		return 0;
+	}
+	pp->sLen = (CK_ULONG)EVP_MD_get_size(md);
+	return 1;
+}
+
+static int token_sign(struct kg_key *k, CK_MECHANISM_TYPE mt, const EVP_MD *md,
+                      int pss, unsigned char *in, size_t inlen,
+                      unsigned char *out, CK_ULONG *outlen)
+{
+	CK_RSA_PKCS_PSS_PARAMS pp;
 	CK_MECHANISM mech = {mt, NULL, 0};
 	CK_ULONG cap = *outlen;
 	const struct kg_secret *pin = k->sg.pin;
@@ -419,6 +527,17 @@ static int token_sign(struct kg_key *k, CK_MECHANISM_TYPE mt,
 	CK_RV rv;
 	int tries = 0;
 
+	if (pss) {
+		if (!pss_params(md, &pp)) {
+			raise("token_sign",
+			      "RSASSA-PSS with %s: keygate uses "
+			      "SHA-256, SHA-384 or SHA-512",
+			      EVP_MD_get0_name(md));
+			return 0;
+		}
+		mech.pParameter = &pp;
+		mech.ulParameterLen = sizeof(pp);
+	}
 	/* a signature is safe to ask for again: the pair is retried whole */
 	do {
 		*outlen = cap;
@@ -484,7 +603,7 @@ static int sig_final(void *c, unsigned char *sig, size_t *siglen,
 		int as_is = k->sg.type != HSM_KEY_EC;
 
 		outlen = as_is ? (CK_ULONG)sigsize : (CK_ULONG)sizeof(raw);
-		ok = token_sign(k, s->mech, s->msg, s->msg_len,
+		ok = token_sign(k, s->mech, s->md, s->pss, s->msg, s->msg_len,
 		                as_is ? sig : raw, &outlen);
 		if (ok && as_is)
 			*siglen = outlen;
@@ -496,22 +615,70 @@ static int sig_final(void *c, unsigned char *sig, size_t *siglen,
 	}
 	if (!EVP_DigestFinal_ex(s->mdctx, h, &hlen))
 		return 0;
-	if (k->sg.type == HSM_KEY_RSA) {
+	if (k->sg.type == HSM_KEY_RSA && s->pss) {
+		/* CKM_RSA_PKCS_PSS signs the hash itself */
+		outlen = (CK_ULONG)sigsize;
+		ok = token_sign(k, s->mech, s->md, 1, h, hlen, sig, &outlen);
+		if (ok)
+			*siglen = outlen;
+	} else if (k->sg.type == HSM_KEY_RSA) {
 		dilen = hsm_sig_digest_info(s->md, h, hlen, &di);
 		outlen = (CK_ULONG)sigsize;
-		ok = dilen > 0 &&
-		     token_sign(k, s->mech, di, (size_t)dilen, sig, &outlen);
+		ok = dilen > 0 && token_sign(k, s->mech, s->md, 0, di,
+		                             (size_t)dilen, sig, &outlen);
 		if (ok)
 			*siglen = outlen;
 	} else {
 		/* CKM_ECDSA gives r || s; X.509 wants ECDSA-Sig-Value DER */
 		outlen = sizeof(raw);
-		ok = token_sign(k, s->mech, h, hlen, raw, &outlen) &&
+		ok = token_sign(k, s->mech, s->md, 0, h, hlen, raw, &outlen) &&
 		     hsm_sig_ecdsa_der(raw, (size_t)outlen, sig, sigsize,
 		                       siglen);
 	}
 	OPENSSL_free(di);
 	OPENSSL_cleanse(h, sizeof(h));
+	return ok;
+}
+
+/* The AlgorithmIdentifier of RSASSA-PSS with md, MGF1(md), salt = |md|
+ * (RFC 4055), into p. */
+static int pss_algorithm_id(const EVP_MD *md, OSSL_PARAM *p)
+{
+	RSA_PSS_PARAMS *pp = RSA_PSS_PARAMS_new();
+	X509_ALGOR *alg = X509_ALGOR_new(), *mh = X509_ALGOR_new();
+	ASN1_STRING *mgf = NULL, *os = NULL;
+	unsigned char *der = NULL;
+	int len = -1, ok = 0;
+
+	if (pp == NULL || alg == NULL || mh == NULL)
+		goto out;
+	pp->hashAlgorithm = X509_ALGOR_new();
+	pp->maskGenAlgorithm = X509_ALGOR_new();
+	pp->saltLength = ASN1_INTEGER_new();
+	if (pp->hashAlgorithm == NULL || pp->maskGenAlgorithm == NULL ||
+	    pp->saltLength == NULL)
+		goto out;
+	X509_ALGOR_set_md(pp->hashAlgorithm, md);
+	X509_ALGOR_set_md(mh, md);
+	if (!ASN1_INTEGER_set(pp->saltLength, EVP_MD_get_size(md)) ||
+	    (mgf = ASN1_item_pack(mh, ASN1_ITEM_rptr(X509_ALGOR), NULL)) ==
+	            NULL)
+		goto out;
+	X509_ALGOR_set0(pp->maskGenAlgorithm, OBJ_nid2obj(NID_mgf1),
+	                V_ASN1_SEQUENCE, mgf);
+	mgf = NULL;
+	os = ASN1_item_pack(pp, ASN1_ITEM_rptr(RSA_PSS_PARAMS), NULL);
+	if (os == NULL)
+		goto out;
+	X509_ALGOR_set0(alg, OBJ_nid2obj(NID_rsassaPss), V_ASN1_SEQUENCE, os);
+	len = i2d_X509_ALGOR(alg, &der);
+	ok = len > 0 && OSSL_PARAM_set_octet_string(p, der, (size_t)len);
+out:
+	OPENSSL_free(der);
+	ASN1_STRING_free(mgf);
+	X509_ALGOR_free(mh);
+	X509_ALGOR_free(alg);
+	RSA_PSS_PARAMS_free(pp);
 	return ok;
 }
 
@@ -540,6 +707,8 @@ static int sig_get_ctx_params(void *c, OSSL_PARAM params[])
 		X509_ALGOR_free(alg);
 		return ok;
 	}
+	if (s->pss && s->md != NULL)
+		return pss_algorithm_id(s->md, p);
 	if (s->md == NULL || s->key == NULL ||
 	    !OBJ_find_sigid_by_algs(&nid, EVP_MD_get_type(s->md),
 	                            s->key->sg.type == HSM_KEY_RSA
@@ -581,6 +750,10 @@ static const OSSL_DISPATCH sig_fns[] = {
          (void (*)(void))sig_get_ctx_params},
         {OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS,
          (void (*)(void))sig_gettable_ctx_params},
+        {OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS,
+         (void (*)(void))sig_set_ctx_params},
+        {OSSL_FUNC_SIGNATURE_SETTABLE_CTX_PARAMS,
+         (void (*)(void))sig_settable_ctx_params},
         {0, NULL}};
 
 /* ---- encoder: public key as SubjectPublicKeyInfo DER ----------------- */

@@ -129,3 +129,24 @@ if [ -r "$SHIM" ]; then
 else
 	bad "no fault module at $SHIM"
 fi
+
+# RSASSA-PSS (--sig-alg rsa-pss): salt as long as the digest, MGF1 with
+# it; on keygate's key, and on one allowed only SHA256-RSA-PKCS-PSS
+gen pss-only --key-type rsa:2048 --id a6 --allowed-mechanisms SHA256-RSA-PKCS-PSS
+for k in kg-rsa pss-only; do
+	K="$TOK;object=$k"
+	expect 0 "" csr create --key "$K" --subject "CN=$k.example.com" --sig-alg rsa-pss --out "$k.pss.csr"
+	check "$k: PSS CSR verifies" openssl req -in "$k.pss.csr" -verify -noout
+	check "$k: rsassaPss, salt 32" bash -c "openssl req -in '$k.pss.csr' -noout -text | grep -A4 'Signature Algorithm: rsassaPss' | grep -q 'Salt Length: 0x20'"
+	expect 0 "" cert selfsign --key "$K" --subject "CN=$k PSS CA" --profile ca --sig-alg rsa-pss --digest sha256 --out "$k.pssca.pem"
+	check "$k: PSS self-signed verifies" openssl verify -CAfile "$k.pssca.pem" "$k.pssca.pem"
+	expect 0 "" cert sign --ca-key "$K" --ca-cert "$k.pssca.pem" --csr "$k.pss.csr" --sig-alg rsa-pss --out "$k.pss.pem"
+	check "$k: PSS issued verifies" openssl verify -CAfile "$k.pssca.pem" "$k.pss.pem"
+done
+check "PSS certificate: certtool agrees" bash -c "certtool --verify --load-ca-certificate kg-rsa.pssca.pem --infile kg-rsa.pss.pem >/dev/null 2>&1 || ! command -v certtool"
+# the PSS-only key cannot do PKCS#1 v1.5, and the v1.5-only key not PSS
+expect 3 "cannot sign with RSASSA-PSS" csr create --key "$TOK;object=am-rsa" --subject CN=x --sig-alg rsa-pss --out x.csr
+expect 3 "CKA_ALLOWED_MECHANISMS" csr create --key "$TOK;object=pss-only" --subject CN=x --out x.csr
+check "no partial CSR" test ! -e x.csr
+expect 2 "--sig-alg rsa-pss needs an RSA key, not EC P-256" csr create --key "$TOK;object=kg-ec" --subject CN=x --sig-alg rsa-pss --out x.csr
+expect 2 "unsupported --sig-alg 'pss256'" csr create --key "$TOK;object=kg-rsa" --subject CN=x --sig-alg pss256 --out x.csr

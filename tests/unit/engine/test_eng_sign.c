@@ -361,9 +361,64 @@ static void test_csr_forms(void **state)
 	EVP_PKEY_free(ed);
 }
 
+/* --sig-alg, and RSASSA-PSS signatures by a software key: salt = |md| */
+static void test_sig_alg(void **state)
+{
+	static const struct {
+		const char *in;
+		enum kg_code rc;
+		int pss;
+	} cases[] = {
+	        {NULL, KG_OK, 0},          {"pkcs1", KG_OK, 0},
+	        {"RSA-PSS", KG_OK, 1},     {"pss", KG_OK, 1},
+	        {"pss256", KG_E_USAGE, 0}, {"", KG_E_USAGE, 0},
+	};
+	EVP_PKEY *k_rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	EVP_PKEY *k_ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	struct eng_request r = {0};
+	X509_NAME *n = X509_NAME_new();
+	X509_REQ *req = NULL;
+	struct kg_err err;
+	size_t i;
+	int pss;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pss = -1;
+		assert_int_equal(eng_sig_alg_parse(cases[i].in, &pss, &err),
+		                 cases[i].rc);
+		if (cases[i].rc == KG_OK)
+			assert_int_equal(pss, cases[i].pss);
+	}
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	                           (unsigned char *)"pss.example", -1, -1, 0);
+	r.subject = n;
+	r.md = EVP_sha384();
+	r.pss = 1;
+	assert_int_equal(eng_csr_build(&r, k_rsa, &req, &err), KG_OK);
+	{
+		const X509_ALGOR *alg;
+		const ASN1_OBJECT *o;
+
+		X509_REQ_get0_signature(req, NULL, &alg);
+		X509_ALGOR_get0(&o, NULL, NULL, alg);
+		assert_int_equal(OBJ_obj2nid(o), NID_rsassaPss);
+		assert_int_equal(X509_REQ_verify(req, k_rsa), 1);
+	}
+	X509_REQ_free(req);
+	req = NULL;
+	/* not for an EC key */
+	assert_int_equal(eng_csr_build(&r, k_ec, &req, &err), KG_E_USAGE);
+	assert_non_null(strstr(err.msg, "needs an RSA key, not EC P-256"));
+	assert_null(req);
+	X509_NAME_free(n);
+	EVP_PKEY_free(k_rsa);
+	EVP_PKEY_free(k_ec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_sig_alg),
 	        cmocka_unit_test(test_csr_copies_cn),
 	        cmocka_unit_test(test_selfsign_profiles),
 	        cmocka_unit_test(test_bad_days_and_digest),

@@ -144,12 +144,50 @@ static void test_pick(void **state)
 		        cases[i].token, count(cases[i].token),
 		        cases[i].token_known);
 		int hashed = -1;
-		CK_MECHANISM_TYPE got = hsm_mech_pick(m, cases[i].md, &hashed);
+		CK_MECHANISM_TYPE got =
+		        hsm_mech_pick(m, cases[i].md, 0, &hashed);
 
 		if (got != cases[i].want)
 			fail_msg("%s: got 0x%lx", cases[i].what,
 			         (unsigned long)got);
 		if (got != NONE)
+			assert_int_equal(hashed, cases[i].hashed);
+	}
+}
+
+/* RSASSA-PSS: its own mechanisms, never PKCS#1 v1.5's, nor the other
+ * way round */
+static void test_pick_pss(void **state)
+{
+	static const struct {
+		CK_MECHANISM_TYPE allowed[3];
+		int allowed_set, md, pss;
+		CK_MECHANISM_TYPE want;
+		int hashed;
+	} cases[] = {
+	        {{END}, 0, NID_sha256, 1, CKM_RSA_PKCS_PSS, 0},
+	        {{CKM_SHA384_RSA_PKCS_PSS, END},
+	         1,
+	         NID_sha384,
+	         1,
+	         CKM_SHA384_RSA_PKCS_PSS,
+	         1},
+	        {{CKM_SHA384_RSA_PKCS_PSS, END}, 1, NID_sha256, 1, NONE, 0},
+	        {{CKM_RSA_PKCS, END}, 1, NID_sha256, 1, NONE, 0},
+	        {{CKM_RSA_PKCS_PSS, END}, 1, NID_sha256, 0, NONE, 0},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t m = hsm_mech_usable(HSM_KEY_RSA, cases[i].allowed,
+		                             count(cases[i].allowed),
+		                             cases[i].allowed_set, NULL, 0, 0);
+		int hashed = -1;
+
+		assert_int_equal(
+		        hsm_mech_pick(m, cases[i].md, cases[i].pss, &hashed),
+		        cases[i].want);
+		if (cases[i].want != NONE)
 			assert_int_equal(hashed, cases[i].hashed);
 	}
 }
@@ -181,6 +219,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_pick),
+	        cmocka_unit_test(test_pick_pss),
 	        cmocka_unit_test(test_names),
 	};
 
