@@ -268,9 +268,10 @@ enum kg_code hsm_mech_keygen_check(struct hsm_token *t,
 	        g->type == HSM_KEY_RSA  ? CKM_RSA_PKCS_KEY_PAIR_GEN
 	        : g->type == HSM_KEY_EC ? CKM_EC_KEY_PAIR_GEN
 	                                : CKM_EC_EDWARDS_KEY_PAIR_GEN;
-	const char *what = g->type == HSM_KEY_RSA  ? "RSA"
-	                   : g->type == HSM_KEY_EC ? "EC"
-	                                           : OBJ_nid2sn(g->curve_nid);
+	const char *what = g->type == HSM_KEY_RSA        ? "RSA"
+	                   : g->type == HSM_KEY_EC       ? "EC"
+	                   : g->curve_nid == NID_ED25519 ? "Ed25519"
+	                                                 : "Ed448";
 	CK_MECHANISM_INFO mi;
 	char off[96], one[32];
 	enum kg_code rc;
