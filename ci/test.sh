@@ -22,8 +22,8 @@ bash ci/fuzz.sh "${KEYGATE_FUZZ_SECONDS:-10}"
 
 echo "== ASan + UBSan build and tests"
 bash ci/build.sh asan
-# One suppression, for a third-party module's leak in its own failed
-# C_Initialize (tests/lsan.supp says why). Full stacks (libcrypto has no
+# Suppressions for third-party modules' leaks in their own
+# C_Initialize and C_SignInit (tests/lsan.supp says why). Full stacks (libcrypto has no
 # frame pointers); a sanitizer report exits 86, which no keygate failure
 # does, and lib.sh also fails any call whose stderr carries a report.
 export ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:strict_string_checks=1:exitcode=86
