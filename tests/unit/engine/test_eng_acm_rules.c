@@ -13,38 +13,6 @@
 #include "engine/eng_gate.h"
 #include "tests/unit/fx/fx.h"
 
-/* PEM of certificates (NULL-terminated) or of a key, in a static slot */
-static char *pem_certs(X509 **xs, char *buf, size_t cap)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *p;
-	long n;
-
-	for (; *xs != NULL; xs++)
-		PEM_write_bio_X509(b, *xs);
-	n = BIO_get_mem_data(b, &p);
-	assert_true(n >= 0 && (size_t)n < cap);
-	memcpy(buf, p, (size_t)n);
-	buf[n] = '\0';
-	BIO_free(b);
-	return buf;
-}
-
-static char *pem_key(EVP_PKEY *k, char *buf, size_t cap)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *p;
-	long n;
-
-	PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL);
-	n = BIO_get_mem_data(b, &p);
-	assert_true(n >= 0 && (size_t)n < cap);
-	memcpy(buf, p, (size_t)n);
-	buf[n] = '\0';
-	BIO_free(b);
-	return buf;
-}
-
 static void in(struct eng_input *i, const char *name, const char *s)
 {
 	memset(i, 0, sizeof(*i));
@@ -89,20 +57,22 @@ static void test_gate(void **state)
 		enum eng_target t;
 		const char *want; /* NULL: passes */
 	} cases[] = {
-	        {pem_certs(l1, c1, sizeof(c1)), pem_key(lk, k1, sizeof(k1)),
-	         pem_certs(good, ch1, sizeof(ch1)), ENG_TARGET_ACM_INTEGRATED,
-	         NULL},
-	        {c1, pem_key(other, k2, sizeof(k2)), ch1,
+	        {fx_pem(l1, NULL, c1, sizeof(c1)),
+	         fx_pem(NULL, lk, k1, sizeof(k1)),
+	         fx_pem(good, NULL, ch1, sizeof(ch1)),
+	         ENG_TARGET_ACM_INTEGRATED, NULL},
+	        {c1, fx_pem(NULL, other, k2, sizeof(k2)), ch1,
 	         ENG_TARGET_ACM_INTEGRATED, "key-mismatch"},
 	        {c1, k1, NULL, ENG_TARGET_ACM_INTEGRATED, "chain-missing"},
-	        {c1, k1, pem_certs(bad, ch2, sizeof(ch2)),
+	        {c1, k1, fx_pem(bad, NULL, ch2, sizeof(ch2)),
 	         ENG_TARGET_ACM_INTEGRATED, "chain-order"},
-	        {pem_certs(l2, c2, sizeof(c2)), k1, ch1,
+	        {fx_pem(l2, NULL, c2, sizeof(c2)), k1, ch1,
 	         ENG_TARGET_ACM_INTEGRATED, "cert-expired"},
-	        {pem_certs(l3, c3, sizeof(c3)), pem_key(eck, k3, sizeof(k3)),
-	         ch1, ENG_TARGET_ACM_INTEGRATED, "key-algorithm"},
+	        {fx_pem(l3, NULL, c3, sizeof(c3)),
+	         fx_pem(NULL, eck, k3, sizeof(k3)), ch1,
+	         ENG_TARGET_ACM_INTEGRATED, "key-algorithm"},
 	        {c3, k3, ch1, ENG_TARGET_ACM, NULL},
-	        {pem_certs(two, c4, sizeof(c4)), k1, ch1,
+	        {fx_pem(two, NULL, c4, sizeof(c4)), k1, ch1,
 	         ENG_TARGET_ACM_INTEGRATED, "cert-multiple"},
 	        {"not pem", k1, ch1, ENG_TARGET_ACM_INTEGRATED, "pem-invalid"},
 	};

@@ -12,22 +12,6 @@
 #include "engine/eng_gate.h"
 #include "tests/unit/fx/fx.h"
 
-static char *pem_of(X509 **xs, EVP_PKEY *k)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *p, *out;
-	long n;
-
-	for (; xs && *xs; xs++)
-		PEM_write_bio_X509(b, *xs);
-	if (k != NULL)
-		PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL);
-	n = BIO_get_mem_data(b, &p);
-	out = OPENSSL_strndup(p, (size_t)n);
-	BIO_free(b);
-	return out;
-}
-
 /* the subjects of the certificates in pem, as "A,B," */
 static void subjects(const char *pem, char *out, size_t cap)
 {
@@ -73,7 +57,7 @@ static void test_order(void **state)
 	/* the leaf and its key in one file; the chain shuffled, with an
 	 * unrelated root and the leaf again */
 	X509 *c1[] = {leaf, NULL}, *c2[] = {root, other, leaf, inter, NULL};
-	char *cert = pem_of(c1, lk), *chain = pem_of(c2, NULL), names[256];
+	char cert[8192], chain[16384], names[256];
 	char *co = NULL, *ko = NULL, *cho = NULL;
 	struct eng_acm_req r;
 	struct eng_findings f = {0};
@@ -81,6 +65,8 @@ static void test_order(void **state)
 	EVP_PKEY *back;
 	BIO *kb;
 
+	fx_pem(c1, lk, cert, sizeof(cert));
+	fx_pem(c2, NULL, chain, sizeof(chain));
 	memset(&r, 0, sizeof(r));
 	in(&r.cert, "in.pem", cert);
 	in(&r.key, "in.pem", cert);
@@ -107,8 +93,6 @@ static void test_order(void **state)
 	OPENSSL_clear_free(ko, strlen(ko));
 	OPENSSL_free(cho);
 	eng_findings_free(&f);
-	OPENSSL_free(cert);
-	OPENSSL_free(chain);
 	X509_free(root);
 	X509_free(inter);
 	X509_free(leaf);

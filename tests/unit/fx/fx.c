@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 EVP_PKEY *fx_key(const char *kind)
@@ -73,4 +74,27 @@ X509 *fx_cert(const struct fx_cert *c)
 		abort();
 	X509_NAME_free(n);
 	return x;
+}
+
+char *fx_pem(X509 **xs, EVP_PKEY *k, char *buf, size_t cap)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p;
+	long n;
+
+	if (b == NULL)
+		abort();
+	for (; xs != NULL && *xs != NULL; xs++)
+		if (!PEM_write_bio_X509(b, *xs))
+			abort();
+	if (k != NULL &&
+	    !PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL))
+		abort();
+	n = BIO_get_mem_data(b, &p);
+	if (n < 0 || (size_t)n >= cap)
+		abort();
+	memcpy(buf, p, (size_t)n);
+	buf[n] = '\0';
+	BIO_free(b);
+	return buf;
 }

@@ -26,4 +26,11 @@ struct fx_cert {
 /* A v3 certificate as c says; aborts the test on failure. */
 X509 *fx_cert(const struct fx_cert *c);
 
+/*
+ * PEM of the certificates xs (NULL-terminated; NULL: none), then of the
+ * private key k (NULL: none), into buf (cap bytes, NUL-terminated);
+ * aborts if it does not fit. Returns buf.
+ */
+char *fx_pem(X509 **xs, EVP_PKEY *k, char *buf, size_t cap);
+
 #endif
