@@ -81,19 +81,22 @@ enum kg_code eng_sig_alg_parse(const char *s, int *pss, struct kg_err *err)
 }
 
 /*
- * A signing context for key: RSASSA-PSS when pss (salt as long as the
- * digest, MGF1 with the same digest, as RFC 4055 and the CA/B Forum
- * profile ask), for an RSA key only; software and token keys alike.
+ * A signing context for key with md (none for EdDSA, md_for): RSASSA-PSS
+ * when pss (salt as long as the digest, MGF1 with the same digest, as RFC
+ * 4055 and the CA/B Forum profile ask), for an RSA key only; software and
+ * token keys alike.
  */
 static enum kg_code sign_ctx(EVP_PKEY *key, const EVP_MD *md, int pss,
                              EVP_MD_CTX **out, struct kg_err *err)
 {
-	const char *mdname = md ? EVP_MD_get0_name(md) : NULL;
+	const char *mdname;
 	OSSL_PARAM params[4];
 	EVP_MD_CTX *m;
 	char desc[64];
 
 	*out = NULL;
+	md = md_for(key, md);
+	mdname = md ? EVP_MD_get0_name(md) : NULL;
 	if (pss &&
 	    !(EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_is_a(key, "KG-RSA"))) {
 		eng_key_describe(key, desc, sizeof(desc));
@@ -221,7 +224,7 @@ enum kg_code eng_csr_build(const struct eng_request *r, EVP_PKEY *key,
 			goto out;
 		}
 	}
-	rc = sign_ctx(key, md_for(key, r->md), r->pss, &mctx, err);
+	rc = sign_ctx(key, r->md, r->pss, &mctx, err);
 	if (rc != KG_OK)
 		goto out;
 	if (X509_REQ_sign_ctx(req, mctx) <= 0) {
@@ -399,7 +402,7 @@ static enum kg_code build_cert(const struct cert_spec *c, X509 **out,
 			goto out;
 		}
 	}
-	rc = sign_ctx(c->signer, md_for(c->signer, r->md), r->pss, &mctx, err);
+	rc = sign_ctx(c->signer, r->md, r->pss, &mctx, err);
 	if (rc != KG_OK)
 		goto out;
 	if (X509_sign_ctx(x, mctx) <= 0) {
