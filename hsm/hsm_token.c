@@ -647,6 +647,7 @@ static enum kg_code open_once(struct hsm_token *t, P11KitUri *u,
 {
 	struct match mt;
 	enum kg_code rc;
+	int share;
 
 	*again = 0;
 	rc = hsm_modset_open(u, conf, &t->mods, err);
@@ -665,7 +666,8 @@ static enum kg_code open_once(struct hsm_token *t, P11KitUri *u,
 	                   NULL, 0, (CK_OBJECT_CLASS)-1, &t->uri, err);
 	if (rc != KG_OK)
 		return rc;
-	if (needs_share(&t->info)) {
+	share = needs_share(&t->info);
+	if (share) {
 		t->sh = calloc(1, sizeof(*t->sh));
 		if (t->sh == NULL ||
 		    pthread_rwlock_init(&t->sh->lock, NULL) != 0) {
@@ -674,7 +676,7 @@ static enum kg_code open_once(struct hsm_token *t, P11KitUri *u,
 			return kg_err_set(err, KG_E_RUNTIME, "out of memory");
 		}
 		t->sh->refs = 1;
-		t->sh->serial = needs_share(&t->info) == 2;
+		t->sh->serial = share == 2;
 	}
 	rc = open_session(t, (lg & HSM_RW) != 0, err);
 	if (rc != KG_OK) {
