@@ -83,6 +83,8 @@ void cli_keygen_extra(struct cli_ctx *c, const struct hsm_key_info *k,
 
 /* cli_out.c */
 void cli_warn(void *ctx, const char *msg);
+/* hsm_trace_start's sink (--verbose): one PKCS#11 call per stderr line */
+void cli_trace(void *arg, const char *line);
 enum kg_code cli_fail(struct cli_ctx *c, const struct kg_err *err);
 /* Prints j (steals the reference) as the command's JSON document. */
 void cli_emit(struct cli_ctx *c, json_t *j);

@@ -239,6 +239,19 @@ enum kg_code cli_bundle_check(struct cli_ctx *c, const struct cli_cmd *cmd,
 
 /* ---- bundle export --------------------------------------------------- */
 
+/* Does the key itself stop the bundle (not exportable, or of a kind the
+ * service does not take)? Then only another key helps. */
+static int key_stops(const struct eng_findings *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (strcmp(f->v[i].code, "key-not-exportable") == 0 ||
+		    strcmp(f->v[i].code, "key-algorithm") == 0)
+			return 1;
+	return 0;
+}
+
 enum kg_code cli_bundle_export(struct cli_ctx *c, const struct cli_cmd *cmd,
                                struct cli_args *a)
 {
@@ -301,10 +314,13 @@ refused:
 		if (cli_audit(c, "export", "refused", &key, NULL, NULL, NULL,
 		              0, dir, f.v[0].code, &aerr) != KG_OK)
 			fprintf(stderr, "keygate: %s\n", aerr.msg);
+		/* the software fallback only where the key itself is
+		 * what stops the bundle; else the findings say what to fix */
 		fprintf(stderr,
 		        "keygate: refused: nothing was read from the "
 		        "token or written; %s\n",
-		        eng_fallback_hint);
+		        key_stops(&f) ? eng_fallback_hint
+		                      : "fix what is listed and run it again");
 		rc = cli_findings(c, what, &f, gate_json(&r));
 		goto out;
 	}

@@ -174,6 +174,11 @@ static void usage(FILE *f)
 	           "VERB --help\n\ncommands:\n");
 	for (c = cli_cmds; c->group != NULL; c++)
 		fprintf(f, "  %-6s %-9s %s\n", c->group, c->verb, c->summary);
+	fprintf(f,
+	        "\n--verbose traces every PKCS#11 call on stderr (function, "
+	        "handles, attribute\ntypes, CKR, milliseconds; never a PIN "
+	        "or key material), e.g.\n  keygate --verbose key list "
+	        "--token pkcs11:token=ci\n");
 	fprintf(f, "\nexit status: 0 done, 1 check failed or refused, 2 "
 	           "usage, 3 token, 4 other run-time error\n");
 }
@@ -304,6 +309,8 @@ int main(int argc, char **argv)
 		c.audit = getenv("KEYGATE_AUDIT");
 	c.hconf.module = c.module ? c.module : getenv("KEYGATE_MODULE");
 	c.hconf.pin_source = c.pin_source;
+	if (c.verbose)
+		hsm_trace_start(cli_trace, &c);
 	rc = cmd->fn(&c, cmd, &a);
 	json_decref(c.warnings);
 	if (c.interrupted > 0) {

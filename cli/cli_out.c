@@ -18,6 +18,13 @@ void cli_warn(void *arg, const char *msg)
 	fprintf(stderr, "keygate: warning: %s\n", msg);
 }
 
+void cli_trace(void *arg, const char *line)
+{
+	(void)arg;
+	/* one call per line: lines of parallel signers do not interleave */
+	fprintf(stderr, "keygate: pkcs11: %s\n", line);
+}
+
 void cli_info(struct cli_ctx *c, const char *fmt, ...)
 {
 	va_list ap;

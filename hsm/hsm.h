@@ -50,6 +50,12 @@ struct hsm_conf {
  * failure is tried again (0-9; HSM_RETRIES by default).
  */
 void hsm_set_retries(int n);
+/*
+ * Start-up, before any thread: every PKCS#11 call is traced as one line
+ * (module, function, handles, mechanism, attribute types, CKR,
+ * milliseconds; never a PIN or key material) handed to fn. NULL: off.
+ */
+void hsm_trace_start(void (*fn)(void *arg, const char *line), void *arg);
 
 /* ---- token list ------------------------------------------------------ */
 

@@ -203,6 +203,56 @@ int hsm_again(CK_RV rv, int *tries);
 /* The pause before try n (0-based): 2^n ms and up to as much again. */
 void hsm_pause(int n);
 
+/*
+ * hsm_trace.c: every PKCS#11 call goes through hsm_C_<Function>(f, ...),
+ * which calls f->C_<Function> and traces it when hsm_trace_start gave a
+ * sink. hsm_trace_note traces a call made elsewhere (C_Initialize and
+ * C_Finalize, which p11-kit makes), started at hsm_trace_t0().
+ */
+int hsm_tracing(void);
+double hsm_trace_t0(void);
+void hsm_trace_note(CK_FUNCTION_LIST *f, const char *fn, CK_RV rv, double t0);
+CK_RV hsm_C_GetInfo(CK_FUNCTION_LIST *f, CK_INFO *ci);
+CK_RV hsm_C_GetSlotList(CK_FUNCTION_LIST *f, CK_BBOOL present, CK_SLOT_ID *v,
+                        CK_ULONG *n);
+CK_RV hsm_C_GetSlotInfo(CK_FUNCTION_LIST *f, CK_SLOT_ID slot,
+                        CK_SLOT_INFO *si);
+CK_RV hsm_C_GetTokenInfo(CK_FUNCTION_LIST *f, CK_SLOT_ID slot,
+                         CK_TOKEN_INFO *ti);
+CK_RV hsm_C_GetMechanismList(CK_FUNCTION_LIST *f, CK_SLOT_ID slot,
+                             CK_MECHANISM_TYPE *v, CK_ULONG *n);
+CK_RV hsm_C_GetMechanismInfo(CK_FUNCTION_LIST *f, CK_SLOT_ID slot,
+                             CK_MECHANISM_TYPE m, CK_MECHANISM_INFO *mi);
+CK_RV hsm_C_InitToken(CK_FUNCTION_LIST *f, CK_SLOT_ID slot, CK_UTF8CHAR *so,
+                      CK_ULONG so_len, CK_UTF8CHAR *label);
+CK_RV hsm_C_InitPIN(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, CK_UTF8CHAR *pin,
+                    CK_ULONG len);
+CK_RV hsm_C_OpenSession(CK_FUNCTION_LIST *f, CK_SLOT_ID slot, CK_FLAGS flags,
+                        void *app, CK_NOTIFY notify, CK_SESSION_HANDLE *s);
+CK_RV hsm_C_CloseSession(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s);
+CK_RV hsm_C_Login(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, CK_USER_TYPE u,
+                  CK_UTF8CHAR *pin, CK_ULONG len);
+CK_RV hsm_C_Logout(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s);
+CK_RV hsm_C_DestroyObject(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s,
+                          CK_OBJECT_HANDLE h);
+CK_RV hsm_C_GetAttributeValue(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s,
+                              CK_OBJECT_HANDLE h, CK_ATTRIBUTE *a, CK_ULONG n);
+CK_RV hsm_C_SetAttributeValue(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s,
+                              CK_OBJECT_HANDLE h, CK_ATTRIBUTE *a, CK_ULONG n);
+CK_RV hsm_C_FindObjectsInit(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s,
+                            CK_ATTRIBUTE *a, CK_ULONG n);
+CK_RV hsm_C_FindObjects(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s,
+                        CK_OBJECT_HANDLE *v, CK_ULONG max, CK_ULONG *got);
+CK_RV hsm_C_FindObjectsFinal(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s);
+CK_RV hsm_C_GenerateKeyPair(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s,
+                            CK_MECHANISM *m, CK_ATTRIBUTE *pub, CK_ULONG npub,
+                            CK_ATTRIBUTE *priv, CK_ULONG npriv,
+                            CK_OBJECT_HANDLE *hpub, CK_OBJECT_HANDLE *hpriv);
+CK_RV hsm_C_SignInit(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, CK_MECHANISM *m,
+                     CK_OBJECT_HANDLE key);
+CK_RV hsm_C_Sign(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, CK_BYTE *in,
+                 CK_ULONG inlen, CK_BYTE *out, CK_ULONG *outlen);
+
 /* hsm_module.c */
 enum kg_code hsm_modset_open(P11KitUri *uri, const struct hsm_conf *conf,
                              struct hsm_modset **out, struct kg_err *err);

@@ -44,7 +44,7 @@ static enum kg_code destroy(struct hsm_token *t, CK_OBJECT_HANDLE h,
 	int tries = 0;
 
 	for (;;) {
-		rv = t->f->C_DestroyObject(t->s, h);
+		rv = hsm_C_DestroyObject(t->f, t->s, h);
 		/* a retry after a destroy that went through but failed */
 		if (tries > 0 && rv == CKR_OBJECT_HANDLE_INVALID)
 			rv = CKR_OK;
@@ -274,9 +274,9 @@ static CK_RV generate(struct hsm_token *t, struct hsm_keygen_tmpl *full,
 	*used_lean = 0;
 	for (;;) {
 		*pub = *priv = CK_INVALID_HANDLE;
-		rv = t->f->C_GenerateKeyPair(t->s, &tm->mech, tm->pub,
-		                             tm->npub, tm->priv, tm->npriv,
-		                             pub, priv);
+		rv = hsm_C_GenerateKeyPair(t->f, t->s, &tm->mech, tm->pub,
+		                           tm->npub, tm->priv, tm->npriv, pub,
+		                           priv);
 		if (rv == CKR_OK)
 			return rv;
 		/* a refusal of the template itself, proved by asking again
@@ -364,7 +364,7 @@ static enum kg_code set_name(struct hsm_token *t, CK_OBJECT_HANDLE h,
 	int tries = 0;
 
 	do
-		rv = t->f->C_SetAttributeValue(t->s, h, a, id ? 2 : 1);
+		rv = hsm_C_SetAttributeValue(t->f, t->s, h, a, id ? 2 : 1);
 	while (hsm_again(rv, &tries));
 	if (rv != CKR_OK)
 		return hsm_rv_err(err, rv, "C_SetAttributeValue", t->label);

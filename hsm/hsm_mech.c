@@ -185,7 +185,7 @@ enum kg_code hsm_mech_read(struct hsm_token *t, struct kg_err *err)
 	for (;;) {
 		free(v);
 		v = NULL;
-		rv = t->f->C_GetMechanismList(t->slot, NULL, &n);
+		rv = hsm_C_GetMechanismList(t->f, t->slot, NULL, &n);
 		if (rv == CKR_OK && n > 4096)
 			rv = CKR_DEVICE_ERROR; /* not an answer */
 		if (rv == CKR_OK && n > 0) {
@@ -196,7 +196,7 @@ enum kg_code hsm_mech_read(struct hsm_token *t, struct kg_err *err)
 			if (v == NULL)
 				return kg_err_set(err, KG_E_RUNTIME,
 				                  "out of memory");
-			rv = t->f->C_GetMechanismList(t->slot, v, &n);
+			rv = hsm_C_GetMechanismList(t->f, t->slot, v, &n);
 		}
 		/* the list grew between the two calls */
 		if (rv == CKR_BUFFER_TOO_SMALL && grown++ < 3)
@@ -239,9 +239,9 @@ static void offers(struct hsm_token *t, char *buf, size_t cap)
 
 	buf[0] = '\0';
 	if (has(t->mechs, t->nmechs, CKM_RSA_PKCS_KEY_PAIR_GEN)) {
-		if (t->f->C_GetMechanismInfo(t->slot,
-		                             CKM_RSA_PKCS_KEY_PAIR_GEN,
-		                             &mi) == CKR_OK &&
+		if (hsm_C_GetMechanismInfo(t->f, t->slot,
+		                           CKM_RSA_PKCS_KEY_PAIR_GEN,
+		                           &mi) == CKR_OK &&
 		    mi.ulMaxKeySize > 0)
 			used += (size_t)snprintf(
 			        buf, cap, "RSA %lu-%lu bits",
@@ -301,7 +301,7 @@ enum kg_code hsm_mech_keygen_check(struct hsm_token *t,
 		                                            "CKM_ECDSA_SHA*"
 		                                          : "CKM_EDDSA");
 	do
-		rv = t->f->C_GetMechanismInfo(t->slot, gen, &mi);
+		rv = hsm_C_GetMechanismInfo(t->f, t->slot, gen, &mi);
 	while (hsm_again(rv, &tries));
 	if (rv != CKR_OK)
 		return hsm_rv_err(err, rv, "C_GetMechanismInfo", t->label);

@@ -32,6 +32,7 @@ static enum kg_code load_path(const char *path, const char *hint,
                               struct hsm_modset *m, struct kg_err *err)
 {
 	const char *why;
+	double t0;
 	CK_RV rv;
 
 	m->single = p11_kit_module_load(path, 0);
@@ -42,7 +43,9 @@ static enum kg_code load_path(const char *path, const char *hint,
 		                  path, why ? why : "unknown error",
 		                  hsm_hint(hint));
 	}
+	t0 = hsm_trace_t0();
 	rv = p11_kit_module_initialize(m->single);
+	hsm_trace_note(m->single, "C_Initialize", rv, t0);
 	if (rv != CKR_OK) {
 		p11_kit_module_release(m->single);
 		m->single = NULL;
@@ -67,6 +70,7 @@ static enum kg_code load_registry(const struct hsm_conf *conf,
 	const char *why, *rvn;
 	char msg[400], *name;
 	size_t i, n = 0;
+	double t0;
 	CK_RV rv;
 
 	if (all == NULL) {
@@ -76,7 +80,9 @@ static enum kg_code load_registry(const struct hsm_conf *conf,
 		                  why ? why : "unknown error");
 	}
 	for (i = 0; all[i] != NULL; i++) {
+		t0 = hsm_trace_t0();
 		rv = p11_kit_module_initialize(all[i]);
+		hsm_trace_note(all[i], "C_Initialize", rv, t0);
 		if (rv == CKR_OK) {
 			all[n++] = all[i];
 			continue;
@@ -160,15 +166,24 @@ fail:
 
 void hsm_modset_close(struct hsm_modset *m)
 {
+	size_t i;
+	double t0;
+	CK_RV rv;
+
 	if (m == NULL)
 		return;
 	if (m->single != NULL) {
-		p11_kit_module_finalize(m->single);
+		t0 = hsm_trace_t0();
+		rv = p11_kit_module_finalize(m->single);
+		hsm_trace_note(m->single, "C_Finalize", rv, t0);
 		p11_kit_module_release(m->single);
 	}
-	if (m->registry != NULL) {
-		p11_kit_modules_finalize(m->registry);
-		p11_kit_modules_release(m->registry);
+	for (i = 0; m->registry != NULL && m->registry[i] != NULL; i++) {
+		t0 = hsm_trace_t0();
+		rv = p11_kit_module_finalize(m->registry[i]);
+		hsm_trace_note(m->registry[i], "C_Finalize", rv, t0);
 	}
+	if (m->registry != NULL)
+		p11_kit_modules_release(m->registry);
 	free(m);
 }

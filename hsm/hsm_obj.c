@@ -22,7 +22,7 @@ static CK_RV attrs_once(struct hsm_token *t, CK_OBJECT_HANDLE h,
 	CK_ULONG i;
 	CK_RV rv;
 
-	rv = t->f->C_GetAttributeValue(t->s, h, attrs, n);
+	rv = hsm_C_GetAttributeValue(t->f, t->s, h, attrs, n);
 	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_SENSITIVE &&
 	    rv != CKR_ATTRIBUTE_TYPE_INVALID)
 		return rv;
@@ -33,7 +33,7 @@ static CK_RV attrs_once(struct hsm_token *t, CK_OBJECT_HANDLE h,
 		if (attrs[i].pValue == NULL)
 			return CKR_HOST_MEMORY;
 	}
-	rv = t->f->C_GetAttributeValue(t->s, h, attrs, n);
+	rv = hsm_C_GetAttributeValue(t->f, t->s, h, attrs, n);
 	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_SENSITIVE &&
 	    rv != CKR_ATTRIBUTE_TYPE_INVALID)
 		return rv;
@@ -124,12 +124,12 @@ static CK_RV find_once(struct hsm_token *t, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 	CK_RV rv, fin;
 
 	*fn = "C_FindObjectsInit";
-	rv = t->f->C_FindObjectsInit(t->s, tmpl, n);
+	rv = hsm_C_FindObjectsInit(t->f, t->s, tmpl, n);
 	if (rv != CKR_OK)
 		return rv;
 	*fn = "C_FindObjects";
 	for (;;) {
-		rv = t->f->C_FindObjects(t->s, batch, 32, &got);
+		rv = hsm_C_FindObjects(t->f, t->s, batch, 32, &got);
 		if (rv != CKR_OK || got == 0)
 			break;
 		nv = realloc(v, (cnt + got) * sizeof(*v));
@@ -143,7 +143,7 @@ static CK_RV find_once(struct hsm_token *t, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 	}
 	/* a search left open makes the session's next one
 	 * CKR_OPERATION_ACTIVE: its end is checked too */
-	fin = t->f->C_FindObjectsFinal(t->s);
+	fin = hsm_C_FindObjectsFinal(t->f, t->s);
 	if (rv == CKR_OK && fin != CKR_OK) {
 		*fn = "C_FindObjectsFinal";
 		rv = fin;
@@ -174,7 +174,7 @@ enum kg_code hsm_obj_find(struct hsm_token *t, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 			break;
 		/* a search whose end failed may still be open on the token */
 		if (strcmp(fn, "C_FindObjectsInit") != 0)
-			t->f->C_FindObjectsFinal(t->s);
+			hsm_C_FindObjectsFinal(t->f, t->s);
 	}
 	if (rv != CKR_OK)
 		return hsm_rv_err(err, rv, fn, t->label);

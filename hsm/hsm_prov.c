@@ -543,18 +543,19 @@ static int token_sign(struct kg_key *k, CK_MECHANISM_TYPE mt, const EVP_MD *md,
 		*outlen = cap;
 		hsm_lock_shared(k->sg.sh);
 		fn = "C_SignInit";
-		rv = k->sg.f->C_SignInit(k->sg.s, &mech, k->sg.obj);
+		rv = hsm_C_SignInit(k->sg.f, k->sg.s, &mech, k->sg.obj);
 		if (rv == CKR_OK && k->sg.always_auth) {
 			/* this signature's own login (PIV and the like) */
 			fn = "C_Login (CKU_CONTEXT_SPECIFIC)";
-			rv = k->sg.f->C_Login(k->sg.s, CKU_CONTEXT_SPECIFIC,
-			                      pin ? (CK_UTF8CHAR *)pin->buf
-			                          : NULL,
-			                      pin ? (CK_ULONG)pin->len : 0);
+			rv = hsm_C_Login(k->sg.f, k->sg.s,
+			                 CKU_CONTEXT_SPECIFIC,
+			                 pin ? (CK_UTF8CHAR *)pin->buf : NULL,
+			                 pin ? (CK_ULONG)pin->len : 0);
 		}
 		if (rv == CKR_OK) {
 			fn = "C_Sign";
-			rv = k->sg.f->C_Sign(k->sg.s, in, inlen, out, outlen);
+			rv = hsm_C_Sign(k->sg.f, k->sg.s, in, inlen, out,
+			                outlen);
 		}
 		hsm_unlock(k->sg.sh);
 	} while (hsm_again(rv, &tries));

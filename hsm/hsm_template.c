@@ -212,7 +212,7 @@ unsigned hsm_keygen_usage_fix(struct hsm_token *t, CK_OBJECT_HANDLE priv,
 		a.type = uses[i].priv;
 		tries = 0;
 		do
-			rv = t->f->C_SetAttributeValue(t->s, priv, &a, 1);
+			rv = hsm_C_SetAttributeValue(t->f, t->s, priv, &a, 1);
 		while (hsm_again(rv, &tries));
 		if (rv != CKR_OK) {
 			/* kept only if the token says it is true */
@@ -228,7 +228,7 @@ unsigned hsm_keygen_usage_fix(struct hsm_token *t, CK_OBJECT_HANDLE priv,
 		a.type = uses[i].pub;
 		tries = 0;
 		do
-			rv = t->f->C_SetAttributeValue(t->s, pub, &a, 1);
+			rv = hsm_C_SetAttributeValue(t->f, t->s, pub, &a, 1);
 		while (hsm_again(rv, &tries));
 	}
 	return extra;

@@ -80,7 +80,7 @@ static enum kg_code slot_ids(CK_FUNCTION_LIST *f, CK_BBOOL present_only,
 	*n = 0;
 	for (;;) {
 		do
-			rv = f->C_GetSlotList(present_only, NULL, &count);
+			rv = hsm_C_GetSlotList(f, present_only, NULL, &count);
 		while (hsm_again(rv, &tries));
 		if (rv != CKR_OK)
 			return slot_err(err, rv, "C_GetSlotList", f, 0, 0);
@@ -91,7 +91,7 @@ static enum kg_code slot_ids(CK_FUNCTION_LIST *f, CK_BBOOL present_only,
 		if (v == NULL)
 			return kg_err_set(err, KG_E_RUNTIME, "out of memory");
 		do
-			rv = f->C_GetSlotList(present_only, v, &count);
+			rv = hsm_C_GetSlotList(f, present_only, v, &count);
 		while (hsm_again(rv, &tries));
 		/* a slot appeared between the two calls: ask again */
 		if (rv == CKR_BUFFER_TOO_SMALL && ++rounds < 4)
@@ -114,7 +114,7 @@ static CK_RV get_slot_info(CK_FUNCTION_LIST *f, CK_SLOT_ID id,
 	int tries = 0;
 
 	do
-		rv = f->C_GetSlotInfo(id, sl);
+		rv = hsm_C_GetSlotInfo(f, id, sl);
 	while (hsm_again(rv, &tries));
 	return rv;
 }
@@ -126,7 +126,7 @@ static CK_RV get_token_info(CK_FUNCTION_LIST *f, CK_SLOT_ID id,
 	int tries = 0;
 
 	do
-		rv = f->C_GetTokenInfo(id, ti);
+		rv = hsm_C_GetTokenInfo(f, id, ti);
 	while (hsm_again(rv, &tries));
 	return rv;
 }
@@ -137,7 +137,7 @@ static CK_RV get_info(CK_FUNCTION_LIST *f, CK_INFO *ci)
 	int tries = 0;
 
 	do
-		rv = f->C_GetInfo(ci);
+		rv = hsm_C_GetInfo(f, ci);
 	while (hsm_again(rv, &tries));
 	return rv;
 }
@@ -582,10 +582,10 @@ static enum kg_code open_session(struct hsm_token *t, int rw,
 	int tries = 0;
 
 	do
-		rv = t->f->C_OpenSession(t->slot,
-		                         CKF_SERIAL_SESSION |
-		                                 (rw ? CKF_RW_SESSION : 0),
-		                         NULL, NULL, &t->s);
+		rv = hsm_C_OpenSession(t->f, t->slot,
+		                       CKF_SERIAL_SESSION |
+		                               (rw ? CKF_RW_SESSION : 0),
+		                       NULL, NULL, &t->s);
 	while (hsm_again(rv, &tries));
 	if (rv != CKR_OK)
 		return hsm_rv_err(err, rv, "C_OpenSession", t->label);
@@ -624,9 +624,9 @@ static enum kg_code login(struct hsm_token *t, P11KitUri *u,
 	 * transient failure; no PIN is checked, so nothing is counted.
 	 */
 	for (;;) {
-		rv = t->f->C_Login(t->s, CKU_USER,
-		                   *pin ? (CK_UTF8CHAR *)(*pin)->buf : NULL,
-		                   *pin ? (*pin)->len : 0);
+		rv = hsm_C_Login(t->f, t->s, CKU_USER,
+		                 *pin ? (CK_UTF8CHAR *)(*pin)->buf : NULL,
+		                 *pin ? (*pin)->len : 0);
 		if (rv == CKR_USER_PIN_NOT_INITIALIZED &&
 		    hsm_again(CKR_GENERAL_ERROR, &tries))
 			continue;
@@ -692,7 +692,7 @@ static enum kg_code open_once(struct hsm_token *t, P11KitUri *u,
 static void open_undo(struct hsm_token *t)
 {
 	if (t->have_session)
-		t->f->C_CloseSession(t->s);
+		hsm_C_CloseSession(t->f, t->s);
 	hsm_modset_close(t->mods);
 	share_drop(t->sh);
 	free(t->module_path);
@@ -774,6 +774,7 @@ enum kg_code hsm_token_restart(struct hsm_token *t, struct kg_err *err)
 	CK_FUNCTION_LIST *f = t->f;
 	struct match mt;
 	enum kg_code rc;
+	double t0;
 	CK_RV rv;
 	int again, starts = 0;
 
@@ -791,10 +792,14 @@ enum kg_code hsm_token_restart(struct hsm_token *t, struct kg_err *err)
 	 */
 	for (;;) {
 		if (t->have_session)
-			f->C_CloseSession(t->s);
+			hsm_C_CloseSession(f, t->s);
 		t->have_session = 0;
-		p11_kit_module_finalize(f);
+		t0 = hsm_trace_t0();
+		rv = p11_kit_module_finalize(f);
+		hsm_trace_note(f, "C_Finalize", rv, t0);
+		t0 = hsm_trace_t0();
 		rv = p11_kit_module_initialize(f);
+		hsm_trace_note(f, "C_Initialize", rv, t0);
 		again = 0;
 		if (rv != CKR_OK) {
 			rc = hsm_rv_err(err, rv, "C_Initialize", t->label);
@@ -883,7 +888,7 @@ void hsm_token_close(struct hsm_token *t)
 	if (t == NULL)
 		return;
 	if (t->have_session)
-		t->f->C_CloseSession(t->s);
+		hsm_C_CloseSession(t->f, t->s);
 	if (!t->forked)
 		hsm_modset_close(t->mods);
 	if (t->parent != NULL)
@@ -987,7 +992,8 @@ enum kg_code hsm_token_init(const char *uri, const char *label,
 			goto out;
 		}
 	}
-	rv = mt.f->C_InitToken(mt.slot, (CK_UTF8CHAR *)so->buf, so->len, lab);
+	rv = hsm_C_InitToken(mt.f, mt.slot, (CK_UTF8CHAR *)so->buf, so->len,
+	                     lab);
 	if (rv != CKR_OK) {
 		rc = hsm_rv_err(err, rv, "C_InitToken", label);
 		goto out;
@@ -1010,29 +1016,31 @@ enum kg_code hsm_token_init(const char *uri, const char *label,
 		if (rc != KG_OK)
 			goto out;
 	}
-	rv = mt.f->C_OpenSession(mt.slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
-	                         NULL, NULL, &s);
+	rv = hsm_C_OpenSession(mt.f, mt.slot,
+	                       CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
+	                       &s);
 	if (rv == CKR_OK)
-		rv = mt.f->C_Login(s, CKU_SO, (CK_UTF8CHAR *)so->buf, so->len);
+		rv = hsm_C_Login(mt.f, s, CKU_SO, (CK_UTF8CHAR *)so->buf,
+		                 so->len);
 	kg_secret_free(so);
 	so = NULL;
 	if (rv == CKR_OK)
-		rv = mt.f->C_InitPIN(s, (CK_UTF8CHAR *)pin->buf, pin->len);
+		rv = hsm_C_InitPIN(mt.f, s, (CK_UTF8CHAR *)pin->buf, pin->len);
 	kg_secret_free(pin);
 	pin = NULL;
 	if (rv != CKR_OK) {
 		rc = hsm_rv_err(err, rv, "C_InitPIN", label);
 		goto out;
 	}
-	mt.f->C_Logout(s);
-	if (mt.f->C_GetTokenInfo(mt.slot, &ti) != CKR_OK)
+	hsm_C_Logout(mt.f, s);
+	if (hsm_C_GetTokenInfo(mt.f, mt.slot, &ti) != CKR_OK)
 		ti = mt.ti;
 	hsm_module_ref(m, mt.f, &path, &name);
 	rc = hsm_uri_build(&ti, path, name, NULL, NULL, 0, (CK_OBJECT_CLASS)-1,
 	                   uri_out, err);
 out:
 	if (s != CK_INVALID_HANDLE)
-		mt.f->C_CloseSession(s);
+		hsm_C_CloseSession(mt.f, s);
 	kg_secret_free(so);
 	kg_secret_free(pin);
 	free(path);

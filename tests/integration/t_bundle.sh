@@ -31,6 +31,12 @@ equal "refused key: codes" "$(jq -r '[.findings[].code] | join(",")' "$T/out")" 
 check "refusal names the fallback" jq -e '.findings[0].hint | test("bundle fallback")' "$T/out"
 check "refused: no directory written" test ! -e out-locked/private_key.pem
 
+# refused for its chain, not its key: the findings say what to fix, and
+# the software fallback (a new key) is not offered
+expect 1 "fix what is listed and run it again" bundle export --key "$TOK;object=open" --cert open.pem --out out-nochain
+check "a chain finding does not send to the fallback" bash -c "! grep -q 'bundle fallback' '$T/err'"
+check "refused for the chain: nothing written" test ! -e out-nochain/private_key.pem
+
 # an exportable RSA-2048 key exports, and the key is the certificate's
 expect 0 "" bundle export --key "$TOK;object=open" --cert open.pem --chain chain.pem --out out-open
 for f in certificate.pem private_key.pem certificate_chain.pem; do
