@@ -47,6 +47,7 @@ struct mf_batch {
 	struct mf_item *items;
 	struct hsm_token **tok; /* one read-write session per worker */
 	const EVP_MD *md;
+	int pss; /* --sig-alg rsa-pss */
 };
 
 /* A bad line: what is wrong with it, as the item's failure. */
@@ -413,6 +414,7 @@ static void mf_work(void *ctx, int worker, size_t i)
 		r.subject = it->subject;
 		r.san = it->san;
 		r.md = mb->md;
+		r.pss = mb->pss;
 		rc = eng_csr_build(&r, pkey, &req, &err);
 	}
 	if (rc == KG_OK)
@@ -504,8 +506,20 @@ enum kg_code cli_csr_manifest(struct cli_ctx *c, const struct cli_cmd *cmd,
 	if (rc == KG_OK)
 		rc = eng_digest(cli_opt(cmd, a, "digest"), &mb.md, &err);
 	if (rc == KG_OK)
+		rc = eng_sig_alg_parse(cli_opt(cmd, a, "sig-alg"), &mb.pss,
+		                       &err);
+	if (rc == KG_OK)
 		rc = read_manifest(cli_opt(cmd, a, "manifest"), outd,
 		                   &mb.items, &b->n, &err);
+	/* a PSS signature needs an RSA key: such a line is bad before
+	 * anything is made */
+	for (i = 0; rc == KG_OK && mb.pss && i < b->n; i++)
+		if (mb.items[i].st.rc == KG_OK &&
+		    mb.items[i].g.type != HSM_KEY_RSA)
+			item_error(&mb.items[i],
+			           "--sig-alg rsa-pss needs an RSA key, not "
+			           "%s",
+			           mb.items[i].type);
 	if (rc == KG_OK)
 		rc = kg_file_out_dir(outd, 0755, &err);
 	if (rc == KG_OK)

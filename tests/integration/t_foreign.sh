@@ -150,3 +150,15 @@ expect 3 "CKA_ALLOWED_MECHANISMS" csr create --key "$TOK;object=pss-only" --subj
 check "no partial CSR" test ! -e x.csr
 expect 2 "--sig-alg rsa-pss needs an RSA key, not EC P-256" csr create --key "$TOK;object=kg-ec" --subject CN=x --sig-alg rsa-pss --out x.csr
 expect 2 "unsupported --sig-alg 'pss256'" csr create --key "$TOK;object=kg-rsa" --subject CN=x --sig-alg pss256 --out x.csr
+# a manifest batch signs its requests with PSS too; an EC line is refused
+# before any key is made, the RSA lines go on
+printf '%s\n' '{"label":"mp-1","type":"rsa:2048","subject":"CN=mp1.example.com"}' \
+	'{"label":"mp-ec","type":"ec:p256","subject":"CN=mpec.example.com"}' \
+	'{"label":"mp-2","type":"rsa:3072","subject":"CN=mp2.example.com"}' >pss.jsonl
+expect 1 "line 2 ('mp-ec'): --sig-alg rsa-pss needs an RSA key, not ec:p256" --json csr create --token "$TOK" --manifest pss.jsonl --out-dir pssreqs --sig-alg rsa-pss
+equal "manifest PSS: made" "$(jq .generated out)" 2
+for k in mp-1 mp-2; do
+	check "$k: manifest PSS CSR verifies" openssl req -in "pssreqs/$k.csr" -verify -noout
+	check "$k: manifest CSR is rsassaPss" bash -c "openssl req -in 'pssreqs/$k.csr' -noout -text | grep -q 'Signature Algorithm: rsassaPss'"
+done
+check "manifest PSS: no key for the EC line" test -z "$(block privkey mp-ec)"
