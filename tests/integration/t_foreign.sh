@@ -162,3 +162,22 @@ for k in mp-1 mp-2; do
 	check "$k: manifest CSR is rsassaPss" bash -c "openssl req -in 'pssreqs/$k.csr' -noout -text | grep -q 'Signature Algorithm: rsassaPss'"
 done
 check "manifest PSS: no key for the EC line" test -z "$(block privkey mp-ec)"
+
+# a pinpad reader (CKF_PROTECTED_AUTHENTICATION_PATH, played by the fault
+# module): no PIN from any source, C_Login without one -- also the
+# context-specific login of an always-auth key, once per signature -- and
+# keygate never hands the host's PIN to a pad that refuses it
+PAD="KEYGATE_MODULE=$SHIM KG_FAULT_TARGET=$KEYGATE_MODULE KG_FAULT_PINPAD=$KEYGATE_PIN KG_FAULT_LOG=$T/padlog"
+rm -f padlog
+KG_ENV="-u KEYGATE_PIN $PAD" expect 0 "" key gen --token "$TOK" --label pad-ec --type ec:p256
+KG_ENV="-u KEYGATE_PIN $PAD" expect 0 "" csr create --key "$TOK;object=pad-ec" --subject CN=pad.example.com --out pad.csr
+check "pinpad: CSR verifies" openssl req -in pad.csr -verify -noout
+rm -f padlog
+KG_ENV="-u KEYGATE_PIN $PAD" expect 0 "" cert sign --ca-key "$TOK;object=aa-ec" --ca-cert aa-ec.ca.pem --csr-dir reqs --out-dir pad-issued --jobs 3
+n=0
+for f in pad-issued/*.pem; do openssl verify -CAfile aa-ec.ca.pem "$f" >/dev/null 2>&1 && n=$((n + 1)); done
+equal "pinpad always-auth batch: all issued and verified" "$n" 6
+equal "pinpad: every login went through" "$(awk '$2 == "C_Login" && $3 != "0x0" && $3 != "0x100"' padlog | wc -l)" 0
+equal "pinpad always-auth: a login per signature at least" "$(awk '$2 == "C_Login"' padlog | wc -l | awk '{ print ($1 >= 6) }')" 1
+# a PIN given anyway is not passed to the pad
+KG_ENV="$PAD" expect 0 "" csr create --key "$TOK;object=pad-ec" --subject CN=pad2.example.com --out pad2.csr

@@ -17,6 +17,12 @@
  *                          broken until it is started anew (SoftHSM2)
  *   KG_FAULT_LOG=FILE      append "INDEX FUNCTION RV" per call, and
  *                          " fault" on a line whose call was failed here
+ *   KG_FAULT_PINPAD=PIN    play a pinpad reader: the token says
+ *                          CKF_PROTECTED_AUTHENTICATION_PATH, C_Login
+ *                          without a PIN logs in with PIN (as if typed
+ *                          on the pad), C_Login with a PIN is refused
+ *                          (CKR_ARGUMENTS_BAD): the pad takes it, the
+ *                          host must not
  *
  * A failed call never reaches the token, except C_Finalize, C_CloseSession
  * and C_CloseAllSessions: those are forwarded (so that nothing leaks) and
@@ -47,6 +53,7 @@ static int fault_from;   /* mode from: every call from fault_at */
 static int fault_stuck;  /* mode stuck: ... until C_Finalize */
 static atomic_int stuck; /* mode stuck: failing now */
 static int log_fd = -1;
+static const char *pinpad; /* KG_FAULT_PINPAD, or NULL */
 
 static unsigned long env_ulong(const char *name, unsigned long dflt)
 {
@@ -76,6 +83,7 @@ static void load(void)
 	if (target == NULL || *target == '\0')
 		target = DEFAULT_TARGET;
 	fault_at = env_ulong("KG_FAULT_AT", 0);
+	pinpad = getenv("KG_FAULT_PINPAD");
 	fault_rv = (CK_RV)env_ulong("KG_FAULT_RV", CKR_DEVICE_ERROR);
 	if (mode != NULL && strcmp(mode, "from") == 0)
 		fault_from = 1;
@@ -243,9 +251,23 @@ static CK_RV w_GetSlotInfo(CK_SLOT_ID slot, CK_SLOT_INFO *info)
 	FWD(C_GetSlotInfo, (slot, info));
 }
 
+static CK_RV get_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO *info)
+{
+	CK_RV rv = real->C_GetTokenInfo(slot, info);
+
+	if (rv == CKR_OK && pinpad != NULL)
+		info->flags |= CKF_PROTECTED_AUTHENTICATION_PATH;
+	return rv;
+}
+
 static CK_RV w_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO *info)
 {
-	FWD(C_GetTokenInfo, (slot, info));
+	unsigned long n;
+	CK_RV rv;
+
+	if (fault_begin(&n, &rv))
+		return fault_hit(n, "C_GetTokenInfo", rv);
+	return fault_end(n, "C_GetTokenInfo", get_token_info(slot, info));
 }
 
 static CK_RV w_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE *mechs,
@@ -311,10 +333,25 @@ static CK_RV w_SetOperationState(CK_SESSION_HANDLE s, CK_BYTE *state,
 	FWD(C_SetOperationState, (s, state, state_len, enc, auth));
 }
 
+static CK_RV login(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR *pin,
+                   CK_ULONG pin_len)
+{
+	if (pinpad == NULL)
+		return real->C_Login(s, user, pin, pin_len);
+	if (pin != NULL)
+		return CKR_ARGUMENTS_BAD;
+	return real->C_Login(s, user, (CK_UTF8CHAR *)pinpad, strlen(pinpad));
+}
+
 static CK_RV w_Login(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR *pin,
                      CK_ULONG pin_len)
 {
-	FWD(C_Login, (s, user, pin, pin_len));
+	unsigned long n;
+	CK_RV rv;
+
+	if (fault_begin(&n, &rv))
+		return fault_hit(n, "C_Login", rv);
+	return fault_end(n, "C_Login", login(s, user, pin, pin_len));
 }
 
 static CK_RV w_Logout(CK_SESSION_HANDLE s)
