@@ -278,10 +278,25 @@ struct eng_obj;
 json_t *cli_obj_json(const struct eng_obj *o);
 
 /* cli_input.c: a file of certificates, at most cap bytes (what: "a
- * truststore", for messages); one without any is KG_REFUSED.
- * *out: sk_X509_pop_free(, X509_free). */
-enum kg_code cli_read_certs(const char *path, const char *what, size_t cap,
+ * truststore", for messages), or the certificates a token URI names; one
+ * without any is KG_REFUSED. *out: sk_X509_pop_free(, X509_free). */
+enum kg_code cli_read_certs(struct cli_ctx *c, const char *path,
+                            const char *what, size_t cap,
                             STACK_OF(X509) * *out, struct kg_err *err);
+/*
+ * The certificate objects a token URI names (no login), as PEM one after
+ * another in *buf (free()). None is KG_E_TOKEN; with one, more than one is
+ * an error listing their URIs.
+ */
+enum kg_code cli_token_certs(struct cli_ctx *c, const char *uri, int one,
+                             unsigned char **buf, size_t *len,
+                             struct kg_err *err);
+/* A certificate input: a token certificate URI (cli_token_certs) or a file
+ * read whole, at most cap bytes. c NULL: a file only. */
+enum kg_code cli_read_cert_input(struct cli_ctx *c, const char *path,
+                                 size_t cap, const char *what, int one,
+                                 unsigned char **buf, size_t *len,
+                                 struct kg_err *err);
 
 /* each command's options, in its own file */
 extern const struct cli_opt cli_opts_token_list[];
@@ -289,6 +304,11 @@ extern const struct cli_opt cli_opts_token_init[];
 extern const struct cli_opt cli_opts_key_gen[];
 extern const struct cli_opt cli_opts_key_list[];
 extern const struct cli_opt cli_opts_key_decrypt[];
+extern const struct cli_opt cli_opts_key_pubkey[];
+extern const struct cli_opt cli_opts_key_delete[];
+extern const struct cli_opt cli_opts_object_list[];
+extern const struct cli_opt cli_opts_object_delete[];
+extern const struct cli_opt cli_opts_cert_import[];
 extern const struct cli_opt cli_opts_csr_create[];
 extern const struct cli_opt cli_opts_cert_selfsign[];
 extern const struct cli_opt cli_opts_cert_sign[];
@@ -322,6 +342,16 @@ enum kg_code cli_cert_selfsign(struct cli_ctx *, const struct cli_cmd *,
 enum kg_code cli_cert_show(struct cli_ctx *, const struct cli_cmd *,
                            struct cli_args *);
 
+enum kg_code cli_key_pubkey(struct cli_ctx *, const struct cli_cmd *,
+                            struct cli_args *);
+enum kg_code cli_key_delete(struct cli_ctx *, const struct cli_cmd *,
+                            struct cli_args *);
+enum kg_code cli_object_list(struct cli_ctx *, const struct cli_cmd *,
+                             struct cli_args *);
+enum kg_code cli_object_delete(struct cli_ctx *, const struct cli_cmd *,
+                               struct cli_args *);
+enum kg_code cli_cert_import(struct cli_ctx *, const struct cli_cmd *,
+                             struct cli_args *);
 enum kg_code cli_key_decrypt(struct cli_ctx *, const struct cli_cmd *,
                              struct cli_args *);
 enum kg_code cli_bundle_check(struct cli_ctx *, const struct cli_cmd *,

@@ -81,8 +81,9 @@ static void inputs_free(struct inputs *in)
 	}
 }
 
-static enum kg_code read_input(const char *path, struct eng_input *to,
-                               struct inputs *in, int slot, struct kg_err *err)
+static enum kg_code read_input(struct cli_ctx *c, const char *path,
+                               struct eng_input *to, struct inputs *in,
+                               int slot, struct kg_err *err)
 {
 	enum kg_code rc;
 
@@ -94,10 +95,18 @@ static enum kg_code read_input(const char *path, struct eng_input *to,
 		return KG_OK;
 	/* slots 0-3 are ENG_IN_CERT, _KEY, _CHAIN, _OLD; a few times ACM's
 	 * limit is read, what is larger only measured (size-limit) */
-	rc = kg_file_read_head(path,
-	                       eng_acm_limit((enum eng_input_kind)slot) *
-	                               ENG_ACM_READ_FACTOR,
-	                       &in->buf[slot], &in->len[slot], &to->size, err);
+	if (slot != ENG_IN_KEY && hsm_is_uri(path)) {
+		/* certificates on a token: --cert names one */
+		rc = cli_token_certs(c, path, slot == ENG_IN_CERT,
+		                     &in->buf[slot], &in->len[slot], err);
+		to->size = in->len[slot];
+	} else {
+		rc = kg_file_read_head(
+		        path,
+		        eng_acm_limit((enum eng_input_kind)slot) *
+		                ENG_ACM_READ_FACTOR,
+		        &in->buf[slot], &in->len[slot], &to->size, err);
+	}
 	to->buf = in->buf[slot];
 	to->len = in->len[slot];
 	return rc;
@@ -107,21 +116,23 @@ static enum kg_code read_input(const char *path, struct eng_input *to,
  * Reads the gate's file inputs the command was given: --cert, --chain,
  * --replaces, and --key when it is a file (not for bundle export).
  */
-static enum kg_code read_gate_inputs(const struct cli_cmd *cmd,
+static enum kg_code read_gate_inputs(struct cli_ctx *c,
+                                     const struct cli_cmd *cmd,
                                      struct cli_args *a, int key_is_file,
                                      struct eng_acm_req *r, struct inputs *in,
                                      struct kg_err *err)
 {
 	enum kg_code rc;
 
-	rc = read_input(cli_opt(cmd, a, "cert"), &r->cert, in, 0, err);
+	rc = read_input(c, cli_opt(cmd, a, "cert"), &r->cert, in, 0, err);
 	if (rc == KG_OK && key_is_file)
-		rc = read_input(cli_opt(cmd, a, "key"), &r->key, in, 1, err);
-	if (rc == KG_OK)
-		rc = read_input(cli_opt(cmd, a, "chain"), &r->chain, in, 2,
+		rc = read_input(c, cli_opt(cmd, a, "key"), &r->key, in, 1,
 		                err);
 	if (rc == KG_OK)
-		rc = read_input(cli_opt(cmd, a, "replaces"), &r->old, in, 3,
+		rc = read_input(c, cli_opt(cmd, a, "chain"), &r->chain, in, 2,
+		                err);
+	if (rc == KG_OK)
+		rc = read_input(c, cli_opt(cmd, a, "replaces"), &r->old, in, 3,
 		                err);
 	return rc;
 }
@@ -222,7 +233,7 @@ enum kg_code cli_bundle_check(struct cli_ctx *c, const struct cli_cmd *cmd,
 		        "bundle check needs --cert FILE and --key FILE "
 		        "(see keygate bundle check --help)");
 	if (rc == KG_OK)
-		rc = read_gate_inputs(cmd, a, 1, &r, &in, &err);
+		rc = read_gate_inputs(c, cmd, a, 1, &r, &in, &err);
 	if (rc == KG_OK)
 		rc = eng_acm_check(&r, &f, &err);
 	if (rc == KG_OK) {
@@ -280,7 +291,7 @@ enum kg_code cli_bundle_export(struct cli_ctx *c, const struct cli_cmd *cmd,
 		                "FILE and --out DIR (a key file needs no "
 		                "export: see bundle assemble)");
 	if (rc == KG_OK)
-		rc = read_gate_inputs(cmd, a, 0, &r, &in, &err);
+		rc = read_gate_inputs(c, cmd, a, 0, &r, &in, &err);
 	if (rc == KG_OK)
 		rc = cli_key_open(c, uri, NULL, &key, &err);
 	if (rc != KG_OK)
@@ -492,7 +503,7 @@ enum kg_code cli_bundle_assemble(struct cli_ctx *c, const struct cli_cmd *cmd,
 		        "bundle assemble needs --cert FILE, --key FILE "
 		        "and --out DIR");
 	if (rc == KG_OK)
-		rc = read_gate_inputs(cmd, a, 1, &r, &in, &err);
+		rc = read_gate_inputs(c, cmd, a, 1, &r, &in, &err);
 	if (rc == KG_OK)
 		rc = eng_acm_assemble(&r, &cert, &key, &chain, &f, &err);
 	if (rc != KG_OK) {

@@ -177,9 +177,9 @@ enum kg_code cli_cert_show(struct cli_ctx *c, const struct cli_cmd *cmd,
 		enum kg_code rc;
 		json_t *fj, *arr;
 
-		rc = kg_file_read_max(name, KG_CAP_TRUSTSTORE,
-		                      "a file of certificates", &buf, &len,
-		                      &err);
+		rc = cli_read_cert_input(c, name, KG_CAP_TRUSTSTORE,
+		                         "a file of certificates", 0, &buf,
+		                         &len, &err);
 		if (rc == KG_OK)
 			rc = eng_decode_all(buf, len, name, &o, &n, &err);
 		if (len > 0)
@@ -502,9 +502,9 @@ enum kg_code cli_cert_sign(struct cli_ctx *c, const struct cli_cmd *cmd,
 	free(buf);
 	buf = NULL;
 	if (rc == KG_OK)
-		rc = kg_file_read_max(caf, KG_CAP_CERT,
-		                      "a CA certificate and its chain", &buf,
-		                      &len, &err);
+		rc = cli_read_cert_input(c, caf, KG_CAP_CERT,
+		                         "a CA certificate and its chain", 1,
+		                         &buf, &len, &err);
 	if (rc == KG_OK)
 		rc = eng_certs_parse(buf, len, caf, &cas, NULL, &err);
 	free(buf);

@@ -68,7 +68,7 @@ static enum kg_code exp_file(struct exp_list *l, const char *path, int quiet,
                              struct kg_err *err)
 {
 	STACK_OF(X509) *sk = NULL;
-	enum kg_code rc = cli_read_certs(path, "a certificate file",
+	enum kg_code rc = cli_read_certs(NULL, path, "a certificate file",
 	                                 KG_CAP_TRUSTSTORE, &sk, err);
 	int i;
 

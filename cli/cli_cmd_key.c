@@ -407,3 +407,59 @@ enum kg_code cli_key_decrypt(struct cli_ctx *c, const struct cli_cmd *cmd,
 	EVP_PKEY_free(k);
 	return rc == KG_OK ? KG_OK : cli_fail(c, &err);
 }
+
+/* ---- key pubkey ------------------------------------------------------ */
+
+const struct cli_opt cli_opts_key_pubkey[] = {
+        {"force", CLI_FLAG, NULL, "replace an existing --out file"},
+        {"out", CLI_VALUE, "FILE", "write here (default: stdout)"},
+        CLI_OPT_END};
+
+enum kg_code cli_key_pubkey(struct cli_ctx *c, const struct cli_cmd *cmd,
+                            struct cli_args *a)
+{
+	const char *uri = a->pos[0], *out = cli_opt(cmd, a, "out");
+	struct hsm_token *t = NULL;
+	struct hsm_key *k = NULL;
+	EVP_PKEY *pub = NULL;
+	char *pem = NULL;
+	size_t len = 0;
+	struct kg_err err;
+	enum kg_code rc = KG_OK;
+
+	if (!hsm_is_uri(uri))
+		rc = kg_err_set(&err, KG_E_USAGE,
+		                "key pubkey needs a pkcs11: key URI (a key "
+		                "file: openssl pkey -pubout)");
+	if (rc == KG_OK && out != NULL && strcmp(out, "-") != 0)
+		rc = kg_file_check_writable(out, cli_flag(cmd, a, "force"),
+		                            &err);
+	if (rc == KG_OK)
+		rc = hsm_token_open(uri, &c->hconf, HSM_LOGIN_USER, &t, &err);
+	if (rc == KG_OK)
+		rc = hsm_key_find(t, uri, &k, &err);
+	if (rc == KG_OK)
+		rc = hsm_key_public(k, &pub, &err);
+	if (rc == KG_OK)
+		rc = eng_pem_public(pub, &pem, &len, &err);
+	if (rc == KG_OK && c->json) {
+		json_t *j = json_object();
+
+		json_object_set_new(j, "key",
+		                    kg_json_str(hsm_key_describe(k)->uri));
+		json_object_set_new(j, "out", kg_json_str(out));
+		if (out == NULL || strcmp(out, "-") == 0)
+			json_object_set_new(j, "pem", kg_json_str(pem));
+		cli_emit(c, j);
+	}
+	if (rc == KG_OK && out != NULL && strcmp(out, "-") != 0)
+		rc = kg_file_write_atomic(out, pem, len, 0644,
+		                          cli_flag(cmd, a, "force"), &err);
+	else if (rc == KG_OK && !c->json)
+		fwrite(pem, 1, len, stdout);
+	OPENSSL_free(pem);
+	EVP_PKEY_free(pub);
+	hsm_key_free(k);
+	hsm_token_close(t);
+	return rc == KG_OK ? KG_OK : cli_fail(c, &err);
+}

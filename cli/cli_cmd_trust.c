@@ -132,10 +132,10 @@ enum kg_code cli_mtls_check(struct cli_ctx *c, const struct cli_cmd *cmd,
 	struct kg_err err;
 	enum kg_code rc;
 
-	rc = cli_read_certs(cli_opt(cmd, a, "truststore"), "--truststore FILE",
-	                    KG_CAP_TRUSTSTORE, &ts, &err);
+	rc = cli_read_certs(c, cli_opt(cmd, a, "truststore"),
+	                    "--truststore FILE", KG_CAP_TRUSTSTORE, &ts, &err);
 	if (rc == KG_OK)
-		rc = cli_read_certs(cli_opt(cmd, a, "cert"), "--cert FILE",
+		rc = cli_read_certs(c, cli_opt(cmd, a, "cert"), "--cert FILE",
 		                    KG_CAP_CERT, &sent, &err);
 	if (rc == KG_OK)
 		rc = eng_mtls_check(ts, sent, c->now, &res, &err);
@@ -215,14 +215,14 @@ enum kg_code cli_chain_verify(struct cli_ctx *c, const struct cli_cmd *cmd,
 			                depth);
 	}
 	if (rc == KG_OK)
-		rc = cli_read_certs(cli_opt(cmd, a, "truststore"),
+		rc = cli_read_certs(c, cli_opt(cmd, a, "truststore"),
 		                    "--truststore FILE", KG_CAP_TRUSTSTORE,
 		                    &ts, &err);
 	if (rc == KG_OK)
-		rc = cli_read_certs(cli_opt(cmd, a, "cert"), "--cert FILE",
+		rc = cli_read_certs(c, cli_opt(cmd, a, "cert"), "--cert FILE",
 		                    KG_CAP_CERT, &leafs, &err);
 	if (rc == KG_OK && cli_opt(cmd, a, "untrusted") != NULL)
-		rc = cli_read_certs(cli_opt(cmd, a, "untrusted"),
+		rc = cli_read_certs(c, cli_opt(cmd, a, "untrusted"),
 		                    "--untrusted FILE", KG_CAP_TRUSTSTORE,
 		                    &unt, &err);
 	if (rc == KG_OK && crlf != NULL) {
@@ -332,7 +332,7 @@ enum kg_code cli_truststore_merge(struct cli_ctx *c, const struct cli_cmd *cmd,
 		rc = kg_err_set(&err, KG_E_USAGE,
 		                "with --json, give --out FILE");
 	for (f = 0; rc == KG_OK && f < a->npos; f++) {
-		rc = cli_read_certs(a->pos[f], "a truststore",
+		rc = cli_read_certs(c, a->pos[f], "a truststore",
 		                    KG_CAP_TRUSTSTORE, &one, &err);
 		for (i = 0; rc == KG_OK && i < sk_X509_num(one); i++) {
 			X509 *x = sk_X509_value(one, i);
@@ -397,7 +397,7 @@ enum kg_code cli_truststore_remove(struct cli_ctx *c,
 		rc = kg_err_set(&err, KG_E_USAGE,
 		                "with --json, give --out FILE");
 	if (rc == KG_OK)
-		rc = cli_read_certs(a->pos[0], "a truststore",
+		rc = cli_read_certs(c, a->pos[0], "a truststore",
 		                    KG_CAP_TRUSTSTORE, &sk, &err);
 	if (rc == KG_OK &&
 	    (keep = eng_certs_without(sk, want, &removed)) == NULL)

@@ -256,6 +256,20 @@ char *eng_name_str(const X509_NAME *n);
 /* PEM of an object into a new buffer (OPENSSL_free). */
 enum kg_code eng_pem_req(X509_REQ *r, char **out, size_t *len,
                          struct kg_err *err);
+/* A certificate's DER and that of its subject, issuer and serial number
+ * (for a token object); eng_cert_der_free() after. */
+struct eng_cert_der {
+	unsigned char *cert, *subject, *issuer, *serial;
+	size_t cert_len, subject_len, issuer_len, serial_len;
+};
+enum kg_code eng_cert_der(X509 *x, struct eng_cert_der *d, struct kg_err *err);
+void eng_cert_der_free(struct eng_cert_der *d);
+/* k's public key as PEM SubjectPublicKeyInfo; *out: OPENSSL_free(). */
+enum kg_code eng_pem_public(const EVP_PKEY *k, char **out, size_t *len,
+                            struct kg_err *err);
+/* Does x carry k's public key? */
+int eng_cert_key_match(X509 *x, const EVP_PKEY *k);
+
 enum kg_code eng_pem_cert(X509 *x, char **out, size_t *len,
                           struct kg_err *err);
 

@@ -101,6 +101,22 @@ enum kg_code eng_pem_cert(X509 *x, char **out, size_t *len, struct kg_err *err)
 	return rc;
 }
 
+enum kg_code eng_pem_public(const EVP_PKEY *k, char **out, size_t *len,
+                            struct kg_err *err)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	enum kg_code rc;
+
+	*out = NULL;
+	if (b == NULL || !PEM_write_bio_PUBKEY(b, k))
+		rc = eng_ossl_err(err, KG_E_RUNTIME,
+		                  "cannot write the public key");
+	else
+		rc = bio_take(b, out, len, err);
+	BIO_free(b);
+	return rc;
+}
+
 void eng_subject_str(const X509 *x, char *buf, size_t cap)
 {
 	char *s = eng_name_str(X509_get_subject_name(x));
@@ -117,4 +133,41 @@ int eng_key_is_rsa(const EVP_PKEY *k)
 	BN_free(n);
 	ERR_clear_error();
 	return rsa;
+}
+
+enum kg_code eng_cert_der(X509 *x, struct eng_cert_der *d, struct kg_err *err)
+{
+	int a, b, c, e;
+
+	memset(d, 0, sizeof(*d));
+	a = i2d_X509(x, &d->cert);
+	b = i2d_X509_NAME(X509_get_subject_name(x), &d->subject);
+	c = i2d_X509_NAME(X509_get_issuer_name(x), &d->issuer);
+	e = i2d_ASN1_INTEGER(X509_get0_serialNumber(x), &d->serial);
+	if (a <= 0 || b <= 0 || c <= 0 || e <= 0) {
+		eng_cert_der_free(d);
+		return kg_err_set(err, KG_E_RUNTIME,
+		                  "cannot encode the certificate");
+	}
+	d->cert_len = (size_t)a;
+	d->subject_len = (size_t)b;
+	d->issuer_len = (size_t)c;
+	d->serial_len = (size_t)e;
+	return KG_OK;
+}
+
+void eng_cert_der_free(struct eng_cert_der *d)
+{
+	OPENSSL_free(d->cert);
+	OPENSSL_free(d->subject);
+	OPENSSL_free(d->issuer);
+	OPENSSL_free(d->serial);
+	memset(d, 0, sizeof(*d));
+}
+
+int eng_cert_key_match(X509 *x, const EVP_PKEY *k)
+{
+	EVP_PKEY *p = X509_get0_pubkey(x);
+
+	return p != NULL && k != NULL && EVP_PKEY_eq(p, k) == 1;
 }

@@ -247,6 +247,10 @@ void hsm_key_free(struct hsm_key *k); /* NULL-safe */
 
 /* Borrowed, valid until hsm_key_free(). */
 const struct hsm_key_info *hsm_key_describe(const struct hsm_key *k);
+/* The key's public half as a software EVP_PKEY (new), whatever the key
+ * may do: for `key pubkey` and for pairing a certificate with its key. */
+enum kg_code hsm_key_public(const struct hsm_key *k, EVP_PKEY **out,
+                            struct kg_err *err);
 
 /*
  * The key as an EVP_PKEY whose signatures are made by C_Sign on the token;
@@ -289,6 +293,74 @@ enum kg_code hsm_cert_list(struct hsm_token *t, const char *uri,
                            struct hsm_cert **out, size_t *n,
                            struct kg_err *err);
 void hsm_cert_free_array(struct hsm_cert *c, size_t n);
+
+/* What hsm_cert_import writes: the DER of the certificate and of its
+ * subject, issuer and serial number (CKA_SUBJECT, _ISSUER,
+ * _SERIAL_NUMBER), the label and the CKA_ID of the key it pairs with
+ * (id_len 0: none). */
+struct hsm_cert_new {
+	const unsigned char *der, *subject, *issuer, *serial;
+	size_t der_len, subject_len, issuer_len, serial_len;
+	const char *label;
+	const unsigned char *id;
+	size_t id_len;
+};
+
+/*
+ * A certificate object on t (read-write session, logged in): a token,
+ * public, X.509 object. Refused (KG_REFUSED, naming its URI) when the
+ * same certificate or another certificate with the label is on the token
+ * already. *uri: the new object's URI (free()).
+ */
+enum kg_code hsm_cert_import(struct hsm_token *t, const struct hsm_cert_new *c,
+                             char **uri, struct kg_err *err);
+
+/* ---- every object (hsm_objlist.c, hsm_delete.c) --------------------- */
+
+enum hsm_class {
+	HSM_CLASS_PRIVATE,
+	HSM_CLASS_PUBLIC,
+	HSM_CLASS_SECRET,
+	HSM_CLASS_CERT,
+	HSM_CLASS_DATA,
+	HSM_CLASS_OTHER,
+};
+/* "private", "public", "secret", "cert", "data", "other" */
+const char *hsm_class_name(enum hsm_class c);
+/* The class a name of hsm_class_name means; -1 for none. */
+int hsm_class_parse(const char *name);
+
+struct hsm_object {
+	enum hsm_class cls;
+	char *label; /* owned, or NULL */
+	unsigned char *id;
+	size_t id_len;
+	const char *type;     /* "RSA", "EC", "EdDSA", "AES", "X.509", ... or
+	                         NULL (static) */
+	char *uri;            /* owned */
+	unsigned long handle; /* valid while the session is open */
+	/* the object it pairs with by CKA_ID: a private key's certificate,
+	 * a certificate's private key, a public key's private key; -1 */
+	long pair;
+};
+
+/*
+ * The objects on t that uri's object attributes select (label, id, type;
+ * none: all), of class cls only unless cls is -1. Pairs found by CKA_ID.
+ * *out: hsm_object_free_array().
+ */
+enum kg_code hsm_object_list(struct hsm_token *t, const char *uri, int cls,
+                             struct hsm_object **out, size_t *n,
+                             struct kg_err *err);
+void hsm_object_free_array(struct hsm_object *o, size_t n);
+
+/*
+ * Destroys o (read-write session). An object already gone counts as
+ * destroyed; a transient failure is tried again after asking the token
+ * whether the object is still there.
+ */
+enum kg_code hsm_object_delete(struct hsm_token *t, const struct hsm_object *o,
+                               struct kg_err *err);
 
 /* ---- URIs (hsm_uri.c) ----------------------------------------------- */
 

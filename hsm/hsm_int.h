@@ -235,6 +235,11 @@ CK_RV hsm_C_Login(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, CK_USER_TYPE u,
 CK_RV hsm_C_Logout(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s);
 CK_RV hsm_C_DestroyObject(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s,
                           CK_OBJECT_HANDLE h);
+CK_RV hsm_C_CreateObject(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s,
+                         CK_ATTRIBUTE *a, CK_ULONG n, CK_OBJECT_HANDLE *h);
+CK_RV hsm_C_SetPIN(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s,
+                   CK_UTF8CHAR *old_pin, CK_ULONG old_len,
+                   CK_UTF8CHAR *new_pin, CK_ULONG new_len);
 CK_RV hsm_C_GetAttributeValue(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s,
                               CK_OBJECT_HANDLE h, CK_ATTRIBUTE *a, CK_ULONG n);
 CK_RV hsm_C_SetAttributeValue(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s,

@@ -717,6 +717,21 @@ const struct hsm_key_info *hsm_key_describe(const struct hsm_key *k)
 	return &k->info;
 }
 
+enum kg_code hsm_key_public(const struct hsm_key *k, EVP_PKEY **out,
+                            struct kg_err *err)
+{
+	const unsigned char *p = k->spki;
+
+	*out = p != NULL ? d2i_PUBKEY(NULL, &p, (long)k->spki_len) : NULL;
+	if (*out == NULL)
+		return kg_err_set(err, KG_E_TOKEN,
+		                  "cannot read the public key of '%s' on token "
+		                  "'%s'",
+		                  k->info.label ? k->info.label : "",
+		                  k->t->label);
+	return KG_OK;
+}
+
 enum kg_code hsm_key_pkey(struct hsm_key *k, EVP_PKEY **out,
                           struct kg_err *err)
 {

@@ -110,6 +110,56 @@ static enum kg_code with_left(struct kg_err *err, const char *left)
 	return err->code;
 }
 
+/*
+ * The certificates of the old keys in *old (same CKA_ID as an old
+ * private key; same label for one without an id), appended to *old: with
+ * --force they are retired with their key, never left orphaned.
+ */
+static enum kg_code certs_of_old(struct hsm_token *t, const char *label,
+                                 struct obj **old, size_t *nold,
+                                 struct kg_err *err)
+{
+	CK_OBJECT_CLASS c = CKO_CERTIFICATE;
+	size_t n = *nold, i, j, m;
+	CK_OBJECT_HANDLE *h;
+	struct obj *nv;
+	enum kg_code rc = KG_OK;
+
+	for (i = 0; i < n && rc == KG_OK; i++) {
+		CK_ATTRIBUTE tmpl[2] = {{CKA_CLASS, &c, sizeof(c)}};
+
+		if ((*old)[i].cls != CKO_PRIVATE_KEY)
+			continue;
+		if ((*old)[i].id_len > 0)
+			tmpl[1] = (CK_ATTRIBUTE){CKA_ID, (*old)[i].id,
+			                         (*old)[i].id_len};
+		else
+			tmpl[1] = (CK_ATTRIBUTE){CKA_LABEL, (void *)label,
+			                         strlen(label)};
+		rc = hsm_obj_find(t, tmpl, 2, &h, &m, err);
+		if (rc != KG_OK || m == 0) {
+			if (rc == KG_OK)
+				free(h);
+			continue;
+		}
+		nv = realloc(*old, (*nold + m) * sizeof(**old));
+		if (nv == NULL) {
+			free(h);
+			return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+		}
+		*old = nv;
+		for (j = 0; j < m; j++) {
+			struct obj *o = &nv[(*nold)++];
+
+			*o = nv[i];
+			o->h = h[j];
+			o->cls = CKO_CERTIFICATE;
+		}
+		free(h);
+	}
+	return rc;
+}
+
 /* Private and public key objects holding label, with their ids. */
 static enum kg_code keys_with_label(struct hsm_token *t, const char *label,
                                     struct obj **out, size_t *n,
@@ -503,7 +553,13 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
 	if (rc != KG_OK)
 		goto out;
 
-	/* 3. --force: retire the old key, its private half first */
+	/* 3. --force: retire the old key, its private half first, then
+	 * its public key and its certificates */
+	if (nold > 0) {
+		rc = certs_of_old(t, g->label, &old, &nold, err);
+		if (rc != KG_OK)
+			goto out;
+	}
 	for (i = 0; i < 2 * nold; i++) {
 		struct obj *o = &old[i % nold];
 

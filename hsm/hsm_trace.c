@@ -549,6 +549,42 @@ CK_RV hsm_C_DestroyObject(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s,
 	return rv;
 }
 
+CK_RV hsm_C_CreateObject(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s,
+                         CK_ATTRIBUTE *a, CK_ULONG n, CK_OBJECT_HANDLE *h)
+{
+	double t0 = T0();
+	CK_RV rv = f->C_CreateObject(s, a, n, h);
+	struct line l;
+
+	if (sink == NULL)
+		return rv;
+	begin(&l, f, "C_CreateObject");
+	put(&l, "session 0x%lx, ", (unsigned long)s);
+	put_attrs(&l, a, n, 1);
+	if (rv == CKR_OK)
+		put(&l, " -> object 0x%lx", (unsigned long)*h);
+	end(&l, rv, t0);
+	return rv;
+}
+
+CK_RV hsm_C_SetPIN(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s,
+                   CK_UTF8CHAR *old_pin, CK_ULONG old_len,
+                   CK_UTF8CHAR *new_pin, CK_ULONG new_len)
+{
+	double t0 = T0();
+	CK_RV rv = f->C_SetPIN(s, old_pin, old_len, new_pin, new_len);
+	struct line l;
+
+	if (sink == NULL)
+		return rv;
+	begin(&l, f, "C_SetPIN");
+	put(&l, "session 0x%lx, %s, %s", (unsigned long)s,
+	    old_pin ? "old PIN hidden" : "no old PIN",
+	    new_pin ? "new PIN hidden" : "no new PIN");
+	end(&l, rv, t0);
+	return rv;
+}
+
 CK_RV hsm_C_GetAttributeValue(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s,
                               CK_OBJECT_HANDLE h, CK_ATTRIBUTE *a, CK_ULONG n)
 {

@@ -77,6 +77,15 @@ for i in 1 2; do
 	echo "{\"label\": \"fk-dev-0$i\", \"type\": \"ec:p256\", \"subject\": \"CN=dev-0$i.example.com\"}"
 done >dev.jsonl
 setup csr create --token "$TOK" --manifest dev.jsonl --out-dir devreqs --jobs 1
+# issue 12: a key with its certificate on the token (key delete), the old
+# key of key-gen-force with its certificate (retired with it), and a
+# certificate for fk-k1 to import
+setup key gen --token "$TOK" --label fk-del --type ec:p256
+setup cert selfsign --key "$TOK;object=fk-del" --subject CN=del.example.com --out del.pem
+setup cert import del.pem --token "$TOK"
+setup cert selfsign --key "$TOK;object=fk-old" --subject CN=old.example.com --out old.pem
+setup cert import old.pem --token "$TOK"
+setup cert selfsign --key "$TOK;object=fk-k1" --subject CN=imp.example.com --out imp.pem
 
 # p11list NAME: the objects on the token, from SoftHSM2 directly, into the
 # associative array NAME: "class|label|id" -> how many
@@ -211,6 +220,11 @@ sc_key-gen-force() {
 out_key-gen-force() {
 	[ "$RC" -ne 0 ] || [[ $OUTTEXT == pkcs11:*object=fk-old* ]] || WHY+=("exit 0 but no URI printed")
 	stuck_keygen
+	# the old key's certificate goes with it, never orphaned
+	count_label fk-old
+	if pair_of fk-old && [ "$PAIR" != "${OLD_ID[fk-old]}" ] && [ $N_CERT -gt 0 ]; then
+		[ "$RC" -ne 0 ] && named "fk-old" || WHY+=("exit $RC: a new key 'fk-old' and the old key's certificate kept")
+	fi
 }
 sc_csr-create() {
 	CMD=(csr create --key "$TOK;object=fk-k1" --subject CN=f.example.com --out "$W/f.csr")
@@ -323,8 +337,48 @@ sc_token-list() {
 out_token-list() {
 	out_key-list
 }
+# objects of label LABEL after the run, by class: N_PRIV N_PUB N_CERT
+count_label() {
+	local k cls label id
+	N_PRIV=0 N_PUB=0 N_CERT=0
+	for k in "${!AFTER[@]}"; do
+		split "$k"
+		[ "$label" = "$1" ] || continue
+		case $cls in
+		Private) N_PRIV=$((N_PRIV + AFTER[$k])) ;;
+		Public) N_PUB=$((N_PUB + AFTER[$k])) ;;
+		Certificate) N_CERT=$((N_CERT + AFTER[$k])) ;;
+		esac
+	done
+}
+sc_key-delete() {
+	CMD=(key delete "$TOK;object=fk-del" --with-cert --yes)
+	DEL="fk-del"
+}
+out_key-delete() {
+	count_label fk-del
+	local left=$((N_PRIV + N_PUB + N_CERT))
+	if [ "$RC" -eq 0 ]; then
+		[ $left -eq 0 ] || WHY+=("exit 0 but $left objects of fk-del remain")
+		return 0
+	fi
+	# certificate, public key, private key: the private key goes last
+	[ $N_PRIV -eq 1 ] || [ $left -eq 0 ] ||
+		WHY+=("the private key went before its certificate or public key")
+	[ $left -eq 3 ] || [ $left -eq 0 ] || named "still on the token" ||
+		WHY+=("exit $RC, $left of 3 objects left, and not named")
+}
+sc_cert-import() {
+	CMD=(cert import imp.pem --token "$TOK")
+	NEWCERT="fk-k1"
+}
+out_cert-import() {
+	count_label fk-k1
+	[ "$RC" -ne 0 ] || [ $N_CERT -eq 1 ] || WHY+=("exit 0 but $N_CERT certificates 'fk-k1'")
+	[ "$RC" -ne 0 ] || [[ $OUTTEXT == pkcs11:*object=fk-k1*type=cert* ]] || WHY+=("exit 0 but no URI printed")
+}
 SCENARIOS="key-gen key-gen-force csr-create cert-selfsign cert-sign cert-sign-batch
-	manifest manifest-force bundle-export key-list token-list"
+	manifest manifest-force bundle-export key-list token-list key-delete cert-import"
 
 # one_file FILE CHECK...: after exit 0 FILE passes CHECK; after a failure
 # it is absent (or at least whole)
@@ -354,18 +408,24 @@ check_token() {
 	[ "$MODE" != once ] || [ "$FN" = C_DestroyObject ] && tolerated=1
 	after_list
 	if [ $TOKEN_SAME -eq 1 ]; then
-		[ "$RC" -ne 0 ] || [ -z "$NEW$FORCE" ] || WHY+=("exit 0 but the token is unchanged")
+		[ "$RC" -ne 0 ] || [ -z "$NEW$FORCE$DEL$NEWCERT" ] || WHY+=("exit 0 but the token is unchanged")
 		return 0
 	fi
 	for k in "${!BEFORE[@]}"; do
 		split "$k"
-		[[ " $FORCE " == *" $label "* ]] || [ "${AFTER[$k]:-0}" -ge "${BEFORE[$k]}" ] ||
-			WHY+=("$cls key '$label' destroyed")
+		[[ " $FORCE $DEL " == *" $label "* ]] || [ "${AFTER[$k]:-0}" -ge "${BEFORE[$k]}" ] ||
+			WHY+=("$cls object '$label' destroyed")
 	done
 	for k in "${!AFTER[@]}"; do
 		split "$k"
 		[ "${AFTER[$k]}" -gt "${BEFORE[$k]:-0}" ] || continue
 		[[ " $FORCE " != *" $label "* ]] || continue
+		# a certificate imported: one, and only on success
+		if [ "$cls" = Certificate ] && [[ " $NEWCERT " == *" $label "* ]]; then
+			[ "$RC" -eq 0 ] || WHY+=("exit $RC but a certificate '$label' was made")
+			[ "${AFTER[$k]}" -eq 1 ] || WHY+=("${AFTER[$k]} certificates '$label' made")
+			continue
+		fi
 		[ -z "${seen[$label]:-}" ] || continue
 		seen[$label]=1
 		if [[ " $NEW " == *" $label "* ]] && pair_of "$label" &&
@@ -393,9 +453,10 @@ check_token() {
 	done
 }
 
-# prepare: restore, then the scenario's CMD, BATCH, NEW, FORCE
+# prepare: restore, then the scenario's CMD, BATCH, NEW, FORCE, DEL,
+# NEWCERT
 prepare() {
-	BATCH=0 NEW="" FORCE=""
+	BATCH=0 NEW="" FORCE="" DEL="" NEWCERT=""
 	restore
 	"sc_$SC"
 }
