@@ -724,11 +724,11 @@ enum kg_code hsm_key_public(const struct hsm_key *k, EVP_PKEY **out,
 
 	*out = p != NULL ? d2i_PUBKEY(NULL, &p, (long)k->spki_len) : NULL;
 	if (*out == NULL)
-		return kg_err_set(err, KG_E_TOKEN,
-		                  "cannot read the public key of '%s' on token "
-		                  "'%s'",
-		                  k->info.label ? k->info.label : "",
-		                  k->t->label);
+		return kg_err_set(
+		        err, KG_E_TOKEN,
+		        "cannot read the public key of '%s' on token "
+		        "'%s'",
+		        k->info.label ? k->info.label : "", k->t->label);
 	return KG_OK;
 }
 
