@@ -37,8 +37,16 @@ int kg_cadb_serial(const char *in, char out[KG_SERIAL_LEN])
 	}
 	if (digits == 0)
 		return 0;
-	if (n == 0)
+	if (n % 2 == 1) { /* whole octets, as openssl prints them */
+		if (n + 1 >= KG_SERIAL_LEN)
+			return 0;
+		memmove(out + 1, out, n++);
+		out[0] = '0';
+	}
+	if (n == 0) {
 		out[n++] = '0';
+		out[n++] = '0';
+	}
 	out[n] = '\0';
 	return 1;
 }

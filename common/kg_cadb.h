@@ -82,9 +82,10 @@ const struct kg_cadb_revoked *kg_cadb_find_revoked(const struct kg_cadb *db,
 
 /*
  * A certificate serial in hex as openssl prints it ("0A1B", "0a:1b",
- * "0x0A1B") normalised into out (KG_SERIAL_LEN bytes): upper case, no
- * colons or leading zeros ("A1B"). Returns 1, or 0 for anything else
- * (empty, not hex, a sign, more than 20 octets).
+ * "0x000A1B") normalised into out (KG_SERIAL_LEN bytes) the way openssl
+ * prints it: upper case, whole octets, no colons or leading zero octets
+ * ("0A1B"). Returns 1, or 0 for anything else (empty, not hex, a sign,
+ * more than 20 octets).
  */
 int kg_cadb_serial(const char *in, char out[KG_SERIAL_LEN]);
 

@@ -14,13 +14,15 @@ static void test_serial(void **state)
 	static const struct {
 		const char *in, *want; /* want NULL: refused */
 	} cases[] = {
-	        {"0A1B", "A1B"},
-	        {"0a:1b", "A1B"},
+	        {"0A1B", "0A1B"},
+	        {"0a:1b", "0A1B"},
 	        {"0x00ff", "FF"},
+	        {"A1B", "0A1B"},
+	        {"0x0001", "01"},
 	        {"9A8AE0D451E848A0AF88971AD1AC236E",
 	         "9A8AE0D451E848A0AF88971AD1AC236E"},
-	        {"0", "0"},
-	        {"00:00", "0"},
+	        {"0", "00"},
+	        {"00:00", "00"},
 	        /* 20 octets fit, 21 do not (leading zeros aside) */
 	        {"00FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF",
 	         "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"},
@@ -182,13 +184,13 @@ static void test_find(void **state)
 	struct kg_err err;
 
 	assert_int_equal(kg_cadb_read(log, strlen(log), &a, &db, &err), KG_OK);
-	assert_non_null(kg_cadb_find_issued(db, "A"));
-	assert_null(kg_cadb_find_issued(db, "C"));
-	r = kg_cadb_find_revoked(db, "A");
+	assert_non_null(kg_cadb_find_issued(db, "0A"));
+	assert_null(kg_cadb_find_issued(db, "0C"));
+	r = kg_cadb_find_revoked(db, "0A");
 	assert_non_null(r);
 	assert_string_equal(r->reason, "superseded");
 	assert_int_equal(r->line, 3);
-	assert_null(kg_cadb_find_revoked(db, "B"));
+	assert_null(kg_cadb_find_revoked(db, "0B"));
 	assert_int_equal(db->issued[0].revoked, 1);
 	assert_int_equal(db->issued[1].revoked, 0);
 	assert_string_equal(db->issued[0].subject, "CN=leaf");
