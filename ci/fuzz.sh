@@ -55,7 +55,7 @@ dicts() {
 	pkcs11_uri) echo pkcs11_uri secret_source ;;
 	secret_source) echo secret_source ;;
 	manifest) echo manifest dn san ;;
-	audit_verify) echo audit_verify ;;
+	audit_verify | audit_show) echo audit_verify ;;
 	esac
 }
 

@@ -168,6 +168,7 @@ int cli_jobs_for(int jobs, size_t items);
 struct cli_audit_rec {
 	struct kg_audit_rec r;
 	char *subject, *serial;
+	char *issuer, *issuer_spki; /* for a certificate: who signed it */
 };
 int cli_audit_fill(const struct cli_key *k, const char *op, const char *result,
                    const X509 *cert, const X509_NAME *subject, const void *out,
@@ -378,6 +379,16 @@ enum kg_code cli_cert_sign(struct cli_ctx *, const struct cli_cmd *,
                            struct cli_args *);
 enum kg_code cli_audit_verify(struct cli_ctx *, const struct cli_cmd *,
                               struct cli_args *);
+/* cli_cmd_crl.c: revocation, CRLs, and the CA database in the log */
+extern const struct cli_opt cli_opts_cert_revoke[];
+extern const struct cli_opt cli_opts_crl_create[];
+extern const struct cli_opt cli_opts_audit_show[];
+enum kg_code cli_cert_revoke(struct cli_ctx *, const struct cli_cmd *,
+                             struct cli_args *);
+enum kg_code cli_crl_create(struct cli_ctx *, const struct cli_cmd *,
+                            struct cli_args *);
+enum kg_code cli_audit_show(struct cli_ctx *, const struct cli_cmd *,
+                            struct cli_args *);
 struct eng_findings;
 enum kg_code cli_findings(struct cli_ctx *c, const char *what,
                           const struct eng_findings *f, json_t *extra);

@@ -34,6 +34,18 @@ int cli_audit_fill(const struct cli_key *k, const char *op, const char *result,
 		bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
 		ar->serial = bn ? BN_bn2hex(bn) : NULL;
 		BN_free(bn);
+		/* who signed it: the CA database's key (kg_cadb.h) */
+		ar->issuer = eng_name_str(X509_get_issuer_name(cert));
+		if (ar->issuer != NULL &&
+		    (ar->issuer_spki = OPENSSL_malloc(65)) != NULL &&
+		    !eng_key_spki_sha256(k->pkey, ar->issuer_spki)) {
+			OPENSSL_free(ar->issuer_spki);
+			ar->issuer_spki = NULL;
+		}
+		if (ar->issuer_spki != NULL) {
+			r->issuer = ar->issuer;
+			r->issuer_spki = ar->issuer_spki;
+		}
 	}
 	ar->subject = subject ? eng_name_str(subject) : NULL;
 	r->subject = ar->subject;
@@ -49,6 +61,8 @@ void cli_audit_rec_clear(struct cli_audit_rec *ar)
 {
 	OPENSSL_free(ar->subject);
 	OPENSSL_free(ar->serial);
+	OPENSSL_free(ar->issuer);
+	OPENSSL_free(ar->issuer_spki);
 	memset(ar, 0, sizeof(*ar));
 }
 

@@ -197,6 +197,42 @@ const struct cli_cmd cli_cmds[] = {
          "KEYGATE_AUDIT: time, operation, token, key id, subject, serial,\n"
          "SHA-256 of what was written, and the SHA-256 of the line before.\n"
          "Exit 0 when the chain holds, 1 when it breaks.\n"},
+        {"cert", "revoke", cli_cert_revoke,
+         "Record a revocation in the audit log, the CA's database.",
+         "--ca-key KEY --ca-cert FILE --serial S [--reason R]",
+         cli_opts_cert_revoke, 0, 0,
+         "Needs --audit FILE or KEYGATE_AUDIT: the log cert sign wrote. Its\n"
+         "chain is checked first; the serial must be one this CA issued\n"
+         "there, not yet revoked. The CA key must be on a token and be the\n"
+         "certificate's. The revocation time is now, or the global --at.\n"
+         "Then publish it with crl create. Example:\n"
+         "  keygate --audit station.jsonl cert revoke --ca-key "
+         "\"pkcs11:token=issuing;object=issuing-ca\" --ca-cert int.pem "
+         "--serial 5F3A...C1 --reason keyCompromise\n" PIN_HELP},
+        {"crl", "create", cli_crl_create,
+         "Sign on the token a v2 CRL of every revocation on record for a "
+         "CA.",
+         "--ca-key KEY --ca-cert FILE [--days N] [--out FILE]",
+         cli_opts_crl_create, 0, 0,
+         "Needs --audit FILE or KEYGATE_AUDIT. A log whose chain does not\n"
+         "verify is refused, as is a key that is not the certificate's,\n"
+         "before anything is signed. The CRL number is one more than the\n"
+         "last on record for the CA; the CRL carries its AKI, reasons and\n"
+         "nextUpdate = now + N days; it is verified with the CA\n"
+         "certificate's key and recorded before it is put in place. "
+         "Example:\n"
+         "  keygate --audit station.jsonl crl create --ca-key "
+         "\"pkcs11:token=issuing;object=issuing-ca\" --ca-cert int.pem "
+         "--days 7 --out int.crl\n" PIN_HELP},
+        {"audit", "show", cli_audit_show,
+         "What a CA issued and revoked, and its CRLs, from an audit log.",
+         "FILE [--issued] [--revoked] [--ca-cert FILE]", cli_opts_audit_show,
+         1, 1,
+         "Neither --issued nor --revoked shows both. A log whose chain\n"
+         "does not verify is refused (exit 1). --ca-cert keeps one CA's\n"
+         "records (those written since records name their issuer). "
+         "Example:\n"
+         "  keygate --json audit show station.jsonl --revoked\n"},
         {NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL}};
 
 static void usage(FILE *f)

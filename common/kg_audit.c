@@ -112,6 +112,20 @@ static char *record_line(const struct kg_audit_rec *r, const char *prev,
 	}
 	json_object_set_new(j, "out", kg_json_str(r->out_path));
 	json_object_set_new(j, "detail", kg_json_str(r->detail));
+	/* the CA database's fields: only when set */
+	if (r->issuer != NULL)
+		json_object_set_new(j, "issuer", kg_json_str(r->issuer));
+	if (r->issuer_spki != NULL)
+		json_object_set_new(j, "issuer_spki_sha256",
+		                    kg_json_str(r->issuer_spki));
+	if (r->reason != NULL)
+		json_object_set_new(j, "reason", kg_json_str(r->reason));
+	if (r->revoked_at != NULL)
+		json_object_set_new(j, "revoked_at",
+		                    kg_json_str(r->revoked_at));
+	if (r->crl_number != NULL)
+		json_object_set_new(j, "crl_number",
+		                    kg_json_str(r->crl_number));
 	json_object_set_new(j, "prev", json_string(prev));
 	line = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(j);
@@ -123,27 +137,24 @@ static char *record_line(const struct kg_audit_rec *r, const char *prev,
 	return line;
 }
 
-enum kg_code kg_audit_append_many(const char *path,
-                                  const struct kg_audit_rec *recs, size_t n,
-                                  struct kg_err *err)
+/* Appends n records to the open, locked log fd: one write, one fsync;
+ * a failed write is cut back. */
+static enum kg_code append_fd(int fd, const char *path,
+                              const struct kg_audit_rec *recs, size_t n,
+                              struct kg_err *err)
 {
 	char prev[65], *buf = NULL, *line, *nb;
 	size_t len = 0, cap = 0, ll, off = 0, i;
 	time_t now = time(NULL);
-	enum kg_code rc = KG_OK;
+	enum kg_code rc;
 	struct stat st;
-	int fd;
 
-	if (n == 0)
-		return KG_OK;
-	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX) != 0 || fstat(fd, &st) != 0) {
-		rc = kg_err_set(err, KG_E_RUNTIME,
-		                "cannot open the audit log '%s': %s; nothing "
-		                "was written",
-		                path, strerror(errno));
-		goto out;
-	}
+	if (fstat(fd, &st) != 0)
+		return kg_err_set(
+		        err, KG_E_RUNTIME,
+		        "cannot read the audit log '%s': %s; nothing "
+		        "was written",
+		        path, strerror(errno));
 	rc = last_hash(fd, path, prev, err);
 	for (i = 0; rc == KG_OK && i < n; i++) {
 		line = record_line(&recs[i], prev, now, &ll);
@@ -190,10 +201,31 @@ enum kg_code kg_audit_append_many(const char *path,
 		rc = kg_err_set(err, KG_E_RUNTIME,
 		                "cannot sync the audit log '%s': %s", path,
 		                strerror(errno));
-out:
-	if (fd >= 0)
-		close(fd); /* drops the lock */
 	free(buf);
+	return rc;
+}
+
+enum kg_code kg_audit_append_many(const char *path,
+                                  const struct kg_audit_rec *recs, size_t n,
+                                  struct kg_err *err)
+{
+	enum kg_code rc;
+	int fd;
+
+	if (n == 0)
+		return KG_OK;
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+		rc = kg_err_set(err, KG_E_RUNTIME,
+		                "cannot open the audit log '%s': %s; nothing "
+		                "was written",
+		                path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	rc = append_fd(fd, path, recs, n, err);
+	close(fd); /* drops the lock */
 	return rc;
 }
 
@@ -203,30 +235,24 @@ enum kg_code kg_audit_append(const char *path, const struct kg_audit_rec *r,
 	return kg_audit_append_many(path, r, 1, err);
 }
 
-enum kg_code kg_audit_verify(const char *path, size_t *lines, size_t *bad,
-                             char *why, size_t cap, struct kg_err *err)
+size_t kg_audit_check(const char *buf, size_t len, size_t *lines, char *why,
+                      size_t cap)
 {
-	unsigned char *buf = NULL;
-	size_t len = 0, n = 0;
-	char prev[65], *p, *nl;
-	enum kg_code rc;
+	const char *p, *nl, *end = buf + len;
+	size_t n = 0, bad = 0;
+	char prev[65];
 
-	*lines = 0;
-	*bad = 0;
 	why[0] = '\0';
-	rc = kg_file_read(path, &buf, &len, err);
-	if (rc != KG_OK)
-		return rc;
 	memcpy(prev, GENESIS, 65);
-	for (p = (char *)buf; p < (char *)buf + len; p = nl + 1) {
+	for (p = buf; p < end; p = nl + 1) {
 		json_t *j;
 		json_error_t je;
 		const char *got;
 
-		nl = memchr(p, '\n', (size_t)((char *)buf + len - p));
+		nl = memchr(p, '\n', (size_t)(end - p));
 		n++;
 		if (nl == NULL) {
-			*bad = n;
+			bad = n;
 			snprintf(why, cap,
 			         "line %zu is cut short (no newline)", n);
 			break;
@@ -234,14 +260,14 @@ enum kg_code kg_audit_verify(const char *path, size_t *lines, size_t *bad,
 		j = json_loadb(p, (size_t)(nl - p), 0, &je);
 		got = j ? json_string_value(json_object_get(j, "prev")) : NULL;
 		if (got == NULL) {
-			*bad = n;
+			bad = n;
 			snprintf(why, cap, "line %zu is not an audit record",
 			         n);
 			json_decref(j);
 			break;
 		}
 		if (strcmp(got, prev) != 0) {
-			*bad = n;
+			bad = n;
 			if (n == 1)
 				snprintf(why, cap,
 				         "line 1 is not the first record: "
@@ -259,6 +285,118 @@ enum kg_code kg_audit_verify(const char *path, size_t *lines, size_t *bad,
 		sha256_hex(p, (size_t)(nl - p), prev);
 	}
 	*lines = n;
+	return bad;
+}
+
+enum kg_code kg_audit_verify(const char *path, size_t *lines, size_t *bad,
+                             char *why, size_t cap, struct kg_err *err)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	enum kg_code rc;
+
+	*lines = 0;
+	*bad = 0;
+	why[0] = '\0';
+	rc = kg_file_read(path, &buf, &len, err);
+	if (rc != KG_OK)
+		return rc;
+	*bad = kg_audit_check((const char *)buf, len, lines, why, cap);
 	free(buf);
 	return KG_OK;
+}
+
+struct kg_audit_log {
+	int fd;
+	char *path;
+	char *data;
+	size_t len;
+};
+
+enum kg_code kg_audit_open(const char *path, struct kg_audit_log **out,
+                           struct kg_err *err)
+{
+	struct kg_audit_log *l;
+	struct stat st;
+	size_t off = 0;
+
+	*out = NULL;
+	l = calloc(1, sizeof(*l));
+	if (l == NULL)
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	l->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+	if (l->fd < 0) {
+		kg_err_set(err, errno == ENOENT ? KG_E_USAGE : KG_E_RUNTIME,
+		           "cannot open the audit log '%s': %s; give the log "
+		           "cert sign wrote (--audit FILE or KEYGATE_AUDIT)",
+		           path, strerror(errno));
+		free(l);
+		return err->code;
+	}
+	if (flock(l->fd, LOCK_EX) != 0 || fstat(l->fd, &st) != 0) {
+		kg_err_set(err, KG_E_RUNTIME,
+		           "cannot read the audit log '%s': %s", path,
+		           strerror(errno));
+		kg_audit_close(l);
+		return err->code;
+	}
+	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > KG_FILE_MAX) {
+		kg_err_set(err, KG_E_USAGE,
+		           "the audit log '%s' is not a regular file of at "
+		           "most %u bytes",
+		           path, KG_FILE_MAX);
+		kg_audit_close(l);
+		return err->code;
+	}
+	l->path = strdup(path);
+	l->len = (size_t)st.st_size;
+	l->data = malloc(l->len + 1);
+	if (l->path == NULL || l->data == NULL) {
+		kg_audit_close(l);
+		return kg_err_set(err, KG_E_RUNTIME, "out of memory");
+	}
+	while (off < l->len) {
+		ssize_t r =
+		        pread(l->fd, l->data + off, l->len - off, (off_t)off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			kg_err_set(err, KG_E_RUNTIME,
+			           "cannot read the audit log '%s': %s", path,
+			           r < 0 ? strerror(errno) : "cut short");
+			kg_audit_close(l);
+			return err->code;
+		}
+		off += (size_t)r;
+	}
+	l->data[l->len] = '\0';
+	*out = l;
+	return KG_OK;
+}
+
+const char *kg_audit_log_data(const struct kg_audit_log *l, size_t *len)
+{
+	*len = l->len;
+	return l->data;
+}
+
+enum kg_code kg_audit_log_append(struct kg_audit_log *l,
+                                 const struct kg_audit_rec *recs, size_t n,
+                                 struct kg_err *err)
+{
+	if (n == 0)
+		return KG_OK;
+	return append_fd(l->fd, l->path, recs, n, err);
+}
+
+void kg_audit_close(struct kg_audit_log *l)
+{
+	if (l == NULL)
+		return;
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l->path);
+	free(l->data);
+	free(l);
 }

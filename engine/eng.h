@@ -163,6 +163,77 @@ enum kg_code eng_issuer_check(const struct eng_issue *in, struct kg_err *err);
 enum kg_code eng_cert_issue(const struct eng_issue *in, X509 **out,
                             struct kg_err *err);
 
+/*
+ * A signing context for key (eng_sign.c): md (none for EdDSA), RSASSA-PSS
+ * when pss. For whatever else engine/ signs (eng_crl.c). *out:
+ * EVP_MD_CTX_free.
+ */
+enum kg_code eng_sign_ctx(EVP_PKEY *key, const EVP_MD *md, int pss,
+                          EVP_MD_CTX **out, struct kg_err *err);
+
+/* ---- revocation (eng_crl.c) ------------------------------------------ */
+
+/*
+ * A CRLReason (RFC 5280 5.3.1) by name, case-insensitively, as openssl ca
+ * -crl_reason takes them: unspecified, keyCompromise, cACompromise,
+ * affiliationChanged, superseded, cessationOfOperation,
+ * privilegeWithdrawn. NULL is unspecified. certificateHold is refused: a
+ * hold is lifted by removeFromCRL, which keygate does not do.
+ * *out is OpenSSL's CRL_REASON_* value.
+ */
+enum kg_code eng_crl_reason_parse(const char *s, int *out, struct kg_err *err);
+/* The RFC 5280 name of a reason code, or NULL. */
+const char *eng_crl_reason_name(int reason);
+
+/*
+ * Can this CA key and certificate sign CRLs: the key is the certificate's
+ * (KG_REFUSED otherwise, before anything is signed), the certificate is a
+ * CA, and its key usage (if any) allows cRLSign.
+ */
+enum kg_code eng_crl_ca_check(X509 *ca_cert, EVP_PKEY *ca_key,
+                              struct kg_err *err);
+
+struct eng_crl_entry {
+	const char *serial; /* hex, as kg_cadb_serial gives it */
+	int reason;         /* CRL_REASON_*; unspecified: no extension */
+	time_t revoked;
+};
+
+struct eng_crl_req {
+	X509 *ca_cert;
+	EVP_PKEY *ca_key; /* a token key or a software key */
+	const struct eng_crl_entry *entries;
+	size_t n;
+	unsigned long long number; /* the cRLNumber, >= 1 */
+	time_t this_update;
+	int days; /* nextUpdate = thisUpdate + days */
+	const EVP_MD *md;
+	int pss;
+};
+
+/*
+ * A v2 CRL: issuer the CA's subject, thisUpdate, nextUpdate, each entry
+ * with its revocation date and (unless unspecified) reasonCode, sorted by
+ * serial; extensions authorityKeyIdentifier (the CA's subject key id) and
+ * cRLNumber. Signed with ca_key, then verified with the CA certificate's
+ * public key before it is returned. *out: X509_CRL_free.
+ */
+enum kg_code eng_crl_build(const struct eng_crl_req *r, X509_CRL **out,
+                           struct kg_err *err);
+
+/*
+ * A CA's identity in the audit log: the SHA-256 of its public key's
+ * SubjectPublicKeyInfo DER, lower-case hex, into out. Of a certificate's
+ * key, or of a key (software or token, as kg_pub_from_pkey reads it):
+ * equal when eng_crl_ca_check passes. 1, or 0 on failure.
+ */
+int eng_spki_sha256(const X509_PUBKEY *p, char out[65]);
+int eng_key_spki_sha256(const EVP_PKEY *k, char out[65]);
+
+/* PEM of a CRL into a new buffer (OPENSSL_free). */
+enum kg_code eng_pem_crl(X509_CRL *crl, char **out, size_t *len,
+                         struct kg_err *err);
+
 /* ---- keys (eng_show.c) ----------------------------------------------- */
 
 /*

@@ -124,6 +124,12 @@ static enum kg_code sign_ctx(EVP_PKEY *key, const EVP_MD *md, int pss,
 	return KG_OK;
 }
 
+enum kg_code eng_sign_ctx(EVP_PKEY *key, const EVP_MD *md, int pss,
+                          EVP_MD_CTX **out, struct kg_err *err)
+{
+	return sign_ctx(key, md, pss, out, err);
+}
+
 enum kg_code eng_digest(const char *name, const EVP_MD **out,
                         struct kg_err *err)
 {

@@ -266,6 +266,38 @@ w("not-json", good[0] + "\nhello\n")
 w("empty", "")
 EOF
 
+# ---- the CA database in an audit log (audit_show) ---------------------
+python3 - "$out/audit_show" <<'EOF'
+import hashlib, json, os, sys
+d = sys.argv[1]
+os.makedirs(d, exist_ok=True)
+def log(recs):
+    prev, lines = "0" * 64, []
+    for r in recs:
+        r = dict(r, prev=prev)
+        line = json.dumps(r, separators=(",", ":"))
+        lines.append(line)
+        prev = hashlib.sha256(line.encode()).hexdigest()
+    return "\n".join(lines) + "\n"
+ca = {"issuer": "CN=Test CA", "issuer_spki_sha256": "aa"}
+base = lambda op, **kw: dict({"time": "2026-11-29T12:00:00Z", "op": op,
+    "result": "ok", "token": {"serial": "1a2b3c4d", "label": "ci"},
+    "key_id": "0a0b", "subject": None, "serial": None}, **kw)
+issue = lambda s, **kw: base("cert-issue", subject="CN=a.example.com",
+    serial=s, **dict(ca, **kw))
+revoke = lambda s, r: base("cert-revoke", serial=s, reason=r,
+    revoked_at="2026-11-30T00:00:00Z", **ca)
+crl = lambda n, res="ok": base("crl", result=res, crl_number=n, **ca)
+def w(name, s):
+    open(os.path.join(d, name), "w").write(s)
+w("ca", log([issue("0A1B"), issue("9A8AE0D451E848A0AF88971AD1AC236E"),
+    revoke("0A1B", "keyCompromise"), crl("1"), crl("2", "not-written")]))
+w("old", log([base("cert-issue", serial="0C"), revoke("0C", "superseded")]))
+w("other-ca", log([issue("0D", issuer="CN=Other", issuer_spki_sha256="bb"),
+    revoke("0D", "cACompromise")]))
+w("bad-fields", log([issue("zz"), crl("0x10"), revoke("0A", "x")]))
+EOF
+
 # ---- strings: DN, SAN, URIs, secret sources, manifests ----------------
 n=0
 s() { n=$((n + 1)); printf '%s' "$2" | c "$1" "$(printf '%02d' $n)"; }
