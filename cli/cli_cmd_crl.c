@@ -55,8 +55,10 @@ const struct cli_opt cli_opts_audit_show[] = {
 #define CRL_DAYS_DEFAULT 30
 #define CRL_DAYS_MAX     3650
 
-/* The first certificate of path: the CA's. *out: X509_free. */
-static enum kg_code read_ca(const char *path, X509 **out, struct kg_err *err)
+/* The first certificate of path (a file, or one token certificate URI):
+ * the CA's. *out: X509_free. */
+static enum kg_code read_ca(struct cli_ctx *c, const char *path, X509 **out,
+                            struct kg_err *err)
 {
 	unsigned char *buf = NULL;
 	STACK_OF(X509) *cas = NULL;
@@ -64,8 +66,8 @@ static enum kg_code read_ca(const char *path, X509 **out, struct kg_err *err)
 	enum kg_code rc;
 
 	*out = NULL;
-	rc = kg_file_read_max(path, KG_CAP_CERT, "a CA certificate", &buf,
-	                      &len, err);
+	rc = cli_read_cert_input(c, path, KG_CAP_CERT, "a CA certificate", 1,
+	                         &buf, &len, err);
 	if (rc == KG_OK)
 		rc = eng_certs_parse(buf, len, path, &cas, NULL, err);
 	free(buf);
@@ -133,7 +135,7 @@ static enum kg_code ca_open(struct cli_ctx *c, const struct cli_cmd *cmd,
 	enum kg_code rc;
 
 	memset(x, 0, sizeof(*x));
-	rc = read_ca(caf, &x->ca, err);
+	rc = read_ca(c, caf, &x->ca, err);
 	if (rc == KG_OK)
 		rc = kg_audit_open(c->audit, &x->log, err);
 	if (rc == KG_OK) {
@@ -555,7 +557,7 @@ enum kg_code cli_audit_show(struct cli_ctx *c, const struct cli_cmd *cmd,
 		rc = chain_holds(path, (const char *)buf, len, "nothing shown",
 		                 &err);
 	if (rc == KG_OK && caf != NULL) {
-		rc = read_ca(caf, &ca, &err);
+		rc = read_ca(c, caf, &ca, &err);
 		if (rc == KG_OK &&
 		    ((issuer = eng_name_str(X509_get_subject_name(ca))) ==
 		             NULL ||

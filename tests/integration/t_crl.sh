@@ -113,6 +113,11 @@ equal "the JSON's CRL is number 4" "$(crlnum crl4.pem)" 4
 expect 0 "" crl create --ca-key "$CA" --ca-cert ca.pem
 cp "$T/out" crl5.pem
 equal "CRL to stdout: number 5" "$(crlnum crl5.pem)" 5
+# the CA certificate on the token, beside its key, works as --ca-cert
+expect 0 "" cert import ca.pem --token pkcs11:token=ca
+expect 0 "" crl create --ca-key "$CA" --ca-cert "pkcs11:token=ca;object=ca;type=cert" --out crl6.pem
+equal "CRL with a token CA certificate: number 6" "$(crlnum crl6.pem)" 6
+check "CRL 6 verifies" openssl crl -in crl6.pem -CAfile ca.pem -verify -noout
 # the other CA's numbers are its own
 expect 0 "" crl create --ca-key "$OTHER" --ca-cert other.pem --out other.crl
 equal "the other CA starts at 1" "$(crlnum other.crl)" 1
@@ -145,10 +150,10 @@ expect 0 "" audit show audit.jsonl --issued --revoked
 equal "show: issued lines" "$(grep -c '^issued ' "$T/out")" 4
 equal "show: revoked marks" "$(grep -c 'REVOKED$' "$T/out")" 2
 equal "show: revoked lines" "$(grep -c '^revoked ' "$T/out")" 2
-check "show: the summary" grep -q "4 issued, 2 revoked, 6 CRLs (last number 5)" "$T/out"
+check "show: the summary" grep -q "4 issued, 2 revoked, 7 CRLs (last number 6)" "$T/out"
 expect 0 "" --json audit show audit.jsonl --revoked --ca-cert ca.pem
 check "show --revoked --json" jq -e --arg a "$S1" --arg b "$S2" \
-	'.ok and .issued == null and ([.revoked[].serial] | sort) == ([$a, $b] | sort) and (.crls | length) == 5' "$T/out"
+	'.ok and .issued == null and ([.revoked[].serial] | sort) == ([$a, $b] | sort) and (.crls | length) == 6' "$T/out"
 expect 0 "" --json audit show audit.jsonl --issued --ca-cert other.pem
 check "show --issued for the other CA" jq -e --arg s "$SO" '(.issued | length) == 1 and .issued[0].serial == $s and .issued[0].revoked == false and .revoked == null' "$T/out"
 expect 2 "cannot read" audit show nosuch.jsonl
