@@ -306,6 +306,7 @@ extern const struct cli_opt cli_opts_key_gen[];
 extern const struct cli_opt cli_opts_key_list[];
 extern const struct cli_opt cli_opts_key_decrypt[];
 extern const struct cli_opt cli_opts_key_pubkey[];
+extern const struct cli_opt cli_opts_token_pin[];
 extern const struct cli_opt cli_opts_key_delete[];
 extern const struct cli_opt cli_opts_object_list[];
 extern const struct cli_opt cli_opts_object_delete[];
@@ -345,6 +346,8 @@ enum kg_code cli_cert_show(struct cli_ctx *, const struct cli_cmd *,
 
 enum kg_code cli_key_pubkey(struct cli_ctx *, const struct cli_cmd *,
                             struct cli_args *);
+enum kg_code cli_token_pin(struct cli_ctx *, const struct cli_cmd *,
+                           struct cli_args *);
 enum kg_code cli_key_delete(struct cli_ctx *, const struct cli_cmd *,
                             struct cli_args *);
 enum kg_code cli_object_list(struct cli_ctx *, const struct cli_cmd *,

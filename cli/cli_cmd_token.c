@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "common/kg_audit.h"
+#include "common/kg_secret.h"
 #include "common/kg_json.h"
 
 /* options, beside their handlers (the table in cli_main.c) */
@@ -194,4 +197,139 @@ fail:
 	free(conf);
 	free(tokuri);
 	return cli_fail(c, &err);
+}
+
+/* ---- token pin change | unblock ----------------------------------------- */
+
+const struct cli_opt cli_opts_token_pin[] = {
+        {"new-pin-source", CLI_VALUE, "SRC",
+         "the new PIN from file:PATH, env:NAME or fd:N (else "
+         "KEYGATE_NEW_PIN, else asked twice on a terminal)"},
+        {"so", CLI_FLAG, NULL, "change: the SO PIN, not the user PIN"},
+        {"so-pin-source", CLI_VALUE, "SRC",
+         "SO PIN from file:PATH, env:NAME or fd:N (else KEYGATE_SO_PIN)"},
+        {"token", CLI_VALUE, "URI", "the token"},
+        CLI_OPT_END};
+
+/* A secret from src, else env (a variable's value), else a prompt (twice
+ * when confirm), else the usage error none. */
+static enum kg_code pin_from(struct cli_ctx *c, const char *src,
+                             const char *env, const char *what,
+                             const char *prompt, int confirm,
+                             struct kg_secret **out, struct kg_err *err)
+{
+	struct kg_secret *again = NULL;
+	enum kg_code rc;
+	char p2[120];
+
+	*out = NULL;
+	if (src != NULL)
+		return kg_secret_from_source(src, what, out, err);
+	if (env != NULL)
+		return kg_secret_from_string(env, out, err);
+	if (c->hconf.prompt == NULL)
+		return kg_err_set(err, KG_E_USAGE,
+		                  "no %s: give a source for it (see keygate "
+		                  "token pin --help)",
+		                  what);
+	rc = c->hconf.prompt(prompt, out, err);
+	if (rc != KG_OK || !confirm)
+		return rc;
+	snprintf(p2, sizeof(p2), "%s again", prompt);
+	rc = c->hconf.prompt(p2, &again, err);
+	if (rc == KG_OK &&
+	    ((*out)->len != again->len ||
+	     CRYPTO_memcmp((*out)->buf, again->buf, again->len) != 0))
+		rc = kg_err_set(err, KG_E_USAGE,
+		                "the two %ss differ; nothing changed", what);
+	kg_secret_free(again);
+	if (rc != KG_OK) {
+		kg_secret_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+enum kg_code cli_token_pin(struct cli_ctx *c, const struct cli_cmd *cmd,
+                           struct cli_args *a)
+{
+	const char *what = a->pos[0], *tok = cli_opt(cmd, a, "token");
+	int so = cli_flag(cmd, a, "so"), unblock;
+	struct kg_secret *so_pin = NULL, *new_pin = NULL;
+	struct hsm_token *t = NULL;
+	struct kg_err err;
+	enum kg_code rc = KG_OK;
+	const char *op;
+
+	unblock = what != NULL && strcmp(what, "unblock") == 0;
+	if (what == NULL || (!unblock && strcmp(what, "change") != 0))
+		rc = kg_err_set(&err, KG_E_USAGE,
+		                "token pin takes change or unblock (see "
+		                "keygate token pin --help)");
+	if (rc == KG_OK && tok == NULL)
+		rc = kg_err_set(&err, KG_E_USAGE,
+		                "token pin needs --token URI");
+	if (rc == KG_OK && unblock && so)
+		rc = kg_err_set(&err, KG_E_USAGE,
+		                "unblock sets the user PIN with the SO PIN; "
+		                "--so goes with change");
+	op = unblock ? "token-pin-unblock"
+	     : so    ? "token-so-pin-change"
+	             : "token-pin-change";
+	/* the user PIN of a change is the login's: its usual sources */
+	if (rc == KG_OK)
+		rc = hsm_token_open(tok, &c->hconf,
+		                    (so || unblock ? 0 : HSM_LOGIN_USER) |
+		                            HSM_RW,
+		                    &t, &err);
+	if (rc == KG_OK && (so || unblock) && !hsm_token_pinpad(t))
+		rc = pin_from(c, cli_opt(cmd, a, "so-pin-source"),
+		              c->hconf.so_pin, "SO PIN",
+		              so ? "current SO PIN" : "SO PIN", 0, &so_pin,
+		              &err);
+	if (rc == KG_OK && !hsm_token_pinpad(t))
+		rc = pin_from(c, cli_opt(cmd, a, "new-pin-source"),
+		              getenv("KEYGATE_NEW_PIN"),
+		              so ? "new SO PIN" : "new PIN",
+		              so ? "new SO PIN" : "new PIN", 1, &new_pin,
+		              &err);
+	if (rc == KG_OK)
+		rc = unblock ? hsm_pin_unblock(t, so_pin, new_pin, &err)
+		             : hsm_pin_change(t, so, so_pin, new_pin, &err);
+	if (c->audit != NULL && t != NULL && (rc == KG_OK || new_pin)) {
+		struct kg_audit_rec r = {0};
+		struct kg_err aerr;
+
+		r.op = op;
+		r.result = rc == KG_OK ? "ok" : "failed";
+		r.token_serial = hsm_token_serial(t);
+		r.token_label = hsm_token_label(t);
+		r.detail = rc == KG_OK ? NULL : err.msg;
+		if (kg_audit_append(c->audit, &r, &aerr) != KG_OK)
+			fprintf(stderr, "keygate: %s\n", aerr.msg);
+	}
+	if (rc == KG_OK) {
+		if (c->json) {
+			json_t *j = json_object();
+
+			json_object_set_new(j, "token",
+			                    kg_json_str(hsm_token_uri(t)));
+			json_object_set_new(
+			        j, "changed",
+			        kg_json_str(unblock ? "user PIN (unblocked)"
+			                    : so    ? "SO PIN"
+			                            : "user PIN"));
+			cli_emit(c, j);
+		} else {
+			cli_info(c, "%s of token '%s' %s\n",
+			         so ? "the SO PIN" : "the user PIN",
+			         hsm_token_label(t),
+			         unblock ? "set by the SO (unblocked)"
+			                 : "changed");
+		}
+	}
+	kg_secret_free(so_pin);
+	kg_secret_free(new_pin);
+	hsm_token_close(t);
+	return rc == KG_OK ? KG_OK : cli_fail(c, &err);
 }

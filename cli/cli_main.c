@@ -36,6 +36,21 @@ const struct cli_cmd cli_cmds[] = {
          "lines to use it are printed for eval:\n"
          "  eval \"$(KEYGATE_SO_PIN=... KEYGATE_PIN=... keygate token init "
          "--softhsm /tmp/t --label ci)\"\n" PIN_HELP},
+        {"token", "pin", cli_token_pin,
+         "Change the user or SO PIN, or unblock the user PIN with the SO "
+         "PIN.",
+         "change --token URI [--so] [--new-pin-source SRC]\n"
+         "       keygate token pin unblock --token URI [--new-pin-source "
+         "SRC]",
+         cli_opts_token_pin, 1, 1,
+         "change: the user PIN (the old one from the usual PIN sources),\n"
+         "or with --so the SO PIN (--so-pin-source, KEYGATE_SO_PIN).\n"
+         "unblock: the SO logs in and sets a new user PIN (C_InitPIN).\n"
+         "The new PIN: --new-pin-source, KEYGATE_NEW_PIN, else asked\n"
+         "twice on a terminal; never on the command line. A wrong old\n"
+         "PIN is tried once (exit 3). A pinpad reads both itself.\n"
+         "example: KEYGATE_NEW_PIN=... keygate token pin change --token "
+         "pkcs11:token=ci\n"},
         {"key", "gen", cli_key_gen,
          "Generate a key pair on a token and print the private key's URI.",
          "--token URI --label L [--type T] [--id HEX] [--exportable]",

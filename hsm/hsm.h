@@ -315,6 +315,25 @@ struct hsm_cert_new {
 enum kg_code hsm_cert_import(struct hsm_token *t, const struct hsm_cert_new *c,
                              char **uri, struct kg_err *err);
 
+/* ---- PINs (hsm_pin.c) ------------------------------------------------ */
+
+/*
+ * C_SetPIN on t (opened read-write). The user's: t logged in as the user,
+ * the old PIN the one it logged in with. The SO's (so): t not logged in,
+ * so_pin the old SO PIN. new_pin NULL on a protected authentication path.
+ */
+enum kg_code hsm_pin_change(struct hsm_token *t, int so,
+                            const struct kg_secret *so_pin,
+                            const struct kg_secret *new_pin,
+                            struct kg_err *err);
+/* The SO sets a new user PIN (C_InitPIN); t read-write, not logged in. */
+enum kg_code hsm_pin_unblock(struct hsm_token *t,
+                             const struct kg_secret *so_pin,
+                             const struct kg_secret *new_pin,
+                             struct kg_err *err);
+/* Does t's token read PINs on its own pad (no PIN from the host)? */
+int hsm_token_pinpad(const struct hsm_token *t);
+
 /* ---- every object (hsm_objlist.c, hsm_delete.c) --------------------- */
 
 enum hsm_class {

@@ -377,8 +377,31 @@ out_cert-import() {
 	[ "$RC" -ne 0 ] || [ $N_CERT -eq 1 ] || WHY+=("exit 0 but $N_CERT certificates 'fk-k1'")
 	[ "$RC" -ne 0 ] || [[ $OUTTEXT == pkcs11:*object=fk-k1*type=cert* ]] || WHY+=("exit 0 but no URI printed")
 }
+sc_pin-change() {
+	CMD=(token pin change --token "$TOK")
+	export KEYGATE_NEW_PIN=97531864
+}
+# pin_works PIN: pkcs11-tool logs in with it, on SoftHSM2 directly
+pin_works() {
+	pkcs11-tool --module "$SOFTHSM_MODULE" --token-label fault --login --pin "$1" \
+		--list-objects >/dev/null 2>&1
+}
+out_pin-change() {
+	local new=0 old=0
+	pin_works "$KEYGATE_NEW_PIN" && new=1
+	pin_works "$KEYGATE_PIN" && old=1
+	if [ "$RC" -eq 0 ]; then
+		[ $new -eq 1 ] || WHY+=("exit 0 but the new PIN does not work")
+	else
+		[ $new -eq 0 ] || WHY+=("exit $RC but the PIN was changed")
+		[ $old -eq 1 ] || WHY+=("exit $RC and the old PIN does not work")
+	fi
+	# the PIN lives in token.object, which token_same does not look at
+	TOKEN_SAME=0
+}
 SCENARIOS="key-gen key-gen-force csr-create cert-selfsign cert-sign cert-sign-batch
-	manifest manifest-force bundle-export key-list token-list key-delete cert-import"
+	manifest manifest-force bundle-export key-list token-list key-delete cert-import
+	pin-change"
 
 # one_file FILE CHECK...: after exit 0 FILE passes CHECK; after a failure
 # it is absent (or at least whole)
