@@ -195,6 +195,40 @@ run() {
 			fi
 		fi
 		step "$m" "cert expiry (token URI)" 0 cert expiry "$TOK"
+		# the token's whole life (issue 12): the certificate beside its
+		# key, read from the token, the public key, a pair deleted, PINs
+		step "$m" "cert import" 0 cert import leaf.pem --token "$TOK"
+		step "$m" "object list" 0 --json object list --token "$TOK"
+		equal "$m: the key pairs with its certificate" \
+			"$(jq -r --arg k "$key" '.objects[] | select(.uri == $k) | .pair | test("type=cert")' "$T/out")" true
+		step "$m" "cert show (token URI)" 0 cert show "${key%%;type=private*};type=cert"
+		step "$m" "key pubkey" 0 key pubkey "$key" --out key.pub
+		equal "$m: key pubkey is the certificate's key" \
+			"$(openssl pkey -pubin -in key.pub -outform DER 2>/dev/null | sha256sum)" \
+			"$(openssl x509 -in leaf.pem -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum)"
+		step "$m" "key gen (to delete)" 0 key gen --token "$TOK" --label gone --type "$first"
+		step "$m" "cert selfsign (to delete)" 0 cert selfsign --key "$TOK;object=gone" --subject "CN=gone" --out gone.pem
+		step "$m" "cert import (to delete)" 0 cert import gone.pem --token "$TOK"
+		step "$m" "key delete --with-cert" 0 key delete "$TOK;object=gone" --with-cert --yes
+		equal "$m: deleted: no key 'gone'" "$(nkeys gone)" 0
+		equal "$m: deleted: no certificate 'gone'" \
+			"$(p11 --list-objects --type cert | grep -c 'label: *gone$' || true)" 0
+		# a PIN changed and changed back, or refused in one line
+		for pins in "$KG_PIN:${KG_PIN}9" "${KG_PIN}9:$KG_PIN"; do
+			KG_ENV="KEYGATE_PIN=${pins%%:*} KEYGATE_NEW_PIN=${pins#*:}" kg token pin change --token "$TOK"
+			if [ "$RC" -eq 0 ]; then
+				row "$m" "token pin change" ok
+				ok
+			elif [ "$RC" -eq 3 ] && [ "$(kglines)" -eq 1 ]; then
+				row "$m" "token pin change" "refused: $(kgerr)"
+				ok
+				break
+			else
+				bad "$m: token pin change: exit $RC: $(cat "$T/err")"
+				break
+			fi
+		done
+		KEYGATE_PIN=$KG_PIN step "$m" "login after the PIN changed back" 0 key list --token "$TOK"
 		# every URI key list printed, pasted back
 		"$KEYGATE" --json key list --token "$TOK" 2>/dev/null </dev/null | jq -r '.keys[].uri' >uris || true
 		n=0
