@@ -81,6 +81,9 @@ enum kg_code cli_parse_time(const char *s, time_t *out, struct kg_err *err);
 void cli_keygen_extra(struct cli_ctx *c, const struct hsm_key_info *k,
                       const char *token);
 
+/* cli_opts.c: the example a verb's --help ends with, or NULL */
+const char *cli_example(const char *group, const char *verb);
+
 /* cli_out.c */
 void cli_warn(void *ctx, const char *msg);
 /* hsm_trace_start's sink (--verbose): one PKCS#11 call per stderr line */

@@ -48,9 +48,7 @@ const struct cli_cmd cli_cmds[] = {
          "unblock: the SO logs in and sets a new user PIN (C_InitPIN).\n"
          "The new PIN: --new-pin-source, KEYGATE_NEW_PIN, else asked\n"
          "twice on a terminal; never on the command line. A wrong old\n"
-         "PIN is tried once (exit 3). A pinpad reads both itself.\n"
-         "example: KEYGATE_NEW_PIN=... keygate token pin change --token "
-         "pkcs11:token=ci\n"},
+         "PIN is tried once (exit 3). A pinpad reads both itself.\n"},
         {"key", "gen", cli_key_gen,
          "Generate a key pair on a token and print the private key's URI.",
          "--token URI --label L [--type T] [--id HEX] [--exportable]",
@@ -66,39 +64,31 @@ const struct cli_cmd cli_cmds[] = {
         {"key", "pubkey", cli_key_pubkey,
          "The public key of a token key as PEM SubjectPublicKeyInfo.",
          "URI [--out FILE]", cli_opts_key_pubkey, 1, 1,
-         "As p11tool --export-pubkey; any key type keygate can use.\n"
-         "example: keygate key pubkey 'pkcs11:token=ci;object=web' "
-         "--out web.pub\n" PIN_HELP},
+         "As p11tool --export-pubkey; any key type keygate can "
+         "use.\n" PIN_HELP},
         {"key", "delete", cli_key_delete,
          "Delete a key pair (and with --with-cert its certificate).",
          "URI [--with-cert] [--yes]", cli_opts_key_delete, 1, 1,
          "Lists what goes (certificate, public key, private key, in that\n"
          "order) and asks on a terminal; without one, --yes. A failure\n"
          "names what is still on the token; run it again to finish.\n"
-         "Every deletion is an audit record.\n"
-         "example: keygate key delete 'pkcs11:token=ci;object=old' "
-         "--with-cert --yes\n" PIN_HELP},
+         "Every deletion is an audit record.\n" PIN_HELP},
         {"object", "list", cli_object_list,
          "List every object on a token: keys, certificates, data.",
          "--token URI [--type T]", cli_opts_object_list, 0, 0,
          "Label, id, class and type of each; a private key's certificate\n"
-         "and public key (same CKA_ID) are shown under it as a pair.\n"
-         "example: keygate object list --token pkcs11:token=ci --type "
-         "cert\n" PIN_HELP},
+         "and public key (same CKA_ID) are shown under it as a "
+         "pair.\n" PIN_HELP},
         {"object", "delete", cli_object_delete,
          "Delete one object on a token.", "URI [--yes]",
          cli_opts_object_delete, 1, 1,
-         "The URI must match exactly one object (add type=, id=).\n"
-         "example: keygate object delete "
-         "'pkcs11:token=ci;object=old;type=cert' --yes\n" PIN_HELP},
+         "The URI must match exactly one object (add type=, id=).\n" PIN_HELP},
         {"cert", "import", cli_cert_import,
          "Put a certificate on the token beside its key.",
          "FILE --token URI [--label L]", cli_opts_cert_import, 1, 1,
          "The certificate gets the CKA_ID (and, unless --label, the label)\n"
          "of the key whose public key it carries; one that matches no key\n"
-         "needs --label. The same certificate twice is refused.\n"
-         "example: keygate cert import web.pem --token "
-         "pkcs11:token=ci\n" PIN_HELP},
+         "needs --label. The same certificate twice is refused.\n" PIN_HELP},
         {"key", "decrypt", cli_key_decrypt,
          "An encrypted private key to unencrypted PKCS#8 (as openssl pkcs8 "
          "-topk8 -nocrypt).",

@@ -257,6 +257,94 @@ enum kg_code cli_parse(struct cli_ctx *c, const struct cli_cmd *cmd, int argc,
 	return KG_OK;
 }
 
+/* One example per verb, printed at the end of its --help. */
+static const struct {
+	const char *group, *verb, *example;
+} examples[] = {
+        {"token", "list", "keygate token list --json"},
+        {"token", "init",
+         "eval \"$(KEYGATE_SO_PIN=87654321 KEYGATE_PIN=1234 keygate token "
+         "init --softhsm /tmp/t --label ci)\""},
+        {"token", "pin",
+         "keygate token pin change --token pkcs11:token=ci "
+         "--new-pin-source file:new.pin"},
+        {"key", "gen",
+         "keygate key gen --token pkcs11:token=ci --label web --type "
+         "ec:p256"},
+        {"key", "list", "keygate key list --token pkcs11:token=ci"},
+        {"key", "show", "keygate key show 'pkcs11:token=ci;object=web'"},
+        {"key", "pubkey",
+         "keygate key pubkey 'pkcs11:token=ci;object=web' --out web.pub"},
+        {"key", "delete",
+         "keygate key delete 'pkcs11:token=ci;object=old' --with-cert "
+         "--yes"},
+        {"key", "decrypt",
+         "keygate key decrypt enc.key --out key.pem --passphrase-source "
+         "env:PASS"},
+        {"object", "list",
+         "keygate object list --token pkcs11:token=ci --type cert"},
+        {"object", "delete",
+         "keygate object delete 'pkcs11:token=ci;object=old;type=cert' "
+         "--yes"},
+        {"csr", "create",
+         "keygate csr create --key 'pkcs11:token=ci;object=web' --subject "
+         "CN=api.example.com --out api.csr"},
+        {"cert", "selfsign",
+         "keygate cert selfsign --key 'pkcs11:token=ci;object=client' "
+         "--subject CN=client-01 --profile client --out client.pem"},
+        {"cert", "sign",
+         "keygate cert sign --ca-key 'pkcs11:token=ca;object=ca' --ca-cert "
+         "ca.pem --csr api.csr --profile server --out api.pem"},
+        {"cert", "import",
+         "keygate cert import api.pem --token pkcs11:token=ci"},
+        {"cert", "show", "keygate cert show api.pem"},
+        {"cert", "expiry",
+         "keygate cert expiry certs/ pkcs11:token=ci --within 30d"},
+        {"cert", "revoke",
+         "keygate --audit station.jsonl cert revoke --ca-key "
+         "'pkcs11:token=ca;object=ca' --ca-cert ca.pem --serial 5F3A01 "
+         "--reason keyCompromise"},
+        {"crl", "create",
+         "keygate --audit station.jsonl crl create --ca-key "
+         "'pkcs11:token=ca;object=ca' --ca-cert ca.pem --days 7 --out ca.crl"},
+        {"bundle", "check",
+         "keygate bundle check --cert cert.pem --key key.pem --chain "
+         "chain.pem --for acm"},
+        {"bundle", "export",
+         "keygate bundle export --key 'pkcs11:token=ci;object=api' --cert "
+         "api.pem --chain chain.pem --out bundle/"},
+        {"bundle", "fallback",
+         "keygate bundle fallback --subject CN=api.example.com --out "
+         "bundle/"},
+        {"bundle", "assemble",
+         "keygate bundle assemble --cert cert.pem --key key.pem --chain "
+         "chain.pem --out bundle/"},
+        {"truststore", "lint", "keygate truststore lint truststore.pem"},
+        {"truststore", "merge",
+         "keygate truststore merge old.pem new.pem --out truststore.pem"},
+        {"truststore", "remove",
+         "keygate truststore remove truststore.pem --fingerprint AB:CD:... "
+         "--out truststore.pem --force"},
+        {"mtls", "check",
+         "keygate mtls check --truststore truststore.pem --cert client.pem"},
+        {"chain", "verify",
+         "keygate chain verify --truststore roots.pem --cert api.pem "
+         "--untrusted chain.pem --purpose server --host api.example.com"},
+        {"audit", "verify", "keygate audit verify station.jsonl"},
+        {"audit", "show", "keygate --json audit show station.jsonl --revoked"},
+};
+
+const char *cli_example(const char *group, const char *verb)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(examples) / sizeof(examples[0]); i++)
+		if (strcmp(examples[i].group, group) == 0 &&
+		    strcmp(examples[i].verb, verb) == 0)
+			return examples[i].example;
+	return NULL;
+}
+
 void cli_help_cmd(const struct cli_cmd *cmd)
 {
 	int i;
@@ -276,6 +364,9 @@ void cli_help_cmd(const struct cli_cmd *cmd)
 	}
 	if (cmd->details != NULL)
 		printf("\n%s", cmd->details);
+	if (cli_example(cmd->group, cmd->verb) != NULL)
+		printf("\nexample:\n  %s\n",
+		       cli_example(cmd->group, cmd->verb));
 	printf("\nglobal options: --json --quiet --verbose --module PATH "
 	       "--pin-source SRC --at TIME --audit FILE\n");
 }

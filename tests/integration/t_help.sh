@@ -12,6 +12,7 @@ grep -E '^  [a-z]+ +[a-z]+ ' "$T/out" | awk '{print $1, $2}' >"$T/cmds"
 while read -r g v; do
 	expect 0 "" "$g" "$v" --help
 	check "$g $v --help: usage line" grep -q "^usage: keygate $g $v" "$T/out"
+	check "$g $v --help: an example" bash -c "grep -A1 '^example:$' '$T/out' | grep -q 'keygate.* $g $v'"
 	# every option the parser accepts is documented in --help, the man page
 	for o in $(grep -Eo '^  --[a-z-]+' "$T/out" | tr -d ' '); do
 		check "$g $v $o in the man page" grep -q -- "${o//-/\\\\-}" "$SRC/docs/keygate.1"
