@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# truststore merge / remove for a rotation overlap, and cert expiry over
-# files, directories and certificates stored on a token.
+# The README's rotation recipe with keygate alone: truststore merge /
+# remove for the overlap, certificates imported beside their keys, the
+# old key and certificate deleted; and cert expiry over files, directories
+# and certificates stored on a token.
 . "$(dirname "$0")/lib.sh"
 new_token ci
 TOK=pkcs11:token=ci
@@ -27,6 +29,19 @@ expect 1 "no certificate in" truststore remove new-only.pem --fingerprint "$FP" 
 check "nothing written" test ! -e x.pem
 expect 2 "SHA-256 fingerprint" truststore remove both.pem --fingerprint abc --out y.pem
 expect 4 "exists" truststore merge old.pem --out both.pem
+# the rest of the README's recipe, keygate alone (issue 12): each
+# certificate beside its key on the token, the client switched, the old
+# key and its certificate deleted, nothing else touched
+expect 0 "" cert import old.pem --token $TOK
+expect 0 "" cert import new.pem --token $TOK
+expect 0 "" mtls check --truststore new-only.pem --cert "$TOK;object=client-new;type=cert"
+expect 1 "" mtls check --truststore new-only.pem --cert "$TOK;object=client-old;type=cert"
+expect 0 "" key delete "$TOK;object=client-old" --with-cert --yes
+expect 0 "" --json object list --token $TOK
+equal "rotated: only the new key and its certificate (and public key) left" \
+	"$(jq -r '[.objects[].label] | unique | join(",")' "$T/out")" client-new
+equal "rotated: three objects" "$(jq '.objects | length' "$T/out")" 3
+expect 0 "" mtls check --truststore new-only.pem --cert "$TOK;object=client-new;type=cert"
 expect 0 "" --json truststore merge old.pem new.pem --out both.pem --force
 check "merge --json" jq -e '.certificates == 2 and .duplicates_dropped == 0' "$T/out"
 
@@ -46,9 +61,6 @@ mkdir -p empty
 expect 0 "" --json cert expiry empty
 equal "empty directory: no certificates" "$(jq -c '.certificates' "$T/out")" "[]"
 KG_ENV="-u KEYGATE_PIN" expect 0 "" cert expiry "$TOK"
-openssl x509 -in new.pem -outform DER -out new.der
-pkcs11-tool --module "$KEYGATE_MODULE" --token-label ci --login --pin "$KEYGATE_PIN" \
-	--write-object new.der --type cert --label client-new >/dev/null 2>&1
 KG_ENV="-u KEYGATE_PIN" expect 0 "" --json cert expiry "$TOK" --within 30d
 equal "token certificate found without a PIN" "$(jq -r '.certificates[0].subject' "$T/out")" "CN=client-new"
 check "its source is a pkcs11: URI" jq -e '.certificates[0].source | startswith("pkcs11:")' "$T/out"

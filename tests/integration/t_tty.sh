@@ -31,6 +31,30 @@ set -e
 equal "prompt: a wrong PIN is a token error" "$rc" 3
 check "prompt: says the PIN is wrong" grep -q "PIN incorrect for token 'tty'" tty.log
 equal "prompt: the wrong PIN is not echoed" "$(grep -c wrongpin tty.log)" 0
+# token pin change on a terminal: the old PIN, then the new one twice,
+# none echoed; two that differ change nothing
+typed_lines() { # typed_lines "A B C" CMD...: types each word after a pause
+	local words=$1 w
+	shift
+	{ for w in $words; do sleep 2; printf '%s\n' "$w"; done; sleep 2; } |
+		env -u KEYGATE_PIN -u KEYGATE_NEW_PIN timeout 40 script -qefc "$*" tty.log >/dev/null 2>&1
+}
+set +e
+typed_lines "zqpinzq newpinq1 newpinq2" "$KEYGATE" token pin change --token pkcs11:token=tty
+rc=$?
+set -e
+equal "pin change: two new PINs that differ are a usage error" "$rc" 2
+check "pin change: says they differ" grep -q "the two new PINs differ; nothing changed" tty.log
+KG_ENV="KEYGATE_PIN=zqpinzq" expect 0 "" key list --token pkcs11:token=tty
+set +e
+typed_lines "zqpinzq newpinq1 newpinq1" "$KEYGATE" token pin change --token pkcs11:token=tty
+rc=$?
+set -e
+equal "pin change: asked twice, changed" "$rc" 0
+check "pin change: asks for it again" grep -q "new PIN again" tty.log
+equal "pin change: no PIN echoed" "$(grep -c -e zqpinzq -e newpinq1 tty.log)" 0
+KG_ENV="KEYGATE_PIN=newpinq1" expect 0 "" key list --token pkcs11:token=tty
+KG_ENV="KEYGATE_PIN=newpinq1 KEYGATE_NEW_PIN=zqpinzq" expect 0 "" token pin change --token pkcs11:token=tty
 # no terminal, no PIN source: one clear line, never a hang
 KG_ENV="-u KEYGATE_PIN" expect 2 "no PIN for token 'tty'" key list --token pkcs11:token=tty
 equal "no sanitizer report on the terminal" "$(grep -c Sanitizer tty.log)" 0
