@@ -78,6 +78,10 @@ int cli_global_opt(struct cli_ctx *c, int argc, char **argv, int *i,
 enum kg_code cli_parse_time(const char *s, time_t *out, struct kg_err *err);
 
 /* cli_cmd_key.c: the warning for usages a token forced on a new key */
+/* key gen --force: each certificate retired with the old key, warned
+ * about and recorded */
+void cli_keygen_retired(struct cli_ctx *c, struct hsm_token *t,
+                        const struct hsm_key_info *k);
 void cli_keygen_extra(struct cli_ctx *c, const struct hsm_key_info *k,
                       const char *token);
 

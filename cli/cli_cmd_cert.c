@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "common/kg_file.h"
+#include "common/kg_redact.h"
 #include "common/kg_json.h"
 #include "engine/eng.h"
 #include "engine/eng_trust.h"
@@ -169,7 +170,9 @@ enum kg_code cli_cert_show(struct cli_ctx *c, const struct cli_cmd *cmd,
 	int f;
 
 	for (f = 0; f < a->npos; f++) {
-		const char *name = a->pos[f];
+		const char *path = a->pos[f];
+		/* a token URI's pin-value= is not printed */
+		char *name = kg_redact_pin(OPENSSL_strdup(path));
 		unsigned char *buf = NULL;
 		struct eng_obj *o = NULL;
 		size_t len = 0, n = 0, i;
@@ -177,7 +180,12 @@ enum kg_code cli_cert_show(struct cli_ctx *c, const struct cli_cmd *cmd,
 		enum kg_code rc;
 		json_t *fj, *arr;
 
-		rc = cli_read_cert_input(c, name, KG_CAP_TRUSTSTORE,
+		if (name == NULL) {
+			json_decref(files);
+			kg_err_set(&err, KG_E_RUNTIME, "out of memory");
+			return cli_fail(c, &err);
+		}
+		rc = cli_read_cert_input(c, path, KG_CAP_TRUSTSTORE,
 		                         "a file of certificates", 0, &buf,
 		                         &len, &err);
 		if (rc == KG_OK)
@@ -193,6 +201,7 @@ enum kg_code cli_cert_show(struct cli_ctx *c, const struct cli_cmd *cmd,
 			json_object_set_new(fj, "file", kg_json_str(name));
 			json_object_set_new(fj, "error", kg_json_str(err.msg));
 			json_array_append_new(files, fj);
+			OPENSSL_free(name);
 			continue;
 		}
 		arr = json_array();
@@ -220,6 +229,7 @@ enum kg_code cli_cert_show(struct cli_ctx *c, const struct cli_cmd *cmd,
 		json_object_set_new(fj, "objects", arr);
 		json_array_append_new(files, fj);
 		eng_obj_free_array(o, n);
+		OPENSSL_free(name);
 	}
 	if (c->json) {
 		json_t *j = json_object();

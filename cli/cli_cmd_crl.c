@@ -136,12 +136,9 @@ static enum kg_code ca_open(struct cli_ctx *c, const struct cli_cmd *cmd,
 
 	memset(x, 0, sizeof(*x));
 	rc = read_ca(c, caf, &x->ca, err);
-	if (rc == KG_OK)
-		rc = kg_audit_open(c->audit, &x->log, err);
-	if (rc == KG_OK) {
-		data = kg_audit_log_data(x->log, &len);
-		rc = chain_holds(c->audit, data, len, nothing, err);
-	}
+	/* the key first (a PIN may be asked for on a terminal): the log's
+	 * lock, which every signer of the station waits on, is taken only
+	 * once nobody has to type anything */
 	if (rc == KG_OK)
 		rc = cli_key_open(c, keyspec, NULL, &x->key, err);
 	if (rc == KG_OK && x->key.t == NULL)
@@ -152,6 +149,12 @@ static enum kg_code ca_open(struct cli_ctx *c, const struct cli_cmd *cmd,
 		                keyspec);
 	if (rc == KG_OK)
 		rc = eng_crl_ca_check(x->ca, x->key.pkey, err);
+	if (rc == KG_OK)
+		rc = kg_audit_open(c->audit, &x->log, err);
+	if (rc == KG_OK) {
+		data = kg_audit_log_data(x->log, &len);
+		rc = chain_holds(c->audit, data, len, nothing, err);
+	}
 	if (rc != KG_OK)
 		return rc;
 	x->issuer = eng_name_str(X509_get_subject_name(x->ca));

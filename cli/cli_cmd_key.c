@@ -208,6 +208,39 @@ void cli_keygen_extra(struct cli_ctx *c, const struct hsm_key_info *k,
 	cli_warn(c, msg);
 }
 
+void cli_keygen_retired(struct cli_ctx *c, struct hsm_token *t,
+                        const struct hsm_key_info *k)
+{
+	char *list, *line, *save = NULL;
+
+	if (k->retired == NULL || (list = strdup(k->retired)) == NULL)
+		return;
+	for (line = strtok_r(list, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char msg[1600];
+
+		snprintf(msg, sizeof(msg),
+		         "the old key's certificate was deleted with it: %s",
+		         line);
+		cli_warn(c, msg);
+		if (c->audit != NULL) {
+			struct kg_audit_rec r = {0};
+			struct kg_err err;
+
+			r.op = "object-delete";
+			r.result = "ok";
+			r.token_serial = hsm_token_serial(t);
+			r.token_label = hsm_token_label(t);
+			r.key = line;
+			r.detail = "certificate of a key replaced by key gen "
+			           "--force";
+			if (kg_audit_append(c->audit, &r, &err) != KG_OK)
+				fprintf(stderr, "keygate: %s\n", err.msg);
+		}
+	}
+	free(list);
+}
+
 enum kg_code cli_key_gen(struct cli_ctx *c, const struct cli_cmd *cmd,
                          struct cli_args *a)
 {
@@ -261,6 +294,7 @@ enum kg_code cli_key_gen(struct cli_ctx *c, const struct cli_cmd *cmd,
 		return cli_fail(c, &err);
 	}
 	cli_keygen_extra(c, &info, hsm_token_label(t));
+	cli_keygen_retired(c, t, &info);
 	if (c->json) {
 		cli_emit(c, key_json(&info));
 	} else {
@@ -442,6 +476,12 @@ enum kg_code cli_key_pubkey(struct cli_ctx *c, const struct cli_cmd *cmd,
 		rc = hsm_key_public(k, &pub, &err);
 	if (rc == KG_OK)
 		rc = eng_pem_public(pub, &pem, &len, &err);
+	/* the file first: a JSON document only for what was done */
+	if (rc == KG_OK && out != NULL && strcmp(out, "-") != 0)
+		rc = kg_file_write_atomic(out, pem, len, 0644,
+		                          cli_flag(cmd, a, "force"), &err);
+	else if (rc == KG_OK && !c->json)
+		fwrite(pem, 1, len, stdout);
 	if (rc == KG_OK && c->json) {
 		json_t *j = json_object();
 
@@ -452,11 +492,6 @@ enum kg_code cli_key_pubkey(struct cli_ctx *c, const struct cli_cmd *cmd,
 			json_object_set_new(j, "pem", kg_json_str(pem));
 		cli_emit(c, j);
 	}
-	if (rc == KG_OK && out != NULL && strcmp(out, "-") != 0)
-		rc = kg_file_write_atomic(out, pem, len, 0644,
-		                          cli_flag(cmd, a, "force"), &err);
-	else if (rc == KG_OK && !c->json)
-		fwrite(pem, 1, len, stdout);
 	OPENSSL_free(pem);
 	EVP_PKEY_free(pub);
 	hsm_key_free(k);

@@ -403,6 +403,7 @@ static void mf_work(void *ctx, int worker, size_t i)
 		rc = hsm_key_gen_open(t, &it->g, &info, &k, &err);
 	if (rc == KG_OK) {
 		cli_keygen_extra(mb->b.c, &info, hsm_token_label(t));
+		cli_keygen_retired(mb->b.c, t, &info);
 		it->uri = info.uri;
 		info.uri = NULL;
 		it->id_len = info.id_len;

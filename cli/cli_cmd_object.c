@@ -256,6 +256,11 @@ enum kg_code cli_object_delete(struct cli_ctx *c, const struct cli_cmd *cmd,
 	if (!hsm_is_uri(uri))
 		rc = kg_err_set(&err, KG_E_USAGE,
 		                "object delete needs a pkcs11: URI");
+	if (rc == KG_OK && !hsm_uri_names_object(uri))
+		rc = kg_err_set(
+		        &err, KG_E_USAGE,
+		        "object delete needs a URI that names an object "
+		        "(object=, id= or type=), not a whole token");
 	if (rc == KG_OK)
 		rc = hsm_token_open(uri, &c->hconf, HSM_LOGIN_USER | HSM_RW,
 		                    &t, &err);
@@ -277,7 +282,7 @@ enum kg_code cli_object_delete(struct cli_ctx *c, const struct cli_cmd *cmd,
 		for (i = 0; i < n && at < sizeof(msg); i++)
 			at += (size_t)snprintf(msg + at, sizeof(msg) - at,
 			                       " %s", o[i].uri);
-		rc = kg_err_set(&err, KG_E_USAGE, "%s", msg);
+		rc = kg_err_set(&err, KG_E_TOKEN, "%s", msg);
 	}
 	if (rc == KG_OK) {
 		one[0] = &o[0];
@@ -353,6 +358,15 @@ enum kg_code cli_key_delete(struct cli_ctx *c, const struct cli_cmd *cmd,
 	if (!hsm_is_uri(uri))
 		rc = kg_err_set(&err, KG_E_USAGE,
 		                "key delete needs a pkcs11: key URI");
+	/* a URI that names another object (a public key, a certificate) is
+	 * not taken as its key pair's: that would delete more than named */
+	if (rc == KG_OK && hsm_uri_class(uri) >= 0 &&
+	    hsm_uri_class(uri) != HSM_CLASS_PRIVATE)
+		rc = kg_err_set(&err, KG_E_USAGE,
+		                "key delete takes a private key's URI, and "
+		                "'%s' names a %s object; to delete that one "
+		                "object: keygate object delete URI",
+		                uri, hsm_class_name(hsm_uri_class(uri)));
 	if (rc == KG_OK)
 		rc = hsm_token_open(uri, &c->hconf, HSM_LOGIN_USER | HSM_RW,
 		                    &t, &err);

@@ -254,7 +254,7 @@ enum kg_code cli_token_pin(struct cli_ctx *c, const struct cli_cmd *cmd,
                            struct cli_args *a)
 {
 	const char *what = a->pos[0], *tok = cli_opt(cmd, a, "token");
-	int so = cli_flag(cmd, a, "so"), unblock;
+	int so = cli_flag(cmd, a, "so"), unblock, unsure = 0;
 	struct kg_secret *so_pin = NULL, *new_pin = NULL;
 	struct hsm_token *t = NULL;
 	struct kg_err err;
@@ -269,6 +269,12 @@ enum kg_code cli_token_pin(struct cli_ctx *c, const struct cli_cmd *cmd,
 	if (rc == KG_OK && tok == NULL)
 		rc = kg_err_set(&err, KG_E_USAGE,
 		                "token pin needs --token URI");
+	if (rc == KG_OK && !unblock && !so &&
+	    cli_opt(cmd, a, "so-pin-source") != NULL)
+		rc = kg_err_set(
+		        &err, KG_E_USAGE,
+		        "--so-pin-source goes with --so or unblock; the "
+		        "user PIN comes from --pin-source");
 	if (rc == KG_OK && unblock && so)
 		rc = kg_err_set(&err, KG_E_USAGE,
 		                "unblock sets the user PIN with the SO PIN; "
@@ -294,14 +300,17 @@ enum kg_code cli_token_pin(struct cli_ctx *c, const struct cli_cmd *cmd,
 		              so ? "new SO PIN" : "new PIN", 1, &new_pin,
 		              &err);
 	if (rc == KG_OK)
-		rc = unblock ? hsm_pin_unblock(t, so_pin, new_pin, &err)
-		             : hsm_pin_change(t, so, so_pin, new_pin, &err);
+		rc = unblock ? hsm_pin_unblock(t, so_pin, new_pin, &unsure,
+		                               &err)
+		             : hsm_pin_change(t, so, so_pin, new_pin, &unsure,
+		                              &err);
+	/* on record: done, failed, or not known (the token may have it) */
 	if (c->audit != NULL && t != NULL && (rc == KG_OK || new_pin)) {
 		struct kg_audit_rec r = {0};
 		struct kg_err aerr;
 
 		r.op = op;
-		r.result = rc == KG_OK ? "ok" : "failed";
+		r.result = rc == KG_OK ? "ok" : unsure ? "unknown" : "failed";
 		r.token_serial = hsm_token_serial(t);
 		r.token_label = hsm_token_label(t);
 		r.detail = rc == KG_OK ? NULL : err.msg;

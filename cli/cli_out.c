@@ -1,6 +1,7 @@
 /* Output: JSON on stdout with --json, people's text otherwise. */
 #include "cli/cli.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,14 +9,19 @@
 #include "common/kg_file.h"
 #include "common/kg_json.h"
 
+/* batch workers warn too (a key made leaner, a certificate retired) */
+static pthread_mutex_t warn_lock = PTHREAD_MUTEX_INITIALIZER;
+
 void cli_warn(void *arg, const char *msg)
 {
 	struct cli_ctx *c = arg;
 
+	pthread_mutex_lock(&warn_lock);
 	if (c->warnings == NULL)
 		c->warnings = json_array();
 	json_array_append_new(c->warnings, kg_json_str(msg));
 	fprintf(stderr, "keygate: warning: %s\n", msg);
+	pthread_mutex_unlock(&warn_lock);
 }
 
 void cli_trace(void *arg, const char *line)

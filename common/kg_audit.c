@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +206,34 @@ static enum kg_code append_fd(int fd, const char *path,
 	return rc;
 }
 
+/*
+ * The log's lock, waited for. Callers hold SIGINT/SIGTERM/SIGHUP back
+ * (an output is half-way into place); a plain flock() would then make
+ * keygate deaf to them for as long as another process holds the lock.
+ * So the lock is tried, and while it is busy a held-back signal gives up:
+ * 0 locked, -1 errno (EINTR: a signal is waiting).
+ */
+static int lock_log(int fd)
+{
+	struct timespec pause = {0, 10 * 1000 * 1000};
+	sigset_t pending;
+
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		if (sigpending(&pending) == 0 &&
+		    (sigismember(&pending, SIGINT) == 1 ||
+		     sigismember(&pending, SIGTERM) == 1 ||
+		     sigismember(&pending, SIGHUP) == 1)) {
+			errno = EINTR;
+			return -1;
+		}
+		nanosleep(&pause, NULL);
+	}
+}
+
 enum kg_code kg_audit_append_many(const char *path,
                                   const struct kg_audit_rec *recs, size_t n,
                                   struct kg_err *err)
@@ -215,11 +244,14 @@ enum kg_code kg_audit_append_many(const char *path,
 	if (n == 0)
 		return KG_OK;
 	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+	if (fd < 0 || lock_log(fd) != 0) {
 		rc = kg_err_set(err, KG_E_RUNTIME,
 		                "cannot open the audit log '%s': %s; nothing "
 		                "was written",
-		                path, strerror(errno));
+		                path,
+		                errno == EINTR ? "interrupted while another "
+		                                 "process held it"
+		                               : strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return rc;
@@ -333,7 +365,7 @@ enum kg_code kg_audit_open(const char *path, struct kg_audit_log **out,
 		free(l);
 		return err->code;
 	}
-	if (flock(l->fd, LOCK_EX) != 0 || fstat(l->fd, &st) != 0) {
+	if (lock_log(l->fd) != 0 || fstat(l->fd, &st) != 0) {
 		kg_err_set(err, KG_E_RUNTIME,
 		           "cannot read the audit log '%s': %s", path,
 		           strerror(errno));

@@ -58,8 +58,19 @@ int kg_cadb_time(const char *s, long long *out)
 	int Y, M, D, h, m, sec, n = -1, leap;
 	struct tm tm;
 
-	if (s == NULL || strlen(s) != 20 ||
-	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &Y, &M, &D, &h, &m, &sec,
+	/* digits exactly where they belong: sscanf alone takes "-1" and
+	 * "+1" for two-digit fields, and timegm would make another instant
+	 * of them */
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	size_t i;
+
+	if (s == NULL || strlen(s) != 20)
+		return 0;
+	for (i = 0; i < 20; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i])
+		                    : s[i] != shape[i])
+			return 0;
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &Y, &M, &D, &h, &m, &sec,
 	           &n) != 6 ||
 	    n != 20)
 		return 0;

@@ -1,5 +1,7 @@
 #include "common/kg_json.h"
 
+#include "common/kg_redact.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +60,11 @@ json_t *kg_json_strn(const char *str, size_t len)
 			i += n;
 		}
 	}
+	/* no JSON document keygate prints carries a PIN: a URI's
+	 * pin-value= goes wherever the string came from */
+	out[o] = '\0';
+	if (memchr(out, '\0', o) == NULL)
+		o = strlen(kg_redact_pin((char *)out));
 	j = json_stringn((const char *)out, o);
 	free(out);
 	return j;

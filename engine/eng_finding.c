@@ -7,6 +7,8 @@
 
 #include <openssl/crypto.h>
 
+#include "common/kg_redact.h"
+
 #define E ENG_SEV_ERROR
 #define W ENG_SEV_WARNING
 const struct eng_code eng_codes[] = {
@@ -80,6 +82,8 @@ int eng_finding_add(struct eng_findings *f, const char *code,
 	e.sev = c->sev;
 	e.index = index;
 	e.input = input ? OPENSSL_strdup(input) : NULL;
+	if (e.input != NULL)
+		kg_redact_pin(e.input); /* a token URI's pin-value= */
 	e.subject = subject ? OPENSSL_strdup(subject) : NULL;
 	e.message = OPENSSL_strdup(msg);
 	e.hint = hint ? OPENSSL_strdup(hint) : NULL;

@@ -207,6 +207,9 @@ struct hsm_key_info {
 	/* key gen: usages the token gave the new key beyond those asked
 	 * for, and would not take back (HSM_USE_*) */
 	unsigned usage_extra;
+	/* key gen --force: the old key's certificates, retired with it (their
+	 * URIs, newline-separated), or NULL (owned) */
+	char *retired;
 	/* CKA_ALLOWED_MECHANISMS as names ("CKM_ECDSA_SHA256,..."), or NULL
 	 * when the key may use any mechanism (owned) */
 	char *allowed;
@@ -324,12 +327,14 @@ enum kg_code hsm_cert_import(struct hsm_token *t, const struct hsm_cert_new *c,
  */
 enum kg_code hsm_pin_change(struct hsm_token *t, int so,
                             const struct kg_secret *so_pin,
-                            const struct kg_secret *new_pin,
+                            const struct kg_secret *new_pin, int *unsure,
                             struct kg_err *err);
-/* The SO sets a new user PIN (C_InitPIN); t read-write, not logged in. */
+/* The SO sets a new user PIN (C_InitPIN); t read-write, not logged in.
+ * Both: *unsure when a failure leaves open whether the token took the new
+ * PIN (a device error mid-call): the message says to try the new one. */
 enum kg_code hsm_pin_unblock(struct hsm_token *t,
                              const struct kg_secret *so_pin,
-                             const struct kg_secret *new_pin,
+                             const struct kg_secret *new_pin, int *unsure,
                              struct kg_err *err);
 /* Does t's token read PINs on its own pad (no PIN from the host)? */
 int hsm_token_pinpad(const struct hsm_token *t);
@@ -348,6 +353,8 @@ enum hsm_class {
 const char *hsm_class_name(enum hsm_class c);
 /* The class a name of hsm_class_name means; -1 for none. */
 int hsm_class_parse(const char *name);
+/* The class a URI's type= names; -1 for none (or a bad URI). */
+int hsm_uri_class(const char *uri);
 
 struct hsm_object {
 	enum hsm_class cls;
@@ -396,5 +403,7 @@ enum kg_code hsm_uri_for_label(const char *label, char **out,
 
 /* 1 if s is a pkcs11: URI (the scheme, case-insensitive), else 0. */
 int hsm_is_uri(const char *s);
+/* Does a pkcs11: URI name an object (object=, id= or type=)? */
+int hsm_uri_names_object(const char *uri);
 
 #endif

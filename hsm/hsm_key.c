@@ -540,6 +540,7 @@ void hsm_key_info_clear(struct hsm_key_info *k)
 	free(k->uri);
 	free(k->label);
 	free(k->allowed);
+	free(k->retired);
 	memset(k, 0, sizeof(*k));
 }
 

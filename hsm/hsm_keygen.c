@@ -154,6 +154,10 @@ static enum kg_code certs_of_old(struct hsm_token *t, const char *label,
 			*o = nv[i];
 			o->h = h[j];
 			o->cls = CKO_CERTIFICATE;
+			/* its own label may differ from the key's: named by
+			 * id alone (or the key's label when it has no id) */
+			if (o->id_len > 0)
+				o->label = NULL;
 		}
 		free(h);
 	}
@@ -600,6 +604,22 @@ static enum kg_code hsm_key_gen_locked(struct hsm_token *t,
 		return KG_E_TOKEN;
 	}
 	made[0].h = made[1].h = CK_INVALID_HANDLE; /* kept */
+	/* what went with the old key, for the caller to report */
+	for (i = 0; i < nold; i++) {
+		char name[1400] = "";
+		char *r;
+		size_t have = out->retired ? strlen(out->retired) : 0;
+
+		if (old[i].cls != CKO_CERTIFICATE)
+			continue;
+		name_left(t, &old[i], name, sizeof(name));
+		r = realloc(out->retired, have + strlen(name) + 2);
+		if (r == NULL)
+			break;
+		snprintf(r + have, strlen(name) + 2, "%s%s", have ? "\n" : "",
+		         name);
+		out->retired = r;
+	}
 out:
 	if (rc != KG_OK) {
 		/* never leave a half-made key behind, or name it */

@@ -47,6 +47,25 @@ static enum hsm_class class_of(CK_OBJECT_CLASS cko)
 	return HSM_CLASS_OTHER;
 }
 
+int hsm_uri_class(const char *uri)
+{
+	P11KitUri *u = NULL;
+	CK_ATTRIBUTE *a;
+	CK_OBJECT_CLASS cko;
+	struct kg_err err;
+	int c = -1;
+
+	if (hsm_uri_parse(uri, &u, &err) != KG_OK)
+		return -1;
+	a = p11_kit_uri_get_attribute(u, CKA_CLASS);
+	if (a != NULL && a->pValue != NULL && a->ulValueLen == sizeof(cko)) {
+		memcpy(&cko, a->pValue, sizeof(cko));
+		c = (int)class_of(cko);
+	}
+	hsm_uri_free(u);
+	return c;
+}
+
 static const char *type_of(enum hsm_class c, CK_ULONG kt, CK_ULONG ct)
 {
 	if (c == HSM_CLASS_CERT)
@@ -216,4 +235,19 @@ enum kg_code hsm_object_list(struct hsm_token *t, const char *uri, int cls,
 	*out = v;
 	*n = cnt;
 	return KG_OK;
+}
+
+int hsm_uri_names_object(const char *uri)
+{
+	P11KitUri *u = NULL;
+	struct kg_err err;
+	int named;
+
+	if (hsm_uri_parse(uri, &u, &err) != KG_OK)
+		return 0;
+	named = p11_kit_uri_get_attribute(u, CKA_LABEL) != NULL ||
+	        p11_kit_uri_get_attribute(u, CKA_ID) != NULL ||
+	        p11_kit_uri_get_attribute(u, CKA_CLASS) != NULL;
+	hsm_uri_free(u);
+	return named;
 }

@@ -34,15 +34,51 @@ static enum kg_code so_login(struct hsm_token *t, const struct kg_secret *so,
 	return KG_OK;
 }
 
+/*
+ * A C_SetPIN or C_InitPIN that failed: did the token surely keep the old
+ * PIN? A device error, a session lost, a token pulled mid-call leave it
+ * open; then the message says to try the new PIN first, since every try
+ * with the wrong one counts toward locking it.
+ */
+static enum kg_code pin_failed(struct hsm_token *t, CK_RV rv, const char *fn,
+                               const char *which, int *unsure,
+                               struct kg_err *err)
+{
+	switch (rv) {
+	case CKR_PIN_INCORRECT:
+	case CKR_PIN_INVALID:
+	case CKR_PIN_LEN_RANGE:
+	case CKR_PIN_LOCKED:
+	case CKR_USER_NOT_LOGGED_IN:
+	case CKR_SESSION_READ_ONLY:
+	case CKR_FUNCTION_NOT_SUPPORTED:
+	case CKR_ARGUMENTS_BAD:
+	case CKR_TOKEN_WRITE_PROTECTED:
+		*unsure = 0;
+		return hsm_rv_err(err, rv, fn, t->label);
+	default:
+		*unsure = 1;
+		hsm_rv_err(err, rv, fn, t->label);
+		return kg_err_prefix(
+		        err,
+		        "the token may or may not have taken the new %s: log "
+		        "in "
+		        "once with the new one before the old one (each wrong "
+		        "try counts toward locking it)",
+		        which);
+	}
+}
+
 enum kg_code hsm_pin_change(struct hsm_token *t, int so,
                             const struct kg_secret *so_pin,
-                            const struct kg_secret *new_pin,
+                            const struct kg_secret *new_pin, int *unsure,
                             struct kg_err *err)
 {
 	const struct kg_secret *old = so ? so_pin : hsm_token_pin(t);
 	enum kg_code rc;
 	CK_RV rv;
 
+	*unsure = 0;
 	if (!t->rw)
 		return kg_err_set(err, KG_E_RUNTIME,
 		                  "token '%s' was opened read-only", t->label);
@@ -57,18 +93,20 @@ enum kg_code hsm_pin_change(struct hsm_token *t, int so,
 	if (so)
 		(void)hsm_C_Logout(t->f, t->s);
 	if (rv != CKR_OK)
-		return hsm_rv_err(err, rv, "C_SetPIN", t->label);
+		return pin_failed(t, rv, "C_SetPIN", so ? "SO PIN" : "PIN",
+		                  unsure, err);
 	return KG_OK;
 }
 
 enum kg_code hsm_pin_unblock(struct hsm_token *t,
                              const struct kg_secret *so_pin,
-                             const struct kg_secret *new_pin,
+                             const struct kg_secret *new_pin, int *unsure,
                              struct kg_err *err)
 {
 	enum kg_code rc;
 	CK_RV rv;
 
+	*unsure = 0;
 	if (!t->rw)
 		return kg_err_set(err, KG_E_RUNTIME,
 		                  "token '%s' was opened read-only", t->label);
@@ -78,7 +116,7 @@ enum kg_code hsm_pin_unblock(struct hsm_token *t,
 	rv = hsm_C_InitPIN(t->f, t->s, buf(new_pin), len(new_pin));
 	(void)hsm_C_Logout(t->f, t->s);
 	if (rv != CKR_OK)
-		return hsm_rv_err(err, rv, "C_InitPIN", t->label);
+		return pin_failed(t, rv, "C_InitPIN", "user PIN", unsure, err);
 	return KG_OK;
 }
 

@@ -51,3 +51,20 @@ expect 1 "cut short" audit verify cut.jsonl
 KG_ENV="KEYGATE_AUDIT=$T/cut.jsonl" expect 4 "whole line" csr create --key "$CA" --subject CN=x --out nope.csr
 check "refused: no output" test ! -e nope.csr
 expect 2 "cannot read" audit verify nosuch.jsonl
+
+# a signer waiting for the log's lock still hears SIGTERM: it gives up,
+# writes nothing, leaves no temporary and dies of the signal (timeout's
+# 124), rather than waiting deaf until SIGKILL (137)
+flock "$KEYGATE_AUDIT" sleep 30 &
+holder=$!
+sleep 0.5
+set +e
+timeout -k 10 2 "$KEYGATE" cert sign --ca-key "$CA" --ca-cert ca.pem --csr leaf.csr --out waited.pem >/dev/null 2>waited.err </dev/null
+rc=$?
+set -e
+kill "$holder" 2>/dev/null || true
+wait "$holder" 2>/dev/null || true
+equal "waiting for the lock: SIGTERM ends it" "$rc" 124
+check "waiting for the lock: nothing written" test ! -e waited.pem
+equal "waiting for the lock: no temporary" "$(find . -maxdepth 1 -name '*.kgtmp.*' | wc -l)" 0
+expect 0 "" audit verify "$KEYGATE_AUDIT"

@@ -176,3 +176,26 @@ KG_ENV="KEYGATE_AUDIT=$T/old.jsonl" expect 1 "no certificate with serial" cert r
 KG_ENV="KEYGATE_AUDIT=$T/old.jsonl" expect 0 "" crl create --ca-key "$CA" --ca-cert ca.pem --out old.crl
 check "old log: the CRL revokes l3" bash -c "! openssl verify -crl_check -CRLfile old.crl -CAfile ca.pem l3.pem >/dev/null 2>&1"
 expect 0 "" audit verify old.jsonl
+
+# the log's lock is not held while the CA key waits for its PIN: a
+# crl create whose PIN source blocks (a FIFO nobody has written yet) must
+# not stop another signer of the station appending to the same log
+mkfifo pin.fifo
+(
+	KEYGATE_AUDIT=$T/audit.jsonl "$KEYGATE" crl create --ca-key "$CA" --ca-cert ca.pem \
+		--pin-source file:pin.fifo --out fifo.crl >fifo.out 2>&1 </dev/null
+	echo $? >fifo.rc
+) &
+sleep 1
+set +e
+KEYGATE_AUDIT=$T/audit.jsonl timeout -k 2 10 "$KEYGATE" cert sign --ca-key "$CA" --ca-cert ca.pem \
+	--csr l1.csr --profile client --out while.pem >/dev/null 2>"$T/while.err" </dev/null
+rc=$?
+set -e
+# (a writer with no reader would wait for ever: bounded)
+timeout 10 bash -c 'printf "%s\n" "$1" >pin.fifo' _ "$KEYGATE_PIN" || true
+wait
+equal "another signer goes on while crl create waits for its PIN" "$rc" 0
+equal "crl create, its PIN given late, succeeds" "$(cat fifo.rc)" 0
+check "the late CRL verifies" openssl crl -in fifo.crl -CAfile ca.pem -verify -noout
+expect 0 "" audit verify audit.jsonl

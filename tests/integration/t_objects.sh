@@ -71,6 +71,13 @@ expect 3 "certificates match" cert sign --ca-key "$TOK;object=ca" --ca-cert "$TO
 check "ambiguous --ca-cert lists the candidates" grep -q "object=web-2;type=cert" err
 check "ambiguous: no file" test ! -e web3.pem
 expect 3 "no certificate on the token matches" cert show "$TOK;object=nothing;type=cert"
+# a URI's pin-value= is never printed back, human or JSON
+expect 0 "" cert show "$WEBC?pin-value=$KEYGATE_PIN"
+check "cert show: no pin-value printed" bash -c "! grep -q pin-value '$T/out' '$T/err'"
+expect 0 "" --json cert show "$WEBC?pin-value=$KEYGATE_PIN"
+check "cert show --json: no pin-value" bash -c "! grep -q pin-value '$T/out'"
+expect 1 "" --json bundle check --cert "$WEBC?pin-value=$KEYGATE_PIN" --key other.key --for acm
+check "bundle check --json: no pin-value in findings" bash -c "! grep -q pin-value '$T/out'"
 # bundle check with the certificate and chain on the token
 openssl req -x509 -newkey rsa:2048 -nodes -keyout sw.key -subj /CN=sw.example.com -days 300 \
 	-addext subjectAltName=DNS:sw.example.com -addext keyUsage=critical,digitalSignature,keyEncipherment \
@@ -107,15 +114,25 @@ done
 expect 0 "" key pubkey "$TOK;object=api" --out api.pub
 check "--out: PEM SubjectPublicKeyInfo" grep -q "^-----BEGIN PUBLIC KEY-----$" api.pub
 expect 4 "" key pubkey "$TOK;object=api" --out api.pub
+expect 4 "" --json key pubkey "$TOK;object=api" --out /proc/kg-no-such/x.pub
+equal "key pubkey --json failing: one JSON document, the error" "$(jq -s -c '[length, (.[0] | has("error"))]' out)" "[1,true]"
 expect 3 "no private key matches" key pubkey "$TOK;object=nothing"
 expect 2 "needs a pkcs11: key URI" key pubkey api.pub
 
 # ---- key gen --force retires the old key's certificate ---------------------------------
 expect 0 "" --audit "$AUD" key gen --token "$TOK" --label web --type ec:p256 --force
 equal "--force: the old key's certificate went with it" "$(count cert web)" 0
+check "--force: the retired certificate is named" grep -q "the old key's certificate was deleted with it: pkcs11:.*type=cert" err
+equal "--force: the retired certificates on record" "$(grep -c '"op":"object-delete".*key gen --force' "$AUD")" 2
 equal "--force: one private key 'web'" "$(count privkey web)" 1
 
 # ---- deletion ---------------------------------------------------------------------------
+# a URI of the public key or the certificate is not taken as the pair's
+expect 2 "names a public object" key delete "$TOK;object=api;type=public" --yes
+expect 2 "names a cert object" key delete "$TOK;object=api-cert;type=cert" --yes
+equal "a public key's URI deletes nothing" "$(count privkey api)$(count pubkey api)" 11
+# object delete needs an object named, not a whole token
+expect 2 "names an object" object delete "$TOK" --yes
 # no terminal and no --yes: nothing goes
 expect 2 "give --yes" key delete "$TOK;object=api"
 equal "nothing deleted without --yes" "$(count privkey api)" 1
@@ -133,12 +150,12 @@ expect 3 "no private key matches" key delete "$TOK;object=api" --yes
 # object delete: exactly one object
 expect 3 "no object matches" object delete "$TOK;object=nothing" --yes
 expect 0 "" key gen --token "$TOK" --label twin --type ec:p256
-expect 2 "matches 2 objects" object delete "$TOK;object=twin" --yes
+expect 3 "matches 2 objects" object delete "$TOK;object=twin" --yes
 check "ambiguous: both URIs listed" bash -c "grep -q 'type=private' '$T/err' && grep -q 'type=public' '$T/err'"
 expect 0 "" --audit "$AUD" object delete "$TOK;object=ed;type=cert" --yes
 equal "object delete: the certificate gone" "$(count cert ed)" 0
 equal "object delete: twin untouched" "$(count privkey twin)" 1
 # every deletion on record, and the chain holds
-equal "audit: a record per deleted object" "$(grep -c '"op":"\(key\|object\)-delete"' "$AUD")" 6
+equal "audit: a record per deleted object (and per retired certificate)" "$(grep -c '"op":"\(key\|object\)-delete"' "$AUD")" 8
 expect 0 "" audit verify "$AUD"
 equal "audit: the import recorded" "$(grep -c '"op":"cert-import"' "$AUD")" 1

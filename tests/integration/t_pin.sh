@@ -42,6 +42,21 @@ check "no new PIN: unchanged" login_ok "$KEYGATE_PIN"
 KG_ENV="KEYGATE_NEW_PIN=12" expect 3 "C_SetPIN" token pin change --token "$TOK"
 check "too short: unchanged" login_ok "$KEYGATE_PIN"
 
+# a C_SetPIN that fails with a device error leaves it open whether the
+# token took the new PIN: said so (try the new one first: every wrong try
+# counts toward locking), and on record as unknown, not failed
+SHIM=${KG_BUILD:-$(dirname "$KEYGATE")}/tests/p11/libfaultp11.so
+FENV="KEYGATE_MODULE=$SHIM KG_FAULT_TARGET=$KEYGATE_MODULE KEYGATE_NEW_PIN=55556666"
+KG_ENV="$FENV KG_FAULT_LOG=$T/flog KEYGATE_NEW_PIN=$KEYGATE_PIN" expect 0 "" token pin change --token "$TOK"
+at=$(awk '$2 == "C_SetPIN" { print $1 }' flog)
+KG_ENV="$FENV KG_FAULT_AT=$at KG_FAULT_RV=0x30" expect 3 "may or may not have taken the new PIN" --audit "$AUD" token pin change --token "$TOK"
+check "device error: names C_SetPIN and the CKR" grep -q "C_SetPIN.*CKR_DEVICE_ERROR" err
+equal "device error: on record as unknown" "$(tail -1 "$AUD" | jq -r .result)" unknown
+KG_ENV="$FENV KG_FAULT_AT=$at KG_FAULT_RV=0xA0" expect 3 "PIN incorrect" --audit "$AUD" token pin change --token "$TOK"
+check "a definite refusal is not called unsure" bash -c "! grep -q 'may or may not' '$T/err'"
+equal "a definite refusal: on record as failed" "$(tail -1 "$AUD" | jq -r .result)" failed
+check "neither changed the PIN (the fault module failed the call)" login_ok "$KEYGATE_PIN"
+
 # the SO PIN
 KG_ENV="KEYGATE_NEW_PIN=13572468" expect 0 "" --audit "$AUD" token pin change --token "$TOK" --so
 check "the new SO PIN works" login_ok 13572468 --so
