@@ -20,6 +20,7 @@
 #include "engine/eng_acm.h"
 #include "engine/eng_mtls_domain.h"
 #include "engine/eng_pem.h"
+#include "engine/eng_trust.h"
 
 /* ---- inputs ---------------------------------------------------------- */
 
@@ -534,7 +535,7 @@ size_t eng_acm_limit(enum eng_input_kind kind)
 enum kg_code eng_acm_check(const struct eng_acm_req *r, struct eng_findings *f,
                            struct kg_err *err)
 {
-	struct eng_pem_scan sc = {0}, sk = {0}, sch = {0}, so = {0}, sw = {0};
+	struct eng_pem_scan sc = {0}, sk = {0}, sch = {0}, so = {0};
 	STACK_OF(X509) *certs = NULL, *chain = NULL, *olds = NULL,
 	               *owns = NULL;
 	X509 *leaf = NULL;
@@ -632,15 +633,21 @@ enum kg_code eng_acm_check(const struct eng_acm_req *r, struct eng_findings *f,
 	if (r->mtls_domain != NULL && leaf != NULL) {
 		struct eng_mtls_domain_req m = {0};
 
+		/* already in ACM, not imported: PEM or DER, its layout free */
 		if (r->ownership.buf != NULL) {
-			if (!eng_pem_scan(r->ownership.buf, r->ownership.len,
-			                  &sw)) {
-				rc = kg_err_set(err, KG_E_RUNTIME,
-				                "out of memory");
+			size_t had = f->n;
+
+			rc = eng_certs_parse(r->ownership.buf,
+			                     r->ownership.len,
+			                     r->ownership.name, &owns, f, err);
+			if (rc != KG_OK)
 				goto out;
-			}
-			if (lexical(&r->ownership, &sw, 0, f))
-				owns = certs_of(&r->ownership, &sw, f);
+			if (sk_X509_num(owns) < 1 && f->n == had)
+				eng_finding_add(f, "pem-invalid",
+				                r->ownership.name, -1, NULL,
+				                NULL,
+				                "%s holds no certificate",
+				                r->ownership.name);
 		}
 		m.domain = r->mtls_domain;
 		m.cert = leaf;
@@ -667,6 +674,5 @@ out:
 	eng_pem_scan_free(&sk);
 	eng_pem_scan_free(&sch);
 	eng_pem_scan_free(&so);
-	eng_pem_scan_free(&sw);
 	return rc;
 }

@@ -92,6 +92,11 @@ case_ "ownership from a non-Amazon CA: a warning" 0 "mtls-ownership-not-acm" "${
 check "not-acm names the issuer" jq -e '.findings[0].severity == "warning" and (.findings[0].message | test("Example RSA CA"))' out
 case_ "the ownership certificate is the certificate" 1 "mtls-ownership-not-acm,mtls-ownership-reused" "${API[@]}" --mtls-domain api.example.com --ownership-cert api.pem
 case_ "ownership certificate not PEM" 1 "pem-invalid" "${API[@]}" --mtls-domain api.example.com --ownership-cert api.key
+# it is in ACM already, not imported: DER, or text around it, is fine
+openssl x509 -in own.pem -outform DER -out own.der
+case_ "ownership certificate in DER" 0 "" "${API[@]}" --mtls-domain api.example.com --ownership-cert own.der
+{ echo "from ACM:"; sed 's/$/ /' own.pem; } >own-text.pem
+case_ "ownership certificate with text and trailing blanks" 0 "" "${API[@]}" --mtls-domain api.example.com --ownership-cert own-text.pem
 
 # ---- a reimport ----------------------------------------------------------------
 case_ "reimport from another CA" 1 "mtls-reimport-issuer" --cert newca.pem --key newca.key --chain otherroot.pem --replaces api.pem --mtls-domain api.example.com --ownership-cert own.pem
