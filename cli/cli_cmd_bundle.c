@@ -21,6 +21,7 @@
 #include "common/kg_pub.h"
 #include "engine/eng.h"
 #include "engine/eng_gate.h"
+#include "engine/eng_mtls_domain.h"
 
 /* options, beside their handlers (the table in cli_main.c) */
 const struct cli_opt cli_opts_bundle_check[] = {
@@ -29,6 +30,10 @@ const struct cli_opt cli_opts_bundle_check[] = {
         {"for", CLI_VALUE, "T",
          "acm-integrated (default: RSA 1024/2048) or acm"},
         {"key", CLI_VALUE, "FILE", "the private key (PEM)"},
+        {"mtls-domain", CLI_VALUE, "NAME",
+         "API Gateway mTLS custom domain rules for NAME"},
+        {"ownership-cert", CLI_VALUE, "FILE|URI",
+         "the domain's ownership verification certificate (ACM)"},
         {"replaces", CLI_VALUE, "OLD", "the certificate a reimport replaces"},
         CLI_OPT_END};
 
@@ -155,7 +160,43 @@ static json_t *gate_json(const struct eng_acm_req *r)
 	json_object_set_new(j, "target",
 	                    json_string(eng_target_name(r->target)));
 	json_object_set_new(j, "at", json_string(when));
+	if (r->mtls_domain != NULL)
+		json_object_set_new(j, "mtls_domain",
+		                    kg_json_str(r->mtls_domain));
 	return j;
+}
+
+/*
+ * bundle check's --mtls-domain NAME [--ownership-cert FILE|URI]: the
+ * name checked (a bad one, or --ownership-cert alone, is a usage error)
+ * and the ownership certificate read like --cert, into *buf (free()).
+ */
+static enum kg_code mtls_options(struct cli_ctx *c, const struct cli_cmd *cmd,
+                                 struct cli_args *a, struct eng_acm_req *r,
+                                 unsigned char **buf, struct kg_err *err)
+{
+	const char *own = cli_opt(cmd, a, "ownership-cert");
+	size_t len = 0;
+	enum kg_code rc;
+
+	*buf = NULL;
+	r->mtls_domain = cli_opt(cmd, a, "mtls-domain");
+	if (own != NULL && r->mtls_domain == NULL)
+		return kg_err_set(err, KG_E_USAGE,
+		                  "--ownership-cert goes with --mtls-domain "
+		                  "NAME (the mTLS custom domain it verifies)");
+	if (r->mtls_domain == NULL)
+		return KG_OK;
+	rc = eng_mtls_domain_parse(r->mtls_domain, err);
+	if (rc != KG_OK || own == NULL)
+		return rc;
+	rc = cli_read_cert_input(c, own, KG_CAP_CERT,
+	                         "the ownership certificate", 1, buf, &len,
+	                         err);
+	r->ownership.name = own;
+	r->ownership.buf = *buf;
+	r->ownership.len = len;
+	return rc;
 }
 
 /* ---- writing a bundle ------------------------------------------------ */
@@ -221,6 +262,7 @@ enum kg_code cli_bundle_check(struct cli_ctx *c, const struct cli_cmd *cmd,
 	struct eng_acm_req r;
 	struct eng_findings f = {0};
 	struct inputs in = {0};
+	unsigned char *own = NULL;
 	struct kg_err err;
 	enum kg_code rc;
 	char what[64];
@@ -232,6 +274,8 @@ enum kg_code cli_bundle_check(struct cli_ctx *c, const struct cli_cmd *cmd,
 		        &err, KG_E_USAGE,
 		        "bundle check needs --cert FILE and --key FILE "
 		        "(see keygate bundle check --help)");
+	if (rc == KG_OK)
+		rc = mtls_options(c, cmd, a, &r, &own, &err);
 	if (rc == KG_OK)
 		rc = read_gate_inputs(c, cmd, a, 1, &r, &in, &err);
 	if (rc == KG_OK)
@@ -245,6 +289,7 @@ enum kg_code cli_bundle_check(struct cli_ctx *c, const struct cli_cmd *cmd,
 	}
 	eng_findings_free(&f);
 	inputs_free(&in);
+	free(own);
 	return rc;
 }
 

@@ -137,7 +137,8 @@ const struct cli_cmd cli_cmds[] = {
          "Private keys: only the public half is printed.\n"},
         {"bundle", "check", cli_bundle_check,
          "The ACM import gate: will AWS take this certificate, key and chain?",
-         "--cert FILE --key FILE [--chain FILE] [--for T] [--replaces OLD]",
+         "--cert FILE --key FILE [--chain FILE] [--for T] [--replaces OLD]"
+         " [--mtls-domain NAME [--ownership-cert F]]",
          cli_opts_bundle_check, 0, 0, GATE_HELP},
         {"bundle", "export", cli_bundle_export,
          "Write an ACM bundle for a token key, through the export gate.",

@@ -18,7 +18,9 @@
 #include "common/kg_time.h"
 #include "engine/eng.h"
 #include "engine/eng_acm.h"
+#include "engine/eng_mtls_domain.h"
 #include "engine/eng_pem.h"
+#include "engine/eng_trust.h"
 
 /* ---- inputs ---------------------------------------------------------- */
 
@@ -534,7 +536,8 @@ enum kg_code eng_acm_check(const struct eng_acm_req *r, struct eng_findings *f,
                            struct kg_err *err)
 {
 	struct eng_pem_scan sc = {0}, sk = {0}, sch = {0}, so = {0};
-	STACK_OF(X509) *certs = NULL, *chain = NULL, *olds = NULL;
+	STACK_OF(X509) *certs = NULL, *chain = NULL, *olds = NULL,
+	               *owns = NULL;
 	X509 *leaf = NULL;
 	EVP_PKEY *key = NULL;
 	enum kg_code rc = KG_OK;
@@ -542,6 +545,9 @@ enum kg_code eng_acm_check(const struct eng_acm_req *r, struct eng_findings *f,
 
 	if (r->cert.buf == NULL)
 		return kg_err_set(err, KG_E_USAGE, "no certificate given");
+	if (r->mtls_domain != NULL &&
+	    eng_mtls_domain_parse(r->mtls_domain, err) != KG_OK)
+		return KG_E_USAGE;
 	if (!eng_pem_scan(r->cert.buf, r->cert.len, &sc) ||
 	    (r->key.buf && !eng_pem_scan(r->key.buf, r->key.len, &sk)) ||
 	    (r->chain.buf &&
@@ -623,11 +629,46 @@ enum kg_code eng_acm_check(const struct eng_acm_req *r, struct eng_findings *f,
 		if (olds != NULL && sk_X509_num(olds) > 0)
 			reimport_rules(r, leaf, sk_X509_value(olds, 0), f);
 	}
+	/* an mTLS custom domain: API Gateway's rules (eng_mtls_domain.c) */
+	if (r->mtls_domain != NULL && leaf != NULL) {
+		struct eng_mtls_domain_req m = {0};
+
+		/* already in ACM, not imported: PEM or DER, its layout free */
+		if (r->ownership.buf != NULL) {
+			size_t had = f->n;
+
+			rc = eng_certs_parse(r->ownership.buf,
+			                     r->ownership.len,
+			                     r->ownership.name, &owns, f, err);
+			if (rc != KG_OK)
+				goto out;
+			if (sk_X509_num(owns) < 1 && f->n == had)
+				eng_finding_add(f, "pem-invalid",
+				                r->ownership.name, -1, NULL,
+				                NULL,
+				                "%s holds no certificate",
+				                r->ownership.name);
+		}
+		m.domain = r->mtls_domain;
+		m.cert = leaf;
+		m.cert_name = r->cert.name;
+		m.old = olds != NULL && sk_X509_num(olds) > 0
+		                ? sk_X509_value(olds, 0)
+		                : NULL;
+		m.ownership = owns != NULL && sk_X509_num(owns) > 0
+		                      ? sk_X509_value(owns, 0)
+		                      : NULL;
+		m.ownership_name = r->ownership.name;
+		m.ownership_given = r->ownership.buf != NULL;
+		m.at = r->at;
+		eng_mtls_domain_rules(&m, f);
+	}
 out:
 	ERR_clear_error();
 	sk_X509_pop_free(certs, X509_free);
 	sk_X509_pop_free(chain, X509_free);
 	sk_X509_pop_free(olds, X509_free);
+	sk_X509_pop_free(owns, X509_free);
 	EVP_PKEY_free(key);
 	eng_pem_scan_free(&sc);
 	eng_pem_scan_free(&sk);

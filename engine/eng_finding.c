@@ -35,6 +35,16 @@ const struct eng_code eng_codes[] = {
         {"reimport-key-algorithm", E, "acm"},
         {"reimport-domains", E, "acm"},
         {"reimport-key-usage", E, "acm"},
+        /* the ACM gate with --mtls-domain (eng_mtls_domain.c);
+         * mtls-ownership-expired is a warning when the ownership
+         * certificate only expires before the certificate */
+        {"mtls-domain-not-covered", E, "acm"},
+        {"mtls-ownership-missing", W, "acm"},
+        {"mtls-ownership-not-covered", E, "acm"},
+        {"mtls-ownership-expired", E, "acm"},
+        {"mtls-ownership-not-acm", W, "acm"},
+        {"mtls-ownership-reused", E, "acm"},
+        {"mtls-reimport-issuer", E, "acm"},
         /* bundle export */
         {"key-not-exportable", E, "export"},
         /* truststore lint */

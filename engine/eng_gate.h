@@ -124,6 +124,11 @@ struct eng_acm_req {
 	EVP_PKEY *key_pub; /* instead of key: a token key's public half */
 	enum eng_target target;
 	time_t at;
+	/* API Gateway's mTLS custom domain rules (eng_mtls_domain.h): the
+	 * domain name, or NULL for none; the ownership verification
+	 * certificate (buf NULL: not given) */
+	const char *mtls_domain;
+	struct eng_input ownership;
 };
 
 /*

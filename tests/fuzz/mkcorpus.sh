@@ -178,6 +178,10 @@ c key_load kdf-2e31.der <"$w/kdf.der"
 { cat leaf.pem; sep; cat leaf.pk8; sep; cat int.pem root.pem; } | c acm_check ok-ec
 { cat rsaleaf.pem; sep; cat rsa.pkcs1; sep; cat int.pem; } | c acm_check ok-rsa
 { cat leaf.pem; sep; cat leaf.sec1; sep; cat int.pem; sep; cat leaf.pem; } | c acm_check reimport
+# ... [@@@@ ownership cert @@@@ mTLS domain] (bundle check --mtls-domain)
+{ cat leaf.pem; sep; cat leaf.sec1; sep; cat int.pem; sep; cat leaf.pem; sep; cat leaf.pem; sep; echo api.example.com; } | c acm_check mtls-reused
+{ cat leaf.pem; sep; cat leaf.pk8; sep; cat int.pem root.pem; sep; cat rsaleaf.pem; sep; cat int.pem; sep; echo x.api.example.com; } | c acm_check mtls-wild
+{ cat leaf.pem; sep; cat leaf.pk8; sep; cat int.pem; sep; sep; sep; echo '*.example.com'; } | c acm_check mtls-no-ownership
 { cat self.pem; sep; cat leaf.pk8; } | c acm_check self-signed
 { cat leaf.pem int.pem; sep; cat leaf.enc.pk8; sep; cat root.pem; echo; cat int.pem; } | c acm_check bad-order
 { cat expired.pem; sep; cat leaf.pk8; sep; sed 's/$/ /' int.pem; } | c acm_check mismatch
