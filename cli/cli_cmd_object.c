@@ -301,6 +301,17 @@ enum kg_code cli_object_delete(struct cli_ctx *c, const struct cli_cmd *cmd,
  * key and the private key, in the order they are deleted. A private key
  * without CKA_ID takes the public key of its label along.
  */
+/* Does o belong to the key pair of private key p: the same CKA_ID, or,
+ * for a key without one, the same label? */
+static int of_pair(const struct hsm_object *p, const struct hsm_object *o)
+{
+	if (p->id_len > 0)
+		return o->id_len == p->id_len &&
+		       memcmp(o->id, p->id, p->id_len) == 0;
+	return p->label != NULL && o->label != NULL &&
+	       strcmp(p->label, o->label) == 0;
+}
+
 static size_t pair_objects(struct hsm_object *all, size_t n, size_t priv,
                            int with_cert, struct hsm_object **v,
                            size_t *certs_left)
@@ -310,35 +321,17 @@ static size_t pair_objects(struct hsm_object *all, size_t n, size_t priv,
 
 	*certs_left = 0;
 	for (i = 0; i < n; i++) {
-		int same =
-		        p->id_len > 0
-		                ? all[i].id_len == p->id_len &&
-		                          memcmp(all[i].id, p->id,
-		                                 p->id_len) == 0
-		                : p->label != NULL && all[i].label != NULL &&
-		                          strcmp(p->label, all[i].label) == 0;
-
-		if (!same || i == priv)
+		if (i == priv || all[i].cls != HSM_CLASS_CERT ||
+		    !of_pair(p, &all[i]))
 			continue;
-		if (all[i].cls == HSM_CLASS_CERT) {
-			if (with_cert)
-				v[k++] = &all[i];
-			else
-				++*certs_left;
-		}
-	}
-	for (i = 0; i < n; i++) {
-		int same =
-		        p->id_len > 0
-		                ? all[i].id_len == p->id_len &&
-		                          memcmp(all[i].id, p->id,
-		                                 p->id_len) == 0
-		                : p->label != NULL && all[i].label != NULL &&
-		                          strcmp(p->label, all[i].label) == 0;
-
-		if (same && all[i].cls == HSM_CLASS_PUBLIC)
+		if (with_cert)
 			v[k++] = &all[i];
+		else
+			++*certs_left;
 	}
+	for (i = 0; i < n; i++)
+		if (all[i].cls == HSM_CLASS_PUBLIC && of_pair(p, &all[i]))
+			v[k++] = &all[i];
 	v[k++] = &all[priv];
 	return k;
 }
