@@ -183,6 +183,14 @@ int cli_audit_fill(const struct cli_key *k, const char *op, const char *result,
                    struct cli_audit_rec *ar);
 void cli_audit_rec_clear(struct cli_audit_rec *ar);
 /* r: the record of a key made on t (id, its URI, the --type asked) */
+/*
+ * A record of a token change that is not a signature (an import, a
+ * deletion, a PIN change): r as the caller filled it, t's serial and label
+ * added, appended when --audit is given. A failed append is one stderr
+ * line; the change stands (it was made).
+ */
+void cli_audit_token(struct cli_ctx *c, struct hsm_token *t,
+                     struct kg_audit_rec *r);
 void cli_audit_keygen(struct kg_audit_rec *r, struct hsm_token *t,
                       const unsigned char *id, size_t id_len, const char *uri,
                       const char *type);

@@ -1,6 +1,7 @@
 /* Audit records of token operations, filled in one place. */
 #include "cli/cli.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -82,6 +83,19 @@ enum kg_code cli_audit(struct cli_ctx *c, const char *op, const char *result,
 	rc = kg_audit_append(c->audit, &ar.r, err);
 	cli_audit_rec_clear(&ar);
 	return rc;
+}
+
+void cli_audit_token(struct cli_ctx *c, struct hsm_token *t,
+                     struct kg_audit_rec *r)
+{
+	struct kg_err err;
+
+	if (c->audit == NULL)
+		return;
+	r->token_serial = hsm_token_serial(t);
+	r->token_label = hsm_token_label(t);
+	if (kg_audit_append(c->audit, r, &err) != KG_OK)
+		fprintf(stderr, "keygate: %s\n", err.msg);
 }
 
 void cli_audit_keygen(struct kg_audit_rec *r, struct hsm_token *t,

@@ -223,19 +223,15 @@ void cli_keygen_retired(struct cli_ctx *c, struct hsm_token *t,
 		         "the old key's certificate was deleted with it: %s",
 		         line);
 		cli_warn(c, msg);
-		if (c->audit != NULL) {
+		{
 			struct kg_audit_rec r = {0};
-			struct kg_err err;
 
 			r.op = "object-delete";
 			r.result = "ok";
-			r.token_serial = hsm_token_serial(t);
-			r.token_label = hsm_token_label(t);
 			r.key = line;
 			r.detail = "certificate of a key replaced by key gen "
 			           "--force";
-			if (kg_audit_append(c->audit, &r, &err) != KG_OK)
-				fprintf(stderr, "keygate: %s\n", err.msg);
+			cli_audit_token(c, t, &r);
 		}
 	}
 	free(list);

@@ -168,22 +168,15 @@ static void audit_delete(struct cli_ctx *c, struct hsm_token *t,
                          const char *op, const struct hsm_object *o,
                          const char *result, const char *detail)
 {
-	struct kg_audit_rec r;
-	struct kg_err err;
+	struct kg_audit_rec r = {0};
 
-	if (c->audit == NULL)
-		return;
-	memset(&r, 0, sizeof(r));
 	r.op = op;
 	r.result = result;
-	r.token_serial = hsm_token_serial(t);
-	r.token_label = hsm_token_label(t);
 	r.key_id = o->id;
 	r.key_id_len = o->id_len;
 	r.key = o->uri;
 	r.detail = detail;
-	if (kg_audit_append(c->audit, &r, &err) != KG_OK)
-		fprintf(stderr, "keygate: %s\n", err.msg);
+	cli_audit_token(c, t, &r);
 }
 
 /*
@@ -344,7 +337,8 @@ enum kg_code cli_key_delete(struct cli_ctx *c, const struct cli_cmd *cmd,
 	struct hsm_key *k = NULL;
 	struct hsm_object *all = NULL, **v = NULL;
 	const struct hsm_key_info *ki;
-	size_t n = 0, i, nv = 0, priv = 0, certs_left = 0;
+	size_t n = 0, nv = 0, priv = 0, certs_left = 0;
+	int cls;
 	struct kg_err err;
 	enum kg_code rc = KG_OK;
 
@@ -353,13 +347,13 @@ enum kg_code cli_key_delete(struct cli_ctx *c, const struct cli_cmd *cmd,
 		                "key delete needs a pkcs11: key URI");
 	/* a URI that names another object (a public key, a certificate) is
 	 * not taken as its key pair's: that would delete more than named */
-	if (rc == KG_OK && hsm_uri_class(uri) >= 0 &&
-	    hsm_uri_class(uri) != HSM_CLASS_PRIVATE)
+	if (rc == KG_OK && (cls = hsm_uri_class(uri)) >= 0 &&
+	    cls != HSM_CLASS_PRIVATE)
 		rc = kg_err_set(&err, KG_E_USAGE,
 		                "key delete takes a private key's URI, and "
 		                "'%s' names a %s object; to delete that one "
 		                "object: keygate object delete URI",
-		                uri, hsm_class_name(hsm_uri_class(uri)));
+		                uri, hsm_class_name((enum hsm_class)cls));
 	if (rc == KG_OK)
 		rc = hsm_token_open(uri, &c->hconf, HSM_LOGIN_USER | HSM_RW,
 		                    &t, &err);
@@ -405,7 +399,6 @@ enum kg_code cli_key_delete(struct cli_ctx *c, const struct cli_cmd *cmd,
 	if (rc == KG_OK)
 		rc = delete_all(c, t, "key-delete", v, nv, &err);
 	free(v);
-	(void)i;
 	hsm_object_free_array(all, n);
 	hsm_token_close(t);
 	return rc == KG_OK ? KG_OK : cli_fail(c, &err);
@@ -525,14 +518,11 @@ enum kg_code cli_cert_import(struct cli_ctx *c, const struct cli_cmd *cmd,
 		}
 		rc = hsm_cert_import(t, &nc, &uri, &err);
 	}
-	if (rc == KG_OK && c->audit != NULL) {
+	if (rc == KG_OK) {
 		struct kg_audit_rec r = {0};
-		struct kg_err aerr;
 
 		r.op = "cert-import";
 		r.result = "ok";
-		r.token_serial = hsm_token_serial(t);
-		r.token_label = hsm_token_label(t);
 		r.key_id = nc.id;
 		r.key_id_len = nc.id_len;
 		r.key = ki >= 0 ? keys[ki].uri : NULL;
@@ -540,8 +530,7 @@ enum kg_code cli_cert_import(struct cli_ctx *c, const struct cli_cmd *cmd,
 		r.out = d.cert;
 		r.out_len = d.cert_len;
 		r.out_path = uri;
-		if (kg_audit_append(c->audit, &r, &aerr) != KG_OK)
-			fprintf(stderr, "keygate: %s\n", aerr.msg);
+		cli_audit_token(c, t, &r);
 	}
 	if (rc == KG_OK) {
 		if (c->json) {

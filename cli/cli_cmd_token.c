@@ -305,17 +305,13 @@ enum kg_code cli_token_pin(struct cli_ctx *c, const struct cli_cmd *cmd,
 		             : hsm_pin_change(t, so, so_pin, new_pin, &unsure,
 		                              &err);
 	/* on record: done, failed, or not known (the token may have it) */
-	if (c->audit != NULL && t != NULL && (rc == KG_OK || new_pin)) {
+	if (t != NULL && (rc == KG_OK || new_pin)) {
 		struct kg_audit_rec r = {0};
-		struct kg_err aerr;
 
 		r.op = op;
 		r.result = rc == KG_OK ? "ok" : unsure ? "unknown" : "failed";
-		r.token_serial = hsm_token_serial(t);
-		r.token_label = hsm_token_label(t);
 		r.detail = rc == KG_OK ? NULL : err.msg;
-		if (kg_audit_append(c->audit, &r, &aerr) != KG_OK)
-			fprintf(stderr, "keygate: %s\n", aerr.msg);
+		cli_audit_token(c, t, &r);
 	}
 	if (rc == KG_OK) {
 		if (c->json) {

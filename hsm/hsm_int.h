@@ -258,6 +258,10 @@ CK_RV hsm_C_SignInit(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, CK_MECHANISM *m,
 CK_RV hsm_C_Sign(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, CK_BYTE *in,
                  CK_ULONG inlen, CK_BYTE *out, CK_ULONG *outlen);
 
+/* The object attributes of a parsed URI (label, id, and with_class its
+ * type=) as a search template, borrowed from u: how many (at most 3). */
+CK_ULONG hsm_uri_tmpl(P11KitUri *u, CK_ATTRIBUTE *tmpl, int with_class);
+
 /* hsm_module.c */
 enum kg_code hsm_modset_open(P11KitUri *uri, const struct hsm_conf *conf,
                              struct hsm_modset **out, struct kg_err *err);

@@ -181,13 +181,27 @@ enum kg_code hsm_obj_find(struct hsm_token *t, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 	return KG_OK;
 }
 
+CK_ULONG hsm_uri_tmpl(P11KitUri *u, CK_ATTRIBUTE *tmpl, int with_class)
+{
+	CK_ULONG n = 0;
+	CK_ATTRIBUTE *a;
+
+	if ((a = p11_kit_uri_get_attribute(u, CKA_LABEL)) != NULL)
+		tmpl[n++] = *a;
+	if ((a = p11_kit_uri_get_attribute(u, CKA_ID)) != NULL)
+		tmpl[n++] = *a;
+	if (with_class &&
+	    (a = p11_kit_uri_get_attribute(u, CKA_CLASS)) != NULL)
+		tmpl[n++] = *a;
+	return n;
+}
+
 /* Objects of class cls matching the object part of uri (label, id). */
 enum kg_code hsm_obj_find_uri(struct hsm_token *t, CK_OBJECT_CLASS cls,
                               const char *uri, CK_OBJECT_HANDLE **out,
                               size_t *n, struct kg_err *err)
 {
 	CK_ATTRIBUTE tmpl[3] = {{CKA_CLASS, &cls, sizeof(cls)}};
-	CK_ATTRIBUTE *a;
 	CK_ULONG nt = 1;
 	P11KitUri *u = NULL;
 	enum kg_code rc;
@@ -196,10 +210,7 @@ enum kg_code hsm_obj_find_uri(struct hsm_token *t, CK_OBJECT_CLASS cls,
 		rc = hsm_uri_parse(uri, &u, err);
 		if (rc != KG_OK)
 			return rc;
-		if ((a = p11_kit_uri_get_attribute(u, CKA_LABEL)) != NULL)
-			tmpl[nt++] = *a;
-		if ((a = p11_kit_uri_get_attribute(u, CKA_ID)) != NULL)
-			tmpl[nt++] = *a;
+		nt += hsm_uri_tmpl(u, tmpl + nt, 0);
 	}
 	rc = hsm_obj_find(t, tmpl, nt, out, n, err);
 	hsm_uri_free(u);

@@ -173,7 +173,7 @@ enum kg_code hsm_object_list(struct hsm_token *t, const char *uri, int cls,
                              struct kg_err *err)
 {
 	CK_OBJECT_CLASS want = 0;
-	CK_ATTRIBUTE tmpl[3], *a;
+	CK_ATTRIBUTE tmpl[3];
 	CK_ULONG nt = 0;
 	CK_OBJECT_HANDLE *h = NULL;
 	struct hsm_object *v = NULL;
@@ -187,12 +187,7 @@ enum kg_code hsm_object_list(struct hsm_token *t, const char *uri, int cls,
 		rc = hsm_uri_parse(uri, &u, err);
 		if (rc != KG_OK)
 			return rc;
-		if ((a = p11_kit_uri_get_attribute(u, CKA_LABEL)) != NULL)
-			tmpl[nt++] = *a;
-		if ((a = p11_kit_uri_get_attribute(u, CKA_ID)) != NULL)
-			tmpl[nt++] = *a;
-		if ((a = p11_kit_uri_get_attribute(u, CKA_CLASS)) != NULL)
-			tmpl[nt++] = *a;
+		nt = hsm_uri_tmpl(u, tmpl, 1);
 	}
 	if (cls >= 0 && nt < 3) {
 		for (i = 0; i < NCLASSES; i++)
